@@ -1,0 +1,38 @@
+# The two commands of the README: `make demo` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+# torch is pinned here (not in pyproject) so this machine takes its local CPU wheel; users
+# installing tweetgen elsewhere get whatever torch their platform wants.
+TORCH ?= torch==2.13.0
+
+.PHONY: setup demo test lint typecheck docs clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml $(PLUGINS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
+	touch $@
+
+demo: setup
+	$(BIN)/tweetgen run x-archive sample/x-archive-sample.zip --out build/demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+docs: setup
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) build site

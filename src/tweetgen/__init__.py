@@ -1,0 +1,88 @@
+"""tweetgen: turn one person's posts into a language model that writes in their voice.
+
+Heavy pieces (torch, transformers) load on first use, so ``import tweetgen`` stays quick.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from tweetgen.errors import (
+    ArchiveError,
+    CorpusError,
+    FilterError,
+    GenerationError,
+    HubError,
+    InputFormatError,
+    MissingDependencyError,
+    NetworkError,
+    NotEnoughDataError,
+    PluginError,
+    SourceError,
+    TrainingError,
+    TweetgenError,
+)
+from tweetgen.filters.base import Chain, Clean, Drop, Filter
+from tweetgen.hookspecs import hookimpl
+from tweetgen.plugins import get_filters, get_sources, get_trainers, list_plugins
+from tweetgen.post import Post, PostKind, Url
+from tweetgen.report import FilterReport, FilterStep
+
+if TYPE_CHECKING:
+    from tweetgen.corpus import Corpus
+    from tweetgen.generate import Generator, Sample
+    from tweetgen.training.config import TrainConfig
+    from tweetgen.training.trainer import TrainedModel, Trainer
+
+_LAZY = {
+    "Corpus": "tweetgen.corpus",
+    "Generator": "tweetgen.generate",
+    "Sample": "tweetgen.generate",
+    "TrainConfig": "tweetgen.training.config",
+    "Trainer": "tweetgen.training.trainer",
+    "TrainedModel": "tweetgen.training.trainer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tweetgen' has no attribute {name!r}")
+
+
+__all__ = [
+    "ArchiveError",
+    "Chain",
+    "Clean",
+    "Corpus",
+    "CorpusError",
+    "Drop",
+    "Filter",
+    "FilterError",
+    "FilterReport",
+    "FilterStep",
+    "GenerationError",
+    "Generator",
+    "HubError",
+    "InputFormatError",
+    "MissingDependencyError",
+    "NetworkError",
+    "NotEnoughDataError",
+    "PluginError",
+    "Post",
+    "PostKind",
+    "Sample",
+    "SourceError",
+    "TrainConfig",
+    "TrainedModel",
+    "Trainer",
+    "TrainingError",
+    "TweetgenError",
+    "Url",
+    "get_filters",
+    "get_sources",
+    "get_trainers",
+    "hookimpl",
+    "list_plugins",
+]

@@ -1,0 +1,53 @@
+"""The ``tweetgen`` command. Only this package prints; the library returns values."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from tweetgen.errors import TweetgenError
+from tweetgen.plugins import tweetgen_version
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line messages and a non-zero exit, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TweetgenError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(tweetgen_version(), prog_name="tweetgen")
+def main() -> None:
+    """Turn one person's posts into a language model that writes in their voice.
+
+    \b
+    Typical use:
+      tweetgen prepare x-archive twitter-2026.zip --out corpus/
+      tweetgen train corpus/ --out model/
+      tweetgen generate model/ "My dream is" -n 5
+    """
+
+
+def _add_commands() -> None:
+    from tweetgen.cli import plugins_cmd, prepare
+
+    main.add_command(plugins_cmd.plugins)
+    main.add_command(prepare.prepare)
+    try:
+        from tweetgen.cli import train
+    except ImportError:  # pragma: no cover - only while the training commands are absent
+        return
+    for command in train.COMMANDS:
+        main.add_command(command)
+
+
+_add_commands()

@@ -1,0 +1,33 @@
+"""``tweetgen plugins``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from tweetgen.plugins import list_plugins
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json: bool) -> None:
+    """List installed plugins with their versions and what they provide."""
+    infos = list_plugins()
+    if as_json:
+        click.echo(json.dumps([vars(i) for i in infos], indent=2))
+        return
+    table = Table(title="tweetgen plugins")
+    for column in ("plugin", "version", "sources", "filters", "trainers"):
+        table.add_column(column)
+    for info in infos:
+        table.add_row(
+            info.name + (" (built-in)" if info.builtin else ""),
+            info.version,
+            ", ".join(info.sources),
+            ", ".join(info.filters),
+            ", ".join(info.trainers),
+        )
+    Console().print(table)

@@ -1,0 +1,1 @@
+"""Built-in filters: TODO (being written)."""

@@ -1,0 +1,45 @@
+"""Hook specifications: the whole plugin API.
+
+A plugin is any module or object with functions marked ``@tweetgen.hookimpl`` whose names match
+the specs below. Each hook receives a ``register`` callable; call it once per class you provide.
+Built-in sources, filters and trainers register through these same hooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tweetgen")
+hookimpl = pluggy.HookimplMarker("tweetgen")
+
+
+@hookspec
+def register_sources(register: Callable[[type[Any]], None]) -> None:
+    """Register source classes.
+
+    A source class has class attributes ``name`` (used on the command line, e.g. ``x-archive``)
+    and ``description``, a no-argument constructor, and
+    ``read(self, location: str, **options) -> Iterable[tweetgen.Post]``.
+    """
+
+
+@hookspec
+def register_filters(register: Callable[[type[Any]], None]) -> None:
+    """Register filter classes.
+
+    A filter class has class attributes ``name`` and ``reason`` (the row label in the data
+    table), accepts its options as keyword arguments, and its instances are callables
+    ``(posts: Iterable[Post]) -> Iterator[Post]`` (see :class:`tweetgen.filters.Filter`).
+    """
+
+
+@hookspec
+def register_trainers(register: Callable[[type[Any]], None]) -> None:
+    """Register trainer classes.
+
+    A trainer class has class attributes ``name`` and ``description``, is constructed as
+    ``Trainer(config: tweetgen.TrainConfig)``, and has
+    ``train(self, corpus: tweetgen.Corpus) -> tweetgen.TrainedModel``.
+    """

@@ -1,0 +1,1 @@
+"""JSONL / CSV source: TODO (being written)."""

@@ -1,0 +1,1 @@
+"""X (Twitter) account archive source: TODO (being written)."""

@@ -1,0 +1,1 @@
+"""Registers the built-in trainer: TODO (being written)."""
