@@ -186,7 +186,7 @@ class Corpus:
         if not corpora:
             raise CorpusError("merge needs at least one corpus")
         merged = datasets.concatenate_datasets([c.dataset for c in corpora])
-        meta = {"merged": [c.meta for c in corpora]}
+        meta: dict[str, Any] = {"merged": [c.meta for c in corpora]}
         report = FilterReport(
             sum(c.report.downloaded for c in corpora),
             _merge_steps([c.report for c in corpora]),

@@ -7,7 +7,8 @@ Built-in sources, filters and trainers register through these same hooks.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pluggy
 

@@ -28,7 +28,8 @@ def parse_filter_spec(spec: str) -> Filter:
             options[key.replace("-", "_")] = json.loads(raw)
         except ValueError:
             options[key.replace("-", "_")] = raw
-    return get_filter(name.strip(), **options)  # type: ignore[no-any-return]
+    filt: Filter = get_filter(name.strip(), **options)
+    return filt
 
 
 def default_filters() -> list[Filter]:

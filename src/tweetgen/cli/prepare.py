@@ -11,7 +11,8 @@ from rich.table import Table
 
 from tweetgen.cli.progress import post_counter
 from tweetgen.errors import SourceError
-from tweetgen.pipeline import parse_filter_spec, prepare as prepare_corpus
+from tweetgen.pipeline import parse_filter_spec
+from tweetgen.pipeline import prepare as prepare_corpus
 from tweetgen.report import FilterReport
 
 
