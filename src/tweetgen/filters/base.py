@@ -16,8 +16,15 @@ class Filter(Protocol):
     Output posts keep their input ids and order; the corpus uses that to count what changed.
     """
 
-    name: str
-    reason: str
+    @property
+    def name(self) -> str:
+        """Identifier used on the command line and in reports (``drop-retweets``)."""
+        ...
+
+    @property
+    def reason(self) -> str:
+        """Row label in the data table for what this filter drops (``retweets``)."""
+        ...
 
     def __call__(self, posts: Iterable[Post]) -> Iterator[Post]: ...
 
