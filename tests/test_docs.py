@@ -1,0 +1,103 @@
+"""Documentation that runs: hooks are documented and tested, the tutorial's code works."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tweetgen import hookspecs
+from tweetgen.plugins import get_plugin_manager
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+HOOKS = [
+    name
+    for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("register_")
+]
+
+
+def test_there_are_hooks() -> None:
+    assert HOOKS == ["register_filters", "register_sources", "register_trainers"]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_is_documented_with_its_signature(hook: str) -> None:
+    text = (DOCS / "plugins.md").read_text()
+    params = ", ".join(inspect.signature(getattr(hookspecs, hook)).parameters)
+    assert f"### {hook}({params})" in text, f"docs/plugins.md lacks a heading for {hook}"
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_test(hook: str) -> None:
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+    assert f"def test_hook_{hook}(" in tests, f"no test named test_hook_{hook}"
+
+
+def test_docs_nav_lists_every_page() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text()
+    pages = {p.name for p in DOCS.glob("*.md")}
+    missing = [p for p in pages if p not in nav]
+    assert not missing, f"pages missing from mkdocs.yml nav: {missing}"
+
+
+def _tutorial_files() -> dict[str, str]:
+    text = (DOCS / "tutorial-plugin.md").read_text()
+    pattern = re.compile(r"<!-- file: (\S+) -->\n```\w*\n(.*?)```", re.S)
+    return {name: body for name, body in pattern.findall(text)}
+
+
+def test_tutorial_plugin_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = _tutorial_files()
+    assert set(files) == {"tweetgen_fortune.py", "pyproject.toml", "test_fortune.py"}
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    project = tomllib.loads(files["pyproject.toml"])
+    assert project["project"]["entry-points"]["tweetgen"] == {"fortune": "tweetgen_fortune"}
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = importlib.util.spec_from_file_location(
+        "tweetgen_fortune", tmp_path / "tweetgen_fortune.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pm = get_plugin_manager()
+    pm.register(module, name="tweetgen_fortune")
+    try:
+        from tweetgen.corpus import Corpus
+
+        fortunes = tmp_path / "wisdom"
+        fortunes.write_text("A penny saved is a penny earned.\n%\nLook before you leap.\n%\n")
+        corpus = Corpus.from_source("fortune", str(fortunes))
+        assert [p.text for p in corpus] == [
+            "A penny saved is a penny earned.",
+            "Look before you leap.",
+        ]
+        assert {p.author for p in corpus} == {"wisdom"}
+    finally:
+        pm.unregister(module)
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(tmp_path / "test_fortune.py"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
