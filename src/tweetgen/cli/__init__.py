@@ -35,6 +35,13 @@ def main() -> None:
       tweetgen train corpus/ --out model/
       tweetgen generate model/ "My dream is" -n 5
     """
+    # The CLI draws its own progress; the libraries' bars would interleave with it.
+    from datasets.utils.logging import disable_progress_bar
+    from transformers.utils import logging as hf_logging
+
+    disable_progress_bar()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def _add_commands() -> None:
