@@ -95,4 +95,4 @@ def prepare(
     out_console = Console()
     out_console.print(report_table(result.corpus.report))
     out_console.print(steps_table(result.report))
-    out_console.print(f"saved {len(result.corpus):,} posts to {out}")
+    click.echo(f"saved {len(result.corpus):,} posts to {out}")

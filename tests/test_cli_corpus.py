@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tweetgen import Post
+from tweetgen.cli import main
+from tweetgen.corpus import Corpus
+
+
+def save(tmp: Path, author: str, n: int) -> Path:
+    posts = [
+        Post(
+            id=f"{author}{i}",
+            author=author,
+            text=f"{author} says thing {i}",
+            created_at=datetime(2026, 1, 1 + i % 28, tzinfo=timezone.utc),
+            source="test",
+            lang="en",
+        )
+        for i in range(n)
+    ]
+    return Corpus.from_posts(posts).save(tmp / author)
+
+
+def test_merge_balances_and_stats_shows_it(tmp_path: Path) -> None:
+    a, b = save(tmp_path, "ada", 9), save(tmp_path, "bob", 3)
+    runner = CliRunner()
+    result = runner.invoke(main, ["merge", str(a), str(b), "--out", str(tmp_path / "mix")])
+    assert result.exit_code == 0, result.output
+    assert "ada (9)" in result.output and "bob (9)" in result.output
+    assert Corpus.load(tmp_path / "mix").stats().authors == {"ada": 9, "bob": 9}
+    result = runner.invoke(main, ["stats", str(tmp_path / "mix")])
+    assert result.exit_code == 0, result.output
+    assert "18" in result.output and "en (18)" in result.output
+
+
+def test_stats_on_a_non_corpus_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["stats", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {tmp_path}: not a tweetgen corpus (no corpus.json)"
