@@ -134,7 +134,7 @@ def test_save_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_load_errors_name_the_directory(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match="no corpus.json") as info:
+    with pytest.raises(CorpusError, match=r"no corpus\.json") as info:
         Corpus.load(tmp_path)
     assert str(tmp_path) in str(info.value)
     (tmp_path / "corpus.json").write_text("{not json")

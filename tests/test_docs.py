@@ -7,7 +7,6 @@ import inspect
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -59,6 +58,7 @@ def test_tutorial_plugin_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert set(files) == {"tweetgen_fortune.py", "pyproject.toml", "test_fortune.py"}
     for name, body in files.items():
         (tmp_path / name).write_text(body)
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads(files["pyproject.toml"])
     assert project["project"]["entry-points"]["tweetgen"] == {"fortune": "tweetgen_fortune"}
 

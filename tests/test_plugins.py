@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -162,7 +162,7 @@ def _fake_distributions(module: object) -> list[object]:
 
     class FakeDist:
         entry_points = (FakeEP(),)
-        metadata = {"name": "tweetgen-fake"}
+        metadata: ClassVar[dict[str, str]] = {"name": "tweetgen-fake"}
         version = "9.9"
 
     return [FakeDist()]
