@@ -1,1 +1,270 @@
-"""Built-in filters: TODO (being written)."""
+"""The built-in filters and the seed's default chain, registered like any plugin's.
+
+Cleaning filters drop posts they empty; those are counted as ``short tweets`` (an empty post
+has no words), the row the seed counted them in. See ``docs/filters.md`` for each filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from tweetgen import hookimpl
+from tweetgen.errors import FilterError
+from tweetgen.filters import text as tx
+from tweetgen.filters.base import Clean, Drop, Filter
+from tweetgen.filters.dedup import near_duplicates
+from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
+from tweetgen.post import Post, PostKind
+
+#: Reason of every cleaning filter: what it drops are posts it emptied.
+SHORT = "short tweets"
+
+
+class _Described:
+    """``repr`` with the options, so chains and errors say how each step was configured."""
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({options})"
+
+
+def _is_reply(post: Post) -> bool:
+    return post.kind == PostKind.REPLY or post.reply_to is not None
+
+
+# huggingtweets parity ----------------------------------------------------------------------
+
+
+class DropRetweets(_Described, Drop):
+    """Reposts are someone else's words. ``RT @`` catches sources that lack ``kind``."""
+
+    name = "drop-retweets"
+    reason = "retweets"
+
+    def drops(self, post: Post) -> bool:
+        return post.kind == PostKind.RETWEET or post.text.lstrip().startswith("RT @")
+
+
+class DropShort(_Described, Drop):
+    """Posts with fewer than ``min_words`` words that are not URLs, @mentions or #hashtags."""
+
+    name = "drop-short"
+    reason = "short tweets"
+
+    def __init__(self, min_words: int | str = 3) -> None:
+        self.min_words = as_int(min_words, filter=self.name, option="min_words")
+
+    def drops(self, post: Post) -> bool:
+        return tx.count_words(post.text) < self.min_words
+
+
+class RemoveUrls(_Described, Clean):
+    """Links are noise to a language model and would teach it to invent t.co links."""
+
+    name = "remove-urls"
+    reason = SHORT
+
+    def clean(self, text: str) -> str:
+        return tx.remove_urls(text)
+
+
+class UnescapeHtml(_Described, Clean):
+    """``&amp;`` to ``&`` once; not idempotent on purpose (see docs/filters.md)."""
+
+    name = "unescape-html"
+    reason = SHORT
+
+    def clean(self, text: str) -> str:
+        return tx.unescape_html(text)
+
+
+class CollapseWhitespace(_Described, Clean):
+    """Single spaces, trimmed lines, at most one blank line; line breaks are kept."""
+
+    name = "collapse-whitespace"
+    reason = SHORT
+
+    def clean(self, text: str) -> str:
+        return tx.collapse_whitespace(text)
+
+
+class Newlines(_Described, Clean):
+    """``keep=False``: line breaks become spaces; ``keep=True``: all become ``\\n``."""
+
+    name = "newlines"
+    reason = SHORT
+
+    def __init__(self, keep: bool | str = False) -> None:
+        self.keep = as_bool(keep, filter=self.name, option="keep")
+
+    def clean(self, text: str) -> str:
+        return tx.normalise_newlines(text) if self.keep else tx.join_lines(text)
+
+
+# beyond the seed ---------------------------------------------------------------------------
+
+
+class DropReplies(_Described, Drop):
+    """Replies (``kind`` reply or a ``reply_to``) are half of a conversation."""
+
+    name = "drop-replies"
+    reason = "replies"
+
+    def drops(self, post: Post) -> bool:
+        return _is_reply(post)
+
+
+class StripReplyMentions(_Described, Clean):
+    """Remove the run of @mentions a reply starts with; mention-only replies are dropped."""
+
+    name = "strip-reply-mentions"
+    reason = SHORT
+
+    def __init__(self, replies_only: bool | str = True) -> None:
+        self.replies_only = as_bool(replies_only, filter=self.name, option="replies_only")
+
+    def clean(self, text: str) -> str:
+        return tx.strip_leading_mentions(text)
+
+    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
+        if not self.replies_only:
+            return super().__call__(posts)
+        return self._replies(posts)
+
+    def _replies(self, posts: Iterable[Post]) -> Iterator[Post]:
+        for post in posts:
+            if _is_reply(post):
+                yield from super().__call__((post,))
+            else:
+                yield post
+
+
+_UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
+
+
+def _primary(lang: str) -> str:
+    return lang.strip().lower().replace("_", "-").split("-")[0]
+
+
+def _unknown(primary: str) -> bool:
+    """``und`` and friends, and X's private ``qaa``-``qtz`` codes (``qme`` media, ``qht`` tags)."""
+    private = len(primary) == 3 and primary[0] == "q" and "a" <= primary[1] <= "t"
+    return primary in _UNKNOWN_LANGS or private
+
+
+class KeepLanguages(_Described, Drop):
+    """Keep posts whose language (primary subtag, ``en-GB`` is ``en``) is in ``languages``."""
+
+    name = "keep-languages"
+    reason = "other languages"
+
+    def __init__(
+        self, languages: str | Sequence[str] | None = None, keep_unknown: bool | str = True
+    ) -> None:
+        if languages is None:
+            raise FilterError(f"{self.name}: needs languages=... (for example languages=en,de)")
+        wanted = as_str_list(languages, filter=self.name, option="languages")
+        if not wanted:
+            raise FilterError(f"{self.name}: languages must name at least one language")
+        self.languages = sorted({_primary(lang) for lang in wanted})
+        self.keep_unknown = as_bool(keep_unknown, filter=self.name, option="keep_unknown")
+
+    def drops(self, post: Post) -> bool:
+        primary = _primary(post.lang or "")
+        if _unknown(primary):
+            return not self.keep_unknown
+        return primary not in self.languages
+
+
+class MaxLength(_Described, Drop):
+    """Drop (not truncate: a cut post teaches a cut voice) posts over ``max_chars``."""
+
+    name = "max-length"
+    reason = "long posts"
+
+    def __init__(self, max_chars: int | str = 280) -> None:
+        self.max_chars = as_int(max_chars, filter=self.name, option="max_chars", minimum=1)
+
+    def drops(self, post: Post) -> bool:
+        return len(post.text) > self.max_chars
+
+
+class DropDuplicates(_Described, Drop):
+    """Keep the first of posts equal after NFKC, case folding and collapsing whitespace."""
+
+    name = "drop-duplicates"
+    reason = "duplicates"
+
+    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
+        seen: set[str] = set()  # per call: the filter itself holds no state between corpora
+        for post in posts:
+            key = tx.normalise(post.text)
+            if key not in seen:
+                seen.add(key)
+                yield post
+
+
+class DropNearDuplicates(_Described, Drop):
+    """Drop posts whose shingle Jaccard with an earlier kept post is >= ``threshold``."""
+
+    name = "drop-near-duplicates"
+    reason = "near-duplicates"
+
+    def __init__(self, threshold: float | str = 0.8, shingle: int | str = 4) -> None:
+        self.threshold = as_fraction(threshold, filter=self.name, option="threshold")
+        self.shingle = as_int(shingle, filter=self.name, option="shingle", minimum=1)
+
+    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
+        batch = list(posts)
+        dropped = near_duplicates([p.text for p in batch], self.threshold, self.shingle)
+        return (p for p, drop in zip(batch, dropped, strict=True) if not drop)
+
+
+class ScrubContacts(_Described, Clean):
+    """Replace e-mail addresses and phone numbers with placeholders (``""`` removes them)."""
+
+    name = "scrub-contacts"
+    reason = SHORT
+
+    def __init__(self, email: str = "[email]", phone: str = "[phone]") -> None:
+        self.email = as_str(email, filter=self.name, option="email")
+        self.phone = as_str(phone, filter=self.name, option="phone")
+        for option, value in (("email", self.email), ("phone", self.phone)):
+            if "@" in value or any(c.isdigit() for c in value):
+                raise FilterError(f"{self.name}: {option} placeholder may not hold @ or digits")
+
+    def clean(self, text: str) -> str:
+        return tx.scrub_contacts(text, self.email, self.phone)
+
+
+# the chain and the registration ------------------------------------------------------------
+
+BUILTIN_FILTERS: tuple[type[Any], ...] = (
+    DropRetweets,
+    DropShort,
+    RemoveUrls,
+    UnescapeHtml,
+    CollapseWhitespace,
+    Newlines,
+    DropReplies,
+    StripReplyMentions,
+    KeepLanguages,
+    DropDuplicates,
+    DropNearDuplicates,
+    ScrubContacts,
+    MaxLength,
+)
+
+
+def default_filters() -> list[Filter]:
+    """The seed's chain. Unescape before counting words (``me &amp; you`` is 2 words, not 3);
+    remove URLs before collapsing the spaces they leave; drop short posts last, on final text.
+    """
+    return [DropRetweets(), UnescapeHtml(), RemoveUrls(), CollapseWhitespace(), DropShort()]
+
+
+@hookimpl
+def register_filters(register: Callable[[type[Any]], None]) -> None:
+    for cls in BUILTIN_FILTERS:
+        register(cls)

@@ -1,0 +1,136 @@
+"""Pure text functions behind the built-in filters, kept apart so they can be tested alone.
+
+Every function here is total on any ``str`` (no exceptions) and linear-ish in its length.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+#: Where a URL starts: a scheme, ``www.``, or a bare ``t.co/`` link (not ``microsoft.co/``).
+URL_START = r"(?:https?://|www\.|(?<![\w.-])t\.co/)"
+#: A URL runs to the next whitespace (as in the seed); trailing punctuation is given back.
+_URL = re.compile(rf"[^\S\r\n]*{URL_START}\S*", re.IGNORECASE)
+_URL_TAIL = ".,!?;:)]}\"'”’»…"
+
+#: Semicolon-terminated entities only: ``&copy`` in ``?a=1&copy=2`` is not an entity to us.
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+#: Everything ``str.splitlines`` treats as a line break.
+_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+#: A run of leading mentions (``@bob @alice.bsky.social @me@mastodon.social``); each must be
+#: followed by whitespace or the end, so ``@bob's`` and ``@bob:`` are left alone.
+_LEADING_MENTIONS = re.compile(r"\A\s*(?:[@＠]\w[\w.@-]*(?=\s|\Z)\s*)+")
+_OPENERS = "\"'([{¿¡“‘«"
+
+
+def _drop_url(match: re.Match[str]) -> str:
+    url = match.group().lstrip()
+    trimmed = url.rstrip(_URL_TAIL)
+    return url[len(trimmed) :]
+
+
+def remove_urls(text: str) -> str:
+    """Remove URLs with the spaces before them; trim the ends of texts that had any.
+
+    Repeats until nothing matches, so removal can never splice a new URL together
+    (``www`` + `` https://x`` + ``.`` would otherwise leave ``www.``).
+    """
+    out = text
+    while True:
+        new = _URL.sub(_drop_url, out)
+        if new == out:
+            break
+        out = new
+    return out if out == text else out.strip()
+
+
+def has_url(text: str) -> bool:
+    return _URL.search(text) is not None
+
+
+def unescape_html(text: str) -> str:
+    """Replace each ``&name;``, ``&#n;`` and ``&#xh;`` entity once, with ``html.unescape``."""
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: html.unescape(m.group()), text)
+
+
+def collapse_whitespace(text: str) -> str:
+    """One space between words, no spaces around line breaks, at most one blank line.
+
+    Line breaks of every kind become ``\\n``; the ends are trimmed.
+    """
+    lines: list[str] = []
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def normalise_newlines(text: str) -> str:
+    """Every kind of line break (``\\r\\n``, ``\\u2028``...) becomes ``\\n``."""
+    return _BREAK.sub("\n", text)
+
+
+def join_lines(text: str) -> str:
+    """Replace line breaks (and the spaces around them) with one space."""
+    if not _BREAK.search(text):
+        return text
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def strip_leading_mentions(text: str) -> str:
+    return _LEADING_MENTIONS.sub("", text, count=1)
+
+
+def is_word(token: str) -> bool:
+    """A token with a letter, digit or symbol (emoji count) that is not a mention or hashtag."""
+    head = token.lstrip(_OPENERS)[:1]
+    if head and head in "@#＠＃":
+        return False
+    return any(unicodedata.category(c)[0] in "LNS" for c in token)
+
+
+def count_words(text: str) -> int:
+    """Words as the seed counted them: whitespace tokens that are not URLs, mentions, tags."""
+    return sum(1 for token in remove_urls(text).split() if is_word(token))
+
+
+def normalise(text: str) -> str:
+    """The key under which two texts count as the same: NFKC, case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+#: ``local@domain.tld``; not preceded by ``@``, so fediverse handles (``@me@mastodon.social``)
+#: are left alone: they are public names, not contact details.
+_EMAIL = re.compile(r"(?<![\w.+@-])[\w.+-]+@(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w@-])")
+#: Digit groups of two or more joined by single ``space . -``, optionally behind ``+cc`` and a
+#: ``(area)`` code; :func:`_phone` then wants 10-15 digits (8-15 after ``+``). Decimals,
+#: ``1,000,000``, dates (8 digits) and ``2020-01-05 12:30`` do not qualify.
+_PHONE = re.compile(
+    r"(?<![\w+.,])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,}(?:[ .-]\d{2,})*(?![\w:]|[.,]\d)"
+)
+
+
+def _is_phone(candidate: str) -> bool:
+    digits = sum(c.isdigit() for c in candidate)
+    low = 8 if candidate.startswith("+") else 10
+    return low <= digits <= 15
+
+
+def scrub_contacts(text: str, email: str, phone: str) -> str:
+    """Replace e-mail addresses with ``email`` and phone numbers with ``phone``."""
+    if "@" in text:
+        text = _EMAIL.sub(lambda _: email, text)
+    return _PHONE.sub(lambda m: phone if _is_phone(m.group()) else m.group(), text)
+
+
+def has_email(text: str) -> bool:
+    return _EMAIL.search(text) is not None
