@@ -1,1 +1,221 @@
-"""X (Twitter) account archive source: TODO (being written)."""
+"""X (Twitter) account archive source: the .zip X exports, or its extracted folder.
+
+Reads ``data/tweets.js`` (``data/tweet.js`` in older exports) and every part the manifest lists
+(``tweets-part1.js``...), merges long posts from ``data/note-tweet.js``, keeps only the latest
+version of edited posts, and optionally adds ``data/deleted-tweets.js``. See docs/sources.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tweetgen.errors import ArchiveError, InputFormatError, SourceError
+from tweetgen.hookspecs import hookimpl
+from tweetgen.post import Post
+from tweetgen.sources.archive_tree import ArchiveTree, open_tree
+from tweetgen.sources.jsfile import parse_js
+from tweetgen.sources.safezip import ZipLimits, unsafe_name
+from tweetgen.sources.values import check_options, parse_bool
+from tweetgen.sources.x_notes import NoteIndex, parse_note
+from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id, unwrap
+
+OPTIONS = {
+    "include_deleted": "also read data/deleted-tweets.js (true/false, default false)",
+    "author": "handle to record as the author instead of the one in data/account.js",
+}
+_TWEETS = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
+_NOTES = re.compile(r"^note-tweet(?:-part(\d+))?\.js$")
+_DELETED = re.compile(r"^deleted-tweets?(?:-part(\d+))?\.js$")
+
+Raw = tuple[dict[str, Any], int, str]  # tweet object, its index in its file, the file's label
+
+
+class XArchiveSource:
+    """Posts of one account from the archive X lets every user download."""
+
+    name = "x-archive"
+    description = "An X (Twitter) account archive: the .zip X exports, or its extracted folder."
+    options: ClassVar[dict[str, str]] = OPTIONS
+
+    def __init__(self, limits: ZipLimits | None = None) -> None:
+        self.limits = limits or ZipLimits()
+
+    def read(self, location: str, **options: Any) -> Iterator[Post]:
+        """Check options and location now; posts are read as the result is iterated."""
+        check_options(self.name, options, OPTIONS)
+        include_deleted = parse_bool("include_deleted", options.get("include_deleted", False))
+        author = options.get("author")
+        if author is not None and (not isinstance(author, str) or not author.strip()):
+            raise SourceError(f"option author: expected a handle, got {author!r}")
+        if not Path(location).expanduser().exists():
+            raise SourceError("no such file or directory", path=location)
+        return self._posts(location, include_deleted, author)
+
+    def _posts(self, location: str, include_deleted: bool, author: str | None) -> Iterator[Post]:
+        tree = open_tree(location, self.limits)
+        try:
+            yield from read_archive(tree, str(location), include_deleted, author)
+        finally:
+            tree.close()
+
+
+def read_archive(
+    tree: ArchiveTree, location: str, include_deleted: bool = False, author: str | None = None
+) -> Iterator[Post]:
+    """Every post in the archive, in file order, each id once."""
+    names = set(tree.names())
+    manifest = _manifest(tree, names)
+    account = _account(tree, names, manifest, author)
+    tweet_files = _data_files(tree, names, manifest, ("tweets", "tweet"), _TWEETS)
+    if tweet_files is None:
+        raise ArchiveError("not an X archive: no data/tweets.js or data/tweet.js", path=location)
+    note_files = _data_files(tree, names, manifest, ("noteTweet",), _NOTES) or []
+    notes = NoteIndex([parse_note(*item) for item in _items(tree, note_files, lambda x: x)])
+    raws = list(_raw_tweets(tree, tweet_files))
+    superseded = _superseded(raws)
+    seen: set[str] = set()
+    for raw, index, label in raws:
+        if tweet_id(raw) in superseded:
+            continue
+        post = parse_tweet(raw, account, index=index, label=label)
+        if post.id not in seen:
+            seen.add(post.id)
+            yield notes.merge(post)
+    if include_deleted:
+        deleted_files = _data_files(tree, names, manifest, ("deletedTweets",), _DELETED) or []
+        for raw, index, label in _raw_tweets(tree, deleted_files):
+            post = parse_tweet(raw, account, index=index, label=label)
+            if post.id not in seen:
+                seen.add(post.id)
+                extra = {**post.extra, "deleted": True}
+                if isinstance(raw.get("deleted_at"), str):
+                    extra["deleted_at"] = raw["deleted_at"]
+                yield notes.merge(Post(**{**_fields(post), "extra": extra}))
+
+
+def _fields(post: Post) -> dict[str, Any]:
+    return {name: getattr(post, name) for name in Post.__dataclass_fields__}
+
+
+def _items(tree: ArchiveTree, files: list[str], wrap: Callable[[Any], Any]) -> Iterator[Any]:
+    """``(item, index, label)`` for each element of each file's top-level list."""
+    for name in files:
+        label = tree.label(name)
+        data = parse_js(tree.read(name), label)
+        if not isinstance(data, list):
+            found = "an object" if isinstance(data, dict) else type(data).__name__
+            raise InputFormatError(f"expected a list of entries, found {found}", path=label)
+        for index, item in enumerate(data):
+            yield wrap(item), index, label
+
+
+def _raw_tweets(tree: ArchiveTree, files: list[str]) -> Iterator[Raw]:
+    for item, index, label in _items(tree, files, lambda x: x):
+        yield unwrap(item, index, label), index, label
+
+
+def _superseded(raws: list[Raw]) -> set[str]:
+    """Ids of earlier versions of edited posts whose latest version is in the archive."""
+    present = {tweet_id(raw) for raw, _, _ in raws}
+    old: set[str] = set()
+    for raw, _, _ in raws:
+        info = raw.get("edit_info")
+        info = info if isinstance(info, dict) else {}
+        edit = info.get("edit")
+        edit = edit if isinstance(edit, dict) else {}
+        for holder in (info.get("initial"), edit.get("editControlInitial")):
+            chain = holder.get("editTweetIds") if isinstance(holder, dict) else None
+            if isinstance(chain, list) and len(chain) > 1 and str(chain[-1]) in present:
+                old.update(str(i) for i in chain[:-1])
+    return old
+
+
+def _manifest(tree: ArchiveTree, names: set[str]) -> dict[str, Any] | None:
+    if "manifest.js" not in names:
+        return None
+    data = parse_js(tree.read("manifest.js"), tree.label("manifest.js"))
+    if not isinstance(data, dict):
+        raise InputFormatError("expected an object", path=tree.label("manifest.js"))
+    return data
+
+
+def _account(
+    tree: ArchiveTree, names: set[str], manifest: dict[str, Any] | None, author: str | None
+) -> Account:
+    """Handle and display name from account.js, else the manifest; ``author`` overrides."""
+    info: dict[str, Any] = {}
+    if "account.js" in names:
+        label = tree.label("account.js")
+        data = parse_js(tree.read("account.js"), label)
+        first = data[0] if isinstance(data, list) and data else None
+        info = first.get("account") if isinstance(first, dict) else None  # type: ignore[assignment]
+        if not isinstance(info, dict):
+            raise InputFormatError("expected [{'account': {...}}]", path=label)
+    user = (manifest or {}).get("userInfo")
+    user = user if isinstance(user, dict) else {}
+    handle = author or info.get("username") or user.get("userName") or "unknown"
+    display = info.get("accountDisplayName") or user.get("displayName")
+    account_id = info.get("accountId") or user.get("accountId")
+    return Account(
+        str(handle).strip().lstrip("@"),
+        str(display) if display else None,
+        str(account_id) if account_id else None,
+    )
+
+
+def _data_files(
+    tree: ArchiveTree,
+    names: set[str],
+    manifest: dict[str, Any] | None,
+    types: tuple[str, ...],
+    pattern: re.Pattern[str],
+) -> list[str] | None:
+    """Files of a data type: as the manifest lists them, else by name; None when neither."""
+    listed = _listed(tree, manifest, types)
+    if listed is not None:
+        present = []
+        for name, count in listed:
+            if name in names:
+                present.append(name)
+            elif count:
+                raise ArchiveError(
+                    f"the manifest lists data/{name} ({count} entries) but it is missing",
+                    path=tree.label("manifest.js"),
+                )
+        return present
+    found = [n for n in names if pattern.match(n)]
+    return sorted(found, key=lambda n: int(pattern.match(n).group(1) or 0)) or None  # type: ignore[union-attr]
+
+
+def _listed(
+    tree: ArchiveTree, manifest: dict[str, Any] | None, types: tuple[str, ...]
+) -> list[tuple[str, int]] | None:
+    """``(bare file name, count)`` per file the manifest lists for ``types``, or None."""
+    data_types = (manifest or {}).get("dataTypes")
+    if not isinstance(data_types, dict) or not any(t in data_types for t in types):
+        return None
+    label = tree.label("manifest.js")
+    listed = []
+    for t in types:
+        entry = data_types.get(t)
+        for f in entry.get("files", []) if isinstance(entry, dict) else []:
+            file_name = f.get("fileName") if isinstance(f, dict) else None
+            if not isinstance(file_name, str):
+                raise InputFormatError(f"dataTypes.{t}: a file without fileName", path=label)
+            bare = file_name.removeprefix("data/")
+            if unsafe_name(bare) or "/" in bare or "\\" in bare or not bare:
+                raise InputFormatError(f"unsafe or unexpected file name {file_name!r}", path=label)
+            try:
+                count = int(f.get("count", 1))
+            except (TypeError, ValueError):
+                count = 1
+            listed.append((bare, count))
+    return listed
+
+
+@hookimpl
+def register_sources(register: Callable[[type[Any]], None]) -> None:
+    register(XArchiveSource)

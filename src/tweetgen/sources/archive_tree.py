@@ -1,0 +1,109 @@
+"""The ``data/`` folder of an X archive, whether zipped or extracted, behind one interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from tweetgen.errors import ArchiveError, SourceError
+from tweetgen.sources.safezip import SafeZip, ZipLimits
+
+#: Files that mark a folder (or a zip prefix) as an archive's ``data/`` folder.
+MARKERS = ("manifest.js", "tweets.js", "tweet.js", "account.js")
+
+
+class ArchiveTree(Protocol):
+    """Flat access to the files of the data folder, by bare name (``tweets.js``)."""
+
+    def names(self) -> list[str]: ...
+
+    def read(self, name: str) -> bytes: ...
+
+    def label(self, name: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class FolderTree:
+    """An extracted archive: ``data_dir`` is the folder holding ``tweets.js`` and friends."""
+
+    def __init__(self, data_dir: Path, limits: ZipLimits) -> None:
+        self.data_dir = data_dir
+        self.limits = limits
+
+    def names(self) -> list[str]:
+        return sorted(p.name for p in self.data_dir.iterdir() if p.is_file())
+
+    def label(self, name: str) -> str:
+        return str(self.data_dir / name)
+
+    def read(self, name: str) -> bytes:
+        path = self.data_dir / name
+        try:
+            if path.stat().st_size > self.limits.max_member_bytes:
+                raise SourceError(
+                    f"file larger than {self.limits.max_member_bytes:,} bytes", path=path
+                )
+            return path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+    def close(self) -> None:
+        pass
+
+
+class ZipTree:
+    """A zipped archive, read in memory; ``prefix`` is where ``data/`` sits inside it."""
+
+    def __init__(self, archive: SafeZip, prefix: str) -> None:
+        self.archive = archive
+        self.prefix = prefix
+        self._names = sorted(
+            n[len(prefix) :]
+            for n in archive.names
+            if n.startswith(prefix) and "/" not in n[len(prefix) :]
+        )
+
+    def names(self) -> list[str]:
+        return list(self._names)
+
+    def label(self, name: str) -> str:
+        return self.archive.label(self.prefix + name)
+
+    def read(self, name: str) -> bytes:
+        return self.archive.read(self.prefix + name)
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+def open_tree(location: str | Path, limits: ZipLimits | None = None) -> ArchiveTree:
+    """The data folder of the archive at ``location`` (a .zip, its folder, or ``data/``)."""
+    limits = limits or ZipLimits()
+    path = Path(location).expanduser()
+    if not path.exists():
+        raise SourceError("no such file or directory", path=location)
+    if path.is_dir():
+        data = path / "data"
+        return FolderTree(data if data.is_dir() else path, limits)
+    archive = SafeZip(path, limits)
+    prefix = _data_prefix(archive.names)
+    if prefix is None:
+        archive.close()
+        raise ArchiveError(
+            "not an X archive: no data/tweets.js, data/tweet.js or data/manifest.js inside",
+            path=path,
+        )
+    return ZipTree(archive, prefix)
+
+
+def _data_prefix(names: list[str]) -> str | None:
+    """The shallowest folder holding a marker file; X's own zips have ``data/`` at the top."""
+    found = []
+    for name in names:
+        folder, _, base = name.rpartition("/")
+        if base in MARKERS or (base.startswith("tweet") and base.endswith(".js")):
+            found.append(folder + "/" if folder else "")
+    if not found:
+        return None
+    return min(found, key=lambda p: (p.count("/"), not p.endswith("data/"), p))

@@ -1,0 +1,88 @@
+"""Parsing shared by the built-in sources: source options (strings from the CLI) and dates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tweetgen.errors import SourceError
+
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n", ""}
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
+_X_DATE = re.compile(
+    r"^[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d) (\d{4})$"
+)
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_EPOCH_MS_ABOVE = 100_000_000_000  # as seconds this would be the year 5138
+
+
+def check_options(source: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse option names the source does not know, listing the ones it does."""
+    allowed = set(known)
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise SourceError(
+            f"unknown option(s) {', '.join(unknown)} for source {source!r} "
+            f"(known: {', '.join(sorted(allowed)) or 'none'})"
+        )
+
+
+def parse_bool(name: str, value: Any) -> bool:
+    """A flag from Python (``True``) or from the CLI (``-o include_deleted=yes``)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SourceError(f"option {name}: expected true or false, got {value!r}")
+
+
+def parse_datetime(value: Any) -> datetime:
+    """A timezone-aware datetime from the forms posts come in; naive values are taken as UTC.
+
+    Accepted: ``datetime``, X's ``Fri Feb 20 09:10:58 +0000 2026``, ISO 8601, and epoch
+    seconds (or milliseconds, when the number is too large to be seconds). Raises ValueError.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, bool):
+        raise ValueError(f"not a date: {value!r}")
+    elif isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        parsed = _from_epoch(float(value))
+    elif isinstance(value, str):
+        parsed = _from_text(value.strip())
+    else:
+        raise ValueError(f"not a date: {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _from_epoch(number: float) -> datetime:
+    if abs(number) >= _EPOCH_MS_ABOVE:
+        number /= 1000
+    try:
+        return datetime.fromtimestamp(number, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"epoch time out of range: {number!r}") from None
+
+
+def _from_text(text: str) -> datetime:
+    match = _X_DATE.match(text)
+    if match:
+        month, day, hh, mm, ss, sign, oh, om, year = match.groups()
+        if month not in _MONTHS:
+            raise ValueError(f"unknown month in {text!r}")
+        offset = timedelta(hours=int(oh), minutes=int(om)) * (-1 if sign == "-" else 1)
+        return datetime(
+            int(year), _MONTHS[month], int(day), int(hh), int(mm), int(ss),
+            tzinfo=timezone(offset),
+        )  # fmt: skip
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"unrecognised date {text!r}") from None
