@@ -116,7 +116,7 @@ class CsvSource:
 
 def _row(reader: Any, label: str) -> list[str] | None:
     try:
-        return next(reader)  # type: ignore[no-any-return]
+        return next(reader)
     except StopIteration:
         return None
     except csv.Error as exc:

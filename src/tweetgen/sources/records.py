@@ -82,7 +82,7 @@ class Mapping:
     ) -> Post:
         """One record (found at ``line`` of file ``label``) as a post."""
         get = _Getter(record, self.columns, label, line)
-        text = get.text("text", required=True)
+        text = get.required("text")
         created = get.date("created_at") or self.date
         if created is None:
             raise get.error(f"no {self.columns['created_at']!r} value (or give -o date=...)")
@@ -125,11 +125,15 @@ class _Getter:
         value = self.record.get(self.columns[name])
         return None if value == "" else value
 
-    def text(self, name: str, required: bool = False) -> str | None:
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise self.error(f"no {self.columns[name]!r} value")
+        return value
+
+    def text(self, name: str) -> str | None:
         value = self.raw(name)
         if value is None:
-            if required:
-                raise self.error(f"no {self.columns[name]!r} value")
             return None
         if isinstance(value, dict | list):
             raise self.error(f"{self.columns[name]!r} should be text, found {value!r}"[:120])
