@@ -1,0 +1,62 @@
+"""Offline X API: handwritten vcrpy cassettes in ``cassettes/``, played back, never recorded.
+
+``record_mode="none"`` makes any request a cassette does not hold fail the test, so nothing can
+reach the network. To re-record against the real API, a maintainer would switch it to ``once``
+with a real token in ``$X_BEARER_TOKEN``; ``filter_headers`` keeps the token out of the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import vcr
+from vcr.cassette import Cassette
+from tweetgen.plugins import get_plugin_manager
+
+from tweetgen_xapi import api
+
+CASSETTES = Path(__file__).parent / "cassettes"
+#: Shaped like a real app-only bearer token, so a leak would be easy to spot in any output.
+FAKE_TOKEN = "AAAAAAAAAAAAAAAAAAAAAFakeBearerTokenForTests0123456789%3Dabcdefghijklmnop"
+
+x_vcr = vcr.VCR(
+    cassette_library_dir=str(CASSETTES),
+    record_mode="none",
+    filter_headers=["authorization"],
+)
+
+
+@pytest.fixture
+def play() -> Callable[[str], AbstractContextManager[Cassette]]:
+    """``with play("timeline") as cassette:`` serves ``cassettes/timeline.yaml``."""
+    return lambda name: x_vcr.use_cassette(f"{name}.yaml")
+
+
+@pytest.fixture
+def token(monkeypatch: pytest.MonkeyPatch) -> str:
+    """The fake token in ``$X_BEARER_TOKEN``, and no other token in the environment."""
+    monkeypatch.setenv("X_BEARER_TOKEN", FAKE_TOKEN)
+    monkeypatch.delenv("TWITTER_BEARER_TOKEN", raising=False)
+    return FAKE_TOKEN
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Rate-limit waits recorded instead of slept; the clock stands 42 s before the
+    ``x-rate-limit-reset`` of ``rate_limited.yaml``."""
+    slept: list[float] = []
+    monkeypatch.setattr(api, "time", SimpleNamespace(time=lambda: 1767225600 - 42.0, sleep=slept.append))
+    return slept
+
+
+@pytest.fixture
+def only_xapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A plugin manager with the built-ins and this plugin only, whatever else is installed."""
+    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "xapi")
+    get_plugin_manager.cache_clear()
+    yield
+    get_plugin_manager.cache_clear()
