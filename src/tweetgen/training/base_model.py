@@ -1,0 +1,126 @@
+"""Base models: a tiny GPT-2 built from the posts themselves, and one loader for every base.
+
+The tiny base exists so that the demo and the tests train offline in seconds; it is an ordinary
+Hugging Face model directory, so it loads through exactly the code path a hub id such as
+``gpt2`` or a local GPT-2 directory does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tweetgen.atomic import atomic_dir
+from tweetgen.errors import TrainingError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+EOS = "<|endoftext|>"
+TINY_MARKER = "tiny_base.json"
+
+
+def train_bpe(texts: Sequence[str], vocab_size: int) -> Any:
+    """A byte-level BPE like GPT-2's (any Unicode text encodes; no unknown tokens)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    return tokenizer
+
+
+def build_tiny_base(
+    texts: Sequence[str],
+    out_dir: str | Path,
+    *,
+    vocab_size: int = 4096,
+    n_layer: int = 4,
+    n_head: int = 4,
+    n_embd: int = 256,
+    n_positions: int = 256,
+    seed: int = 0,
+) -> Path:
+    """Train a tokenizer on ``texts`` and save it with a freshly initialised small GPT-2.
+
+    Deterministic for the same texts, sizes and seed. Written atomically: ``out_dir`` is either
+    complete or absent.
+    """
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    # transformers 5: GPT2TokenizerFast is an alias of this tokenizers-backed class
+    from transformers import GPT2Tokenizer as GPT2TokenizerFast
+
+    if not texts:
+        raise TrainingError("cannot build a tokenizer from no texts")
+    tokenizer = GPT2TokenizerFast(
+        tokenizer_object=train_bpe(texts, vocab_size),
+        eos_token=EOS,
+        bos_token=EOS,
+        unk_token=EOS,
+    )
+    eos_id = int(tokenizer.convert_tokens_to_ids(EOS))  # type: ignore[arg-type]
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=n_positions,
+        n_embd=n_embd,
+        n_layer=n_layer,
+        n_head=n_head,
+        bos_token_id=eos_id,
+        eos_token_id=eos_id,
+    )
+    torch.manual_seed(seed)
+    model = GPT2LMHeadModel(config)
+    sizes = {"vocab_size": vocab_size, "n_layer": n_layer, "n_head": n_head, "n_embd": n_embd}
+    sizes |= {"n_positions": n_positions, "seed": seed, "texts": len(texts)}
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / TINY_MARKER).write_text(json.dumps(sizes, indent=2) + "\n")
+    return out_dir
+
+
+def load_tokenizer(name_or_path: str | Path) -> PreTrainedTokenizerBase:
+    """The tokenizer of any base; a clear error when it cannot be found (e.g. offline)."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(str(name_or_path))
+    except (OSError, ValueError) as exc:
+        raise TrainingError(
+            f"cannot load the tokenizer of {name_or_path}: {_first_line(exc)}"
+        ) from None
+
+
+def load_causal_lm(
+    name_or_path: str | Path, *, attn_implementation: str = "sdpa", **kwargs: Any
+) -> PreTrainedModel:
+    """Any causal LM (hub id or local directory), with SDPA attention by default."""
+    from transformers import AutoModelForCausalLM
+
+    try:
+        return AutoModelForCausalLM.from_pretrained(
+            str(name_or_path), attn_implementation=attn_implementation, **kwargs
+        )
+    except (OSError, ValueError) as exc:
+        raise TrainingError(f"cannot load the model {name_or_path}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+__all__ = ["EOS", "build_tiny_base", "load_causal_lm", "load_tokenizer", "train_bpe"]

@@ -1,0 +1,114 @@
+"""Checkpoints: enough state to continue an interrupted run to the same final step.
+
+A checkpoint is a directory ``step-00000120/`` holding the trainable weights
+(``weights.safetensors``), the optimizer, scheduler and RNG states (``state.pt``), and
+``checkpoint.json`` with the step, the training config and the corpus fingerprint. Each is
+written atomically (temporary directory, then rename), so a run killed mid-write leaves the
+previous checkpoint intact and no half-written one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tweetgen.atomic import atomic_dir
+from tweetgen.errors import TrainingError
+from tweetgen.training.config import TrainConfig
+
+if TYPE_CHECKING:
+    import torch
+
+META = "checkpoint.json"
+WEIGHTS = "weights.safetensors"
+STATE = "state.pt"
+PREFIX = "step-"
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    step: int
+    weights: dict[str, torch.Tensor]
+    state: dict[str, Any]
+
+
+class CheckpointStore:
+    """The checkpoints of one run under ``root``; refuses those of another config or corpus."""
+
+    def __init__(self, root: Path, config: TrainConfig, fingerprint: str, *, keep: int = 2) -> None:
+        self.root = Path(root)
+        self.config = config
+        self.fingerprint = fingerprint
+        self.keep = keep
+        self.saved_step: int | None = None
+
+    def paths(self) -> list[Path]:
+        """Complete checkpoints, oldest first (temporaries start with a dot and are skipped)."""
+        if not self.root.is_dir():
+            return []
+        found = [
+            p for p in self.root.iterdir() if p.name.startswith(PREFIX) and (p / META).is_file()
+        ]
+        return sorted(found, key=lambda p: p.name)
+
+    def save(self, step: int, weights: dict[str, torch.Tensor], state: dict[str, Any]) -> Path:
+        import torch
+        from safetensors.torch import save_file
+
+        target = self.root / f"{PREFIX}{step:08d}"
+        with atomic_dir(target) as tmp:
+            save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, tmp / WEIGHTS)
+            torch.save(state, tmp / STATE)
+            meta = {
+                "step": step,
+                "fingerprint": self.fingerprint,
+                "config": self.config.to_dict(),
+            }
+            (tmp / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        self.saved_step = step
+        for old in self.paths()[: -self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return target
+
+    def latest(self) -> Checkpoint | None:
+        """The newest checkpoint, checked against this run; ``None`` when there is none."""
+        paths = self.paths()
+        return self.load(paths[-1]) if paths else None
+
+    def load(self, path: Path) -> Checkpoint:
+        import torch
+        from safetensors.torch import load_file
+
+        try:
+            meta = json.loads((path / META).read_text(encoding="utf-8"))
+            self._check(meta, path)
+            weights = load_file(path / WEIGHTS)
+            state = torch.load(path / STATE, weights_only=True, map_location="cpu")
+        except (OSError, ValueError, RuntimeError, KeyError) as exc:
+            raise TrainingError(f"damaged checkpoint: {exc}", path=path) from None
+        return Checkpoint(path, int(meta["step"]), weights, state)
+
+    def _check(self, meta: dict[str, Any], path: Path) -> None:
+        if meta.get("fingerprint") != self.fingerprint:
+            raise TrainingError(
+                "checkpoint was made from a different corpus; train without resume to start over",
+                path=path,
+            )
+        saved = TrainConfig.from_dict(meta["config"]).identity()
+        differing = sorted(k for k, v in self.config.identity().items() if saved.get(k) != v)
+        if differing:
+            raise TrainingError(
+                f"checkpoint was made with different settings ({', '.join(differing)}); "
+                "train without resume to start over",
+                path=path,
+            )
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+__all__ = ["Checkpoint", "CheckpointStore"]
