@@ -14,10 +14,10 @@ from types import SimpleNamespace
 
 import pytest
 import vcr
-from vcr.cassette import Cassette
-from tweetgen.plugins import get_plugin_manager
-
 from tweetgen_xapi import api
+from vcr.cassette import Cassette
+
+from tweetgen.plugins import get_plugin_manager
 
 CASSETTES = Path(__file__).parent / "cassettes"
 #: Shaped like a real app-only bearer token, so a leak would be easy to spot in any output.
@@ -49,7 +49,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Rate-limit waits recorded instead of slept; the clock stands 42 s before the
     ``x-rate-limit-reset`` of ``rate_limited.yaml``."""
     slept: list[float] = []
-    monkeypatch.setattr(api, "time", SimpleNamespace(time=lambda: 1767225600 - 42.0, sleep=slept.append))
+    clock = SimpleNamespace(time=lambda: 1767225600 - 42.0, sleep=slept.append)
+    monkeypatch.setattr(api, "time", clock)
     return slept
 
 

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from tweetgen import InputFormatError, PostKind, Url
-
 from tweetgen_xapi import tweet_to_post
+
+from tweetgen import InputFormatError, PostKind, Url
 
 
 def tweet(**fields: Any) -> dict[str, Any]:

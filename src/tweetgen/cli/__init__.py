@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -11,12 +12,19 @@ from tweetgen.errors import TweetgenError
 from tweetgen.plugins import tweetgen_version
 
 
+def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    """Library warnings (e.g. a source that could not fetch everything) as one line each."""
+    click.echo(f"warning: {message}", err=True)
+
+
 class _Group(click.Group):
     """Turns library errors into one-line messages and a non-zero exit, no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except TweetgenError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
