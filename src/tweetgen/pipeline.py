@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tweetgen.corpus import Corpus, Filtered
 from tweetgen.errors import FilterError
 from tweetgen.filters.base import Filter
 from tweetgen.plugins import get_filter, get_source
 from tweetgen.post import Post
+from tweetgen.report import FilterReport
+
+if TYPE_CHECKING:
+    from tweetgen.generate import GenerationResult
+    from tweetgen.training.config import TrainConfig
+    from tweetgen.training.trainer import TrainedModel
 
 ProgressCallback = Callable[[int], None]
 
@@ -75,3 +82,101 @@ def prepare(
     if out is not None:
         result.corpus.save(out)
     return result
+
+
+# The whole chain: source -> filters -> corpus -> model -> samples (``tweetgen run``). ---------
+
+AUTO_BASE = "auto"
+#: The base ``auto`` prefers when it can be had (cached, or the hub answers).
+PREFERRED_BASE = "gpt2"
+
+
+def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
+    """Whether ``from_pretrained(repo_id)`` can work: cached locally, or the hub answers."""
+    import os
+
+    from huggingface_hub import HfApi, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+        return True
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        HfApi().model_info(repo_id, timeout=timeout)
+    except Exception:  # offline, DNS, proxy, HTTP: all mean "cannot download it now"
+        return False
+    return True
+
+
+def resolve_base_model(name: str) -> str:
+    """``auto`` becomes ``gpt2`` when it can be downloaded (or is cached), else ``tiny``.
+
+    Any other hub id is checked too, so an offline run fails here with advice instead of
+    deep inside transformers; ``tiny`` and existing local directories pass unchanged.
+    """
+    from tweetgen.errors import TrainingError
+
+    if name == AUTO_BASE:
+        return PREFERRED_BASE if hub_model_available(PREFERRED_BASE) else "tiny"
+    if name == "tiny" or Path(name).exists():
+        return name
+    if not hub_model_available(name):
+        raise TrainingError(
+            f"base model {name!r} is neither a local directory nor reachable on the Hugging "
+            "Face Hub (offline?); use --base-model tiny to train offline"
+        )
+    return name
+
+
+@dataclass
+class ChainResult:
+    """What ``run_chain`` made: the corpus, the model, and sample posts."""
+
+    corpus: Corpus
+    report: FilterReport
+    model: TrainedModel
+    generation: GenerationResult
+    seconds: float
+
+
+def run_chain(
+    source: str,
+    location: str,
+    out: str | Path,
+    *,
+    filters: Sequence[Filter] | None = None,
+    config: TrainConfig | None = None,
+    trainer: str = "full",
+    samples: int = 5,
+    prompt: str = "",
+    read_progress: ProgressCallback | None = None,
+    train_progress: Callable[[Any], None] | None = None,
+    **options: Any,
+) -> ChainResult:
+    """Read, filter, save the corpus to ``out/corpus``, train into ``out/model``, sample.
+
+    ``config`` supplies the training settings; its ``base_model`` may be ``auto`` and its
+    ``out_dir`` is replaced by ``out/model``. Samples use the training seed, so a rerun
+    prints the same posts.
+    """
+    import time
+
+    from tweetgen.generate import Generator
+    from tweetgen.plugins import get_trainer_class
+    from tweetgen.training.config import TrainConfig
+
+    began = time.perf_counter()
+    out = Path(out)
+    config = config or TrainConfig(base_model=AUTO_BASE)
+    base = resolve_base_model(config.base_model)
+    filtered = prepare(
+        source, location, out / "corpus", filters=filters, progress=read_progress, **options
+    )
+    config = config.replace(base_model=base, out_dir=out / "model")
+    model = get_trainer_class(trainer)(config).train(filtered.corpus, progress=train_progress)
+    generation = Generator(model.path, device=config.device).generate(
+        prompt, samples, seed=config.seed
+    )
+    return ChainResult(
+        filtered.corpus, filtered.report, model, generation, time.perf_counter() - began
+    )

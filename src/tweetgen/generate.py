@@ -1,0 +1,305 @@
+"""Sample posts from a trained model directory, as the seed did, minus copies of the training set.
+
+Prompts start with the start-of-post token (``<|endoftext|>``) the model was trained with, each
+sample ends at the end-of-text token or (by default) the first newline, and never exceeds one
+post (280 characters, cut on a word boundary). With the model's ``novelty.json``, samples that
+copy a training post are dropped (see :mod:`tweetgen.novelty`) and more are drawn, up to a cap.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from tweetgen.errors import GenerationError, MissingDependencyError
+from tweetgen.export import SAMPLING_DEFAULTS, read_novelty
+from tweetgen.novelty import NoveltyIndex
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+
+MAX_CHARS = 280
+ADAPTER_CONFIG = "adapter_config.json"
+#: Draw at most this many samples per requested one before giving up on the novelty filter.
+TRIES_PER_SAMPLE = 5
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One generated post. ``novel`` is False for a copy kept because the filter was off."""
+
+    text: str
+    prompt: str
+    tokens: int
+    novel: bool = True
+
+
+@dataclass
+class GenerationResult:
+    samples: list[Sample] = field(default_factory=list)
+    #: Samples dropped because they copied a training post.
+    dropped_copies: int = 0
+    #: Samples dropped because nothing but the prompt was generated.
+    dropped_empty: int = 0
+    #: Samples drawn in all (kept and dropped).
+    drawn: int = 0
+    #: Whether the model had a novelty index to check against.
+    novelty_checked: bool = False
+
+    @property
+    def texts(self) -> list[str]:
+        return [s.text for s in self.samples]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "samples": [s.__dict__ for s in self.samples],
+            "dropped_copies": self.dropped_copies,
+            "dropped_empty": self.dropped_empty,
+            "drawn": self.drawn,
+            "novelty_checked": self.novelty_checked,
+        }
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def cap_length(text: str, limit: int = MAX_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, at the last word boundary when there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]
+    cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    return (head[:cut] if cut > 0 else text[:limit]).rstrip()
+
+
+class Generator:
+    """Samples posts from a model directory (any causal LM; a PEFT adapter directory too)."""
+
+    def __init__(self, model_dir: str | os.PathLike[str], *, device: str = "auto") -> None:
+        self.path = Path(model_dir)
+        if not self.path.is_dir():
+            raise GenerationError("no such model directory", path=self.path)
+        self.device = pick_device(device)
+        self.tokenizer = self._load_tokenizer()
+        # Any: transformers' wrapped ``to`` and ``generate`` confuse type checkers.
+        self.model: Any = cast(Any, self._load_model())
+        self.model.to(self.device)
+        self.model.eval()
+        self.generation_config = self._load_generation_config()
+        self.novelty: NoveltyIndex | None = read_novelty(self.path)
+
+    # loading ---------------------------------------------------------------------------
+
+    @property
+    def is_adapter(self) -> bool:
+        return (self.path / ADAPTER_CONFIG).is_file()
+
+    def _load_tokenizer(self) -> PreTrainedTokenizerBase:
+        from transformers import AutoTokenizer
+
+        source = str(self.path)
+        if self.is_adapter and not (self.path / "tokenizer_config.json").is_file():
+            source = self._adapter_base()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source)
+        except (OSError, ValueError) as exc:
+            raise GenerationError(f"cannot load the tokenizer: {exc}", path=self.path) from None
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return tokenizer
+
+    def _load_model(self) -> PreTrainedModel:
+        """A plain causal LM, or base model plus LoRA adapter when the directory is one."""
+        if self.is_adapter:
+            return self._load_adapter()
+        from transformers import AutoModelForCausalLM
+
+        try:
+            return AutoModelForCausalLM.from_pretrained(str(self.path))
+        except (OSError, ValueError) as exc:
+            raise GenerationError(f"cannot load the model: {exc}", path=self.path) from None
+
+    def _adapter_base(self) -> str:
+        try:
+            config = json.loads((self.path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+            return str(config["base_model_name_or_path"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise GenerationError(f"bad {ADAPTER_CONFIG}: {exc}", path=self.path) from None
+
+    def _load_adapter(self) -> PreTrainedModel:
+        try:
+            from peft import AutoPeftModelForCausalLM
+        except ImportError:
+            raise MissingDependencyError(
+                "this model is a LoRA adapter: install peft (pip install peft) to load it",
+                path=self.path,
+            ) from None
+        try:
+            model: PreTrainedModel = AutoPeftModelForCausalLM.from_pretrained(str(self.path))
+        except (OSError, ValueError) as exc:
+            raise GenerationError(f"cannot load the adapter: {exc}", path=self.path) from None
+        return model
+
+    def _load_generation_config(self) -> GenerationConfig:
+        from transformers import GenerationConfig
+
+        if (self.path / "generation_config.json").is_file():
+            try:
+                return GenerationConfig.from_pretrained(str(self.path))
+            except (OSError, ValueError) as exc:
+                raise GenerationError(
+                    f"bad generation_config.json: {exc}", path=self.path
+                ) from None
+        eos = self.tokenizer.eos_token_id
+        return GenerationConfig(**SAMPLING_DEFAULTS, eos_token_id=eos, pad_token_id=eos)
+
+    # sampling --------------------------------------------------------------------------
+
+    def generate(
+        self,
+        prompt: str = "",
+        n: int = 5,
+        *,
+        seed: int | None = None,
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        batch_size: int = 8,
+        cut_at_newline: bool = True,
+        novelty: bool = True,
+    ) -> GenerationResult:
+        """``n`` posts starting with ``prompt``; the same ``seed`` gives the same posts.
+
+        Unset sampling settings come from the model's ``generation_config.json``. With
+        ``novelty``, copies of training posts are dropped and replaced by new draws (at most
+        ``5 * n`` draws in all), so fewer than ``n`` samples may come back.
+        """
+        import torch
+
+        _check(n, batch_size, max_new_tokens, temperature, top_p)
+        config = self._sampling_config(prompt, max_new_tokens, temperature, top_p)
+        inputs = self._encode(prompt)
+        result = GenerationResult(novelty_checked=self.novelty is not None)
+        devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
+        with torch.random.fork_rng(devices=devices):
+            if seed is not None:
+                torch.manual_seed(seed)
+            while len(result.samples) < n and result.drawn < TRIES_PER_SAMPLE * n:
+                size = min(batch_size, n - len(result.samples))
+                for continuation, tokens in self._draw(inputs, size, config):
+                    self._keep(result, prompt, continuation, tokens, cut_at_newline, novelty)
+        return result
+
+    def _sampling_config(
+        self,
+        prompt: str,
+        max_new_tokens: int | None,
+        temperature: float | None,
+        top_p: float | None,
+    ) -> GenerationConfig:
+        config = copy.deepcopy(self.generation_config)
+        prompt_tokens = len(self._encode(prompt)["input_ids"][0])
+        if max_new_tokens is None:
+            max_new_tokens = max(1, (config.max_length or 160) - prompt_tokens)
+        # One length setting only: transformers warns when both are set.
+        config.max_new_tokens = None
+        config.max_length = prompt_tokens + max_new_tokens
+        config.do_sample = True
+        if temperature is not None:
+            config.temperature = temperature
+        if top_p is not None:
+            config.top_p = top_p
+        if config.pad_token_id is None:
+            config.pad_token_id = self.tokenizer.pad_token_id
+        return config
+
+    def _encode(self, prompt: str) -> dict[str, torch.Tensor]:
+        start = self.tokenizer.bos_token or self.tokenizer.eos_token or ""
+        encoded = self.tokenizer(start + prompt, add_special_tokens=False, return_tensors="pt")
+        if encoded["input_ids"].shape[1] == 0:
+            raise GenerationError("the tokenizer has no start token and the prompt is empty")
+        return {k: v.to(self.device) for k, v in encoded.items()}
+
+    def _draw(
+        self, inputs: dict[str, torch.Tensor], size: int, config: GenerationConfig
+    ) -> list[tuple[str, int]]:
+        """``size`` continuations (text after the prompt, generated token count)."""
+        import torch
+
+        batch = {k: v.repeat(size, 1) for k, v in inputs.items()}
+        with torch.inference_mode():
+            output = self.model.generate(**batch, generation_config=config)
+        new = output[:, batch["input_ids"].shape[1] :].tolist()
+        stops = {config.eos_token_id, config.pad_token_id} - {None}
+        found = []
+        for row in new:
+            end = next((i for i, t in enumerate(row) if t in stops), len(row))
+            text = self.tokenizer.decode(row[:end], skip_special_tokens=True)
+            found.append((str(text), end))
+        return found
+
+    def _keep(
+        self,
+        result: GenerationResult,
+        prompt: str,
+        continuation: str,
+        tokens: int,
+        cut_at_newline: bool,
+        novelty: bool,
+    ) -> None:
+        result.drawn += 1
+        if cut_at_newline:
+            continuation = continuation.split("\n", 1)[0].split("\r", 1)[0]
+        continuation = _printable(continuation)
+        if not continuation.strip():
+            result.dropped_empty += 1
+            return
+        text = cap_length((prompt + continuation).strip())
+        copied = self.novelty is not None and self.novelty.is_copy(text)
+        if copied and novelty:
+            result.dropped_copies += 1
+            return
+        result.samples.append(Sample(text, prompt, tokens, novel=not copied))
+
+
+def _printable(text: str) -> str:
+    """Drop control characters and the replacement character (broken byte sequences)."""
+    return "".join(
+        c for c in text if c in "\n\t" or (c != "\ufffd" and unicodedata.category(c) != "Cc")
+    )
+
+
+def _check(
+    n: int,
+    batch_size: int,
+    max_new_tokens: int | None,
+    temperature: float | None,
+    top_p: float | None,
+) -> None:
+    if n < 1 or batch_size < 1:
+        raise GenerationError(f"n and batch_size must be at least 1 (got {n}, {batch_size})")
+    if max_new_tokens is not None and max_new_tokens < 1:
+        raise GenerationError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+    if temperature is not None and temperature <= 0:
+        raise GenerationError(f"temperature must be positive, got {temperature}")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise GenerationError(f"top_p must be in (0, 1], got {top_p}")
+
+
+__all__ = ["MAX_CHARS", "GenerationResult", "Generator", "Sample", "cap_length", "pick_device"]
