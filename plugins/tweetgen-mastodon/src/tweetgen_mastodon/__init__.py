@@ -1,0 +1,140 @@
+"""Mastodon source for tweetgen: an account export, or an account's public statuses.
+
+``tweetgen prepare mastodon archive-20240501.zip --out corpus/`` reads the export from Settings →
+Import and export → Request your archive (.zip, .tar.gz, the extracted folder, or its
+outbox.json). ``tweetgen prepare mastodon @alice@mastodon.social --out corpus/`` (or
+``https://mastodon.social/@alice``) reads the public API instead. Direct messages never appear.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tweetgen import NetworkError, Post, PostKind, SourceError, hookimpl
+from tweetgen_mastodon.api import PAGE_SIZE, lookup, make_client, status_to_post, statuses
+from tweetgen_mastodon.archive import read_export
+from tweetgen_mastodon.outbox import read_outbox
+
+_ACCT = re.compile(r"^@?([\w.-]+)@([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)$")
+_PROFILE = re.compile(r"^(https?)://([A-Za-z0-9.-]+(?::\d+)?)/@([\w.-]+)/?$")
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Remote:
+    """An account on a server: ``user@host``, reached at ``base_url``."""
+
+    user: str
+    host: str
+    base_url: str
+
+
+def parse_location(location: str) -> Remote | None:
+    """A remote account for ``@user@host`` or ``https://host/@user``; None for a local path."""
+    text = location.strip()
+    if Path(text).expanduser().exists():
+        return None
+    if match := _PROFILE.match(text):
+        scheme, netloc, user = match.groups()
+        return Remote(user, netloc.split(":")[0], f"{scheme}://{netloc}")
+    if match := _ACCT.match(text):
+        user, host = match.groups()
+        return Remote(user, host, f"https://{host}")
+    if text.startswith(("http://", "https://")):
+        raise SourceError(f"mastodon: {location!r} is not a profile URL (https://host/@user)")
+    return None
+
+
+@dataclass(frozen=True)
+class Options:
+    """The ``-o key=value`` options; they arrive as strings from the command line."""
+
+    base_url: str | None = None
+    limit: int | None = None
+    exclude_replies: bool = False
+    exclude_reblogs: bool = False
+
+    @classmethod
+    def parse(cls, options: dict[str, Any]) -> Options:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise SourceError(f"mastodon: unknown option(s) {unknown} (known: {sorted(known)})")
+        opts = dict(options)
+        if "limit" in opts:
+            opts["limit"] = _positive_int(opts["limit"])
+        for flag in ("exclude_replies", "exclude_reblogs"):
+            if flag in opts:
+                opts[flag] = _bool(flag, opts[flag])
+        return cls(**opts)
+
+
+def _positive_int(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise SourceError(f"mastodon: limit must be a positive integer, not {value!r}")
+    return number
+
+
+def _bool(name: str, value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise SourceError(f"mastodon: {name} must be true or false, not {value!r}")
+    return text in _TRUE
+
+
+class MastodonSource:
+    """A Mastodon account: its export (a path) or its public statuses (``@user@host``)."""
+
+    name = "mastodon"
+    description = (
+        "Mastodon export (.zip, .tar.gz, folder) or account (@user@host, https://host/@user). "
+        "Options: limit=N, exclude_replies, exclude_reblogs, base_url=URL"
+    )
+
+    def read(self, location: str, **options: Any) -> Iterator[Post]:
+        """Check the arguments now; read lazily as posts are consumed."""
+        opts = Options.parse(options)
+        remote = parse_location(location)
+        posts = self._api(remote, opts) if remote else read_outbox_at(location)
+        return itertools.islice(_keep(posts, opts), opts.limit)
+
+    def _api(self, remote: Remote, opts: Options) -> Iterator[Post]:
+        flags = {"exclude_replies": opts.exclude_replies, "exclude_reblogs": opts.exclude_reblogs}
+        page = min(PAGE_SIZE, opts.limit or PAGE_SIZE)
+        with make_client(opts.base_url or remote.base_url) as client:
+            account = lookup(client, remote.user)
+            author = f"{account.get('username') or remote.user}@{remote.host}"
+            for status in statuses(client, str(account["id"]), flags, page):
+                try:
+                    post = status_to_post(status, author, remote.host)
+                except (KeyError, TypeError) as exc:
+                    raise NetworkError(f"mastodon: a status lacks {exc}") from None
+                if post is not None:
+                    yield post
+
+
+def read_outbox_at(location: str) -> Iterator[Post]:
+    yield from read_outbox(read_export(location))
+
+
+def _keep(posts: Iterable[Post], opts: Options) -> Iterator[Post]:
+    for post in posts:
+        if opts.exclude_replies and post.kind is PostKind.REPLY:
+            continue
+        if opts.exclude_reblogs and post.kind is PostKind.RETWEET:
+            continue
+        yield post
+
+
+@hookimpl
+def register_sources(register: Callable[[type[Any]], None]) -> None:
+    register(MastodonSource)
