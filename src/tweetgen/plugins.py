@@ -49,6 +49,7 @@ class PluginInfo:
     name: str
     version: str
     builtin: bool
+    distribution: str = ""
     sources: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
     trainers: list[str] = field(default_factory=list)
@@ -140,13 +141,14 @@ def get_trainer_class(name: str) -> type[Any]:
     return _get("trainer", name)
 
 
-def _version(pm: pluggy.PluginManager, plugin: object, builtin: bool) -> str:
+def _distribution(pm: pluggy.PluginManager, plugin: object, builtin: bool) -> tuple[str, str]:
+    """(distribution name, version) of the package that provides ``plugin``."""
     if builtin:
-        return tweetgen_version()
+        return "tweetgen", tweetgen_version()
     for plug, dist in pm.list_plugin_distinfo():
         if plug is plugin:
-            return str(dist.version)
-    return "unknown"
+            return str(dist.project_name), str(dist.version)
+    return "", "unknown"
 
 
 def tweetgen_version() -> str:
@@ -163,7 +165,8 @@ def list_plugins() -> list[PluginInfo]:
     for plugin in pm.get_plugins():
         name = _plugin_name(pm, plugin)
         builtin = name in DEFAULT_PLUGINS
-        infos[name] = PluginInfo(name, _version(pm, plugin, builtin), builtin)
+        dist, dist_version = _distribution(pm, plugin, builtin)
+        infos[name] = PluginInfo(name, dist_version, builtin, dist)
     for kind in _HOOKS:
         for reg in registrations(kind).values():
             getattr(infos[reg.plugin], kind + "s").append(reg.name)

@@ -20,14 +20,22 @@ def plugins(as_json: bool) -> None:
         click.echo(json.dumps([vars(i) for i in infos], indent=2))
         return
     table = Table(title="tweetgen plugins")
-    for column in ("plugin", "version", "sources", "filters", "trainers"):
+    for column in ("plugin", "package", "version", "provides"):
         table.add_column(column)
     for info in infos:
+        provides = [
+            f"{kind}: {', '.join(names)}"
+            for kind, names in (
+                ("sources", info.sources),
+                ("filters", info.filters),
+                ("trainers", info.trainers),
+            )
+            if names
+        ]
         table.add_row(
-            info.name + (" (built-in)" if info.builtin else ""),
+            info.name.removeprefix("tweetgen."),
+            info.distribution + (" (built-in)" if info.builtin else ""),
             info.version,
-            ", ".join(info.sources),
-            ", ".join(info.filters),
-            ", ".join(info.trainers),
+            "\n".join(provides) or "-",
         )
     Console().print(table)
