@@ -47,7 +47,7 @@ class JsonlSource:
             raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
         with handle:
             for number, raw in enumerate(handle, 1):
-                line = _decode_line(raw, label, number)
+                line = _decode_line(raw, label, number).rstrip("\r\n")
                 if not line.strip():
                     continue
                 record = parse_json_text(line, label, line_offset=number - 1)

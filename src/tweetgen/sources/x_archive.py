@@ -68,10 +68,10 @@ def read_archive(
     """Every post in the archive, in file order, each id once."""
     names = set(tree.names())
     manifest = _manifest(tree, names)
-    account = _account(tree, names, manifest, author)
     tweet_files = _data_files(tree, names, manifest, ("tweets", "tweet"), _TWEETS)
     if tweet_files is None:
         raise ArchiveError("not an X archive: no data/tweets.js or data/tweet.js", path=location)
+    account = _account(tree, names, manifest, author)
     note_files = _data_files(tree, names, manifest, ("noteTweet",), _NOTES) or []
     notes = NoteIndex([parse_note(*item) for item in _items(tree, note_files, lambda x: x)])
     raws = list(_raw_tweets(tree, tweet_files))
@@ -150,10 +150,11 @@ def _account(
     if "account.js" in names:
         label = tree.label("account.js")
         data = parse_js(tree.read("account.js"), label)
-        first = data[0] if isinstance(data, list) and data else None
-        info = first.get("account") if isinstance(first, dict) else None  # type: ignore[assignment]
-        if not isinstance(info, dict):
-            raise InputFormatError("expected [{'account': {...}}]", path=label)
+        if data != []:
+            first = data[0] if isinstance(data, list) else None
+            info = first.get("account") if isinstance(first, dict) else None  # type: ignore[assignment]
+            if not isinstance(info, dict):
+                raise InputFormatError("expected [{'account': {...}}]", path=label)
     user = (manifest or {}).get("userInfo")
     user = user if isinstance(user, dict) else {}
     handle = author or info.get("username") or user.get("userName") or "unknown"
