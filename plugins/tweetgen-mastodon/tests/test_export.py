@@ -215,3 +215,9 @@ def test_cli_bad_archive_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "zip slip" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_export_inside_a_top_folder_of_the_zip(tmp_path: Path) -> None:
+    actor = (EXPORT / "actor.json").read_bytes()
+    path = _zip(tmp_path / "a.zip", {"mine/outbox.json": OUTBOX, "mine/actor.json": actor})
+    assert read(path) == read(EXPORT)
