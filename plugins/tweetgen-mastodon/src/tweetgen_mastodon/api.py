@@ -17,7 +17,7 @@ from tweetgen_mastodon.posts import html_post, parse_time
 
 PAGE_SIZE = 40  # the most Mastodon returns per page
 TIMEOUT_S = 30.0
-USER_AGENT = "tweetgen-mastodon (+https://github.com/tweetgen)"
+USER_AGENT = "tweetgen-mastodon/0.1"
 
 
 def make_client(base_url: str) -> httpx.Client:
