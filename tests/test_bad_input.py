@@ -301,13 +301,7 @@ def test_cli_one_line_error_and_nothing_written(name: str, tmp_path: Path) -> No
     _assert_nothing_written(out)
 
 
-SUBPROCESS_CASES = [
-    "missing file",
-    "zip slip",
-    "zip bomb (ratio)",
-    "malformed json",
-    "csv bad date",
-]
+SUBPROCESS_CASES = ["zip slip", "csv bad date"]  # each start costs seconds; CliRunner does all
 
 
 def test_installed_command_fails_cleanly(tmp_path: Path) -> None:
