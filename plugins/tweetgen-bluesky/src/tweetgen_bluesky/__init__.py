@@ -16,20 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from atproto import models
-
 from tweetgen import Post, SourceError, hookimpl
-from tweetgen_bluesky.convert import feed_item_to_post, record_to_post
-from tweetgen_bluesky.fetch import (
-    APPVIEW,
-    PAGE_SIZE,
-    PLC_DIRECTORY,
-    author_feed,
-    find_pds,
-    list_posts,
-    make_client,
-    resolve_did,
-)
+from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
+
+# atproto takes seconds to import: it loads on first read, so `tweetgen plugins` stays quick.
 
 _PROFILE_URL = re.compile(r"^https?://(?:www\.)?bsky\.app/profile/([^/?#]+)")
 _HANDLE = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z][a-zA-Z0-9-]*$")
@@ -97,6 +87,9 @@ class BlueskySource:
         return itertools.islice(posts, opts.limit)
 
     def _feed(self, actor: str, opts: Options) -> Iterator[Post]:
+        from tweetgen_bluesky.convert import feed_item_to_post
+        from tweetgen_bluesky.fetch import author_feed, make_client
+
         client = make_client(opts.base_url)
         for item in author_feed(client, actor, opts.base_url, _page(opts)):
             post = feed_item_to_post(item)
@@ -104,6 +97,9 @@ class BlueskySource:
                 yield post
 
     def _records(self, actor: str, opts: Options) -> Iterator[Post]:
+        from tweetgen_bluesky.convert import record_to_post
+        from tweetgen_bluesky.fetch import find_pds, list_posts, make_client, resolve_did
+
         did = resolve_did(make_client(opts.base_url), actor, opts.base_url)
         pds = opts.pds or find_pds(did, opts.plc_url)
         author = did if actor.startswith("did:") else actor
@@ -113,6 +109,8 @@ class BlueskySource:
 
 
 def _is_post(value: Any) -> bool:
+    from atproto import models
+
     return models.is_record_type(value, models.AppBskyFeedPost)
 
 

@@ -9,11 +9,9 @@ from atproto import Client, IdResolver, Request, models
 from atproto.exceptions import AtProtocolError
 
 from tweetgen import NetworkError
+from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
 
-#: Bluesky's public AppView: serves getAuthorFeed and resolveHandle without an account.
-APPVIEW = "https://public.api.bsky.app"
-PLC_DIRECTORY = "https://plc.directory"
-PAGE_SIZE = 100  # the most either endpoint returns per page
+__all__ = ["APPVIEW", "PAGE_SIZE", "PLC_DIRECTORY"]
 TIMEOUT_S = 30.0
 
 
