@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -74,3 +75,12 @@ def test_username_snscrape_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_snscrape(monkeypatch, scraper=BlockedScraper)
     with pytest.raises(SourceError, match="not a valid X username"):
         SnscrapeSource().read("1alice")
+
+
+def test_snscrape_retry_logs_do_not_bury_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without logging set up, Python would print each of snscrape's retry errors."""
+    fake_snscrape(monkeypatch, scraper=BlockedScraper)
+    with pytest.raises(SourceError):
+        list(SnscrapeSource().read("alice_writes"))
+    handlers = logging.getLogger("snscrape").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)

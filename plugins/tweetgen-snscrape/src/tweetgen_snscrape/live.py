@@ -7,6 +7,7 @@ mid-2023. Both end in one clear line (MissingDependencyError, SourceError), neve
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -38,6 +39,13 @@ def twitter_module() -> ModuleType:
         ) from None
 
 
+def _quiet(logger: logging.Logger) -> None:
+    """snscrape logs each failed retry; with no logging set up Python would print them all,
+    burying the one-line error. A NullHandler stops that and still lets configured apps see."""
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:120]}" if text else type(exc).__name__
@@ -49,6 +57,7 @@ def scrape(username: str) -> Iterator[Post]:
     snscrape is imported and the scraper built now, so those errors come before any post.
     """
     twitter = twitter_module()
+    _quiet(logging.getLogger("snscrape"))
     try:
         scraper = twitter.TwitterUserScraper(username)
     except ValueError:
