@@ -113,6 +113,7 @@ def _file(name: str, content: bytes | str) -> Callable[[Path], Path]:
 CASES: dict[str, Case] = {
     "missing file": Case(lambda tmp: tmp / "nope.zip", SourceError, "no such file"),
     "not a zip": Case(_file("random.zip", os.urandom(4096)), ArchiveError, "not a valid zip"),
+    "one data file": Case(_file("tweets.js", GOOD_TWEETS), ArchiveError, "the whole archive"),
     "empty zip": Case(lambda t: make_zip(t / "e.zip", {}), ArchiveError, "not an X archive"),
     "zip without tweets": Case(
         lambda tmp: make_zip(tmp / "n.zip", {"data/account.js": "window.YTD.account.part0 = []"}),

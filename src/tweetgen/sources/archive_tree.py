@@ -86,6 +86,11 @@ def open_tree(location: str | Path, limits: ZipLimits | None = None) -> ArchiveT
     if path.is_dir():
         data = path / "data"
         return FolderTree(data if data.is_dir() else path, limits)
+    if path.suffix.lower() == ".js":
+        raise ArchiveError(
+            "give the whole archive (its .zip or extracted folder), not one of its files",
+            path=path,
+        )
     archive = SafeZip(path, limits)
     prefix = _data_prefix(archive.names)
     if prefix is None:
