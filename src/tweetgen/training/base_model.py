@@ -8,7 +8,8 @@ Hugging Face model directory, so it loads through exactly the code path a hub id
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,4 +124,27 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-__all__ = ["EOS", "build_tiny_base", "load_causal_lm", "load_tokenizer", "train_bpe"]
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' progress bars and info logs (library code must not print)."""
+    from transformers.utils import logging
+
+    bars, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+
+
+__all__ = [
+    "EOS",
+    "build_tiny_base",
+    "load_causal_lm",
+    "load_tokenizer",
+    "quiet_transformers",
+    "train_bpe",
+]

@@ -203,7 +203,8 @@ class Trainer:
         run = _Run(self, corpus, progress or (lambda _event: None))
         for message in warnings:
             run.emit("warning", message=message)
-        result = run.execute()
+        with base_model.quiet_transformers():
+            result = run.execute()
         result.warnings = warnings + result.warnings
         return result
 

@@ -1,0 +1,193 @@
+"""Training end to end on tiny models (CPU, offline, seconds)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
+from tweetgen.training.base_model import build_tiny_base  # noqa: E402
+from tweetgen.training.testing import (  # noqa: E402
+    corpus_from_texts,
+    synthetic_texts,
+    tiny_config,
+)
+from tweetgen.training.trainer import MODEL_INFO, Trainer, TrainProgress  # noqa: E402
+
+METRICS = {
+    "perplexity_before",
+    "perplexity_after",
+    "eval_loss",
+    "train_loss",
+    "steps",
+    "tokens_per_second",
+    "train_seconds",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus():  # type: ignore[no-untyped-def]
+    return corpus_from_texts(synthetic_texts(300))
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    model = transformers.AutoModelForCausalLM.from_pretrained(path)
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_too_little_text_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    small = corpus_from_texts(synthetic_texts(20))
+    with pytest.raises(NotEnoughDataError, match="characters"):
+        Trainer(tiny_config(tmp_path / "m")).train(small)
+    assert not (tmp_path / "m").exists()
+
+
+def test_tiny_base_is_an_ordinary_model_directory(tmp_path: Path) -> None:
+    path = build_tiny_base(synthetic_texts(100), tmp_path / "base", vocab_size=300, n_embd=32)
+    tok = transformers.AutoTokenizer.from_pretrained(path)
+    model = transformers.AutoModelForCausalLM.from_pretrained(path)
+    text = "the cat likes émoji 🐍 ok"
+    assert tok.decode(tok(text)["input_ids"]) == text  # byte-level: nothing is unknown
+    assert tok.eos_token == "<|endoftext|>"
+    assert model.config.eos_token_id == tok.eos_token_id
+    again = build_tiny_base(synthetic_texts(100), tmp_path / "again", vocab_size=300, n_embd=32)
+    for k, v in transformers.AutoModelForCausalLM.from_pretrained(again).state_dict().items():
+        assert torch.equal(v, model.state_dict()[k]), k  # seeded: the same every time
+
+
+def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    events: list[TrainProgress] = []
+    config = tiny_config(tmp_path / "model", epochs=3)
+    result = Trainer(config).train(corpus, progress=events.append)
+    assert result.path == tmp_path / "model"
+    assert set(result.metrics) >= METRICS
+    assert result.metrics["steps"] == sum(1 for e in events if e.stage == "train")
+    assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
+    assert result.history[0]["step"] == 0 and len(result.history) == 4
+    assert any("characters" in w for w in result.warnings)  # a small corpus is flagged
+    info = json.loads((result.path / MODEL_INFO).read_text())
+    assert info["config"]["base_model"] == "tiny"
+    assert not config.work_path.exists()  # checkpoints and tiny base are cleaned up
+    model = transformers.AutoModelForCausalLM.from_pretrained(result.path)
+    tok = transformers.AutoTokenizer.from_pretrained(result.path)
+    prompt = tok(tok.eos_token, return_tensors="pt")
+    out = model.generate(
+        **prompt, max_new_tokens=12, do_sample=False, pad_token_id=tok.eos_token_id
+    )
+    assert tok.decode(out[0], skip_special_tokens=True).strip()
+
+
+def test_perplexity_falls_on_real_text(tmp_path: Path, shared_corpora: Path) -> None:
+    raw = (shared_corpora / "fortunes" / "zippy").read_text(encoding="utf-8")
+    texts = [t.strip() for t in raw.split("\n%\n") if t.strip()]
+    config = tiny_config(tmp_path / "m", epochs=4, tiny_vocab_size=1000, tiny_n_embd=96)
+    result = Trainer(config).train(corpus_from_texts(texts))
+    assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
+
+
+def test_local_gpt2_directory_as_base(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    """A locally saved GPT-2 (architecture + GPT2TokenizerFast) loads like the hub's gpt2."""
+    base = tmp_path / "gpt2-local"
+    tok = transformers.GPT2TokenizerFast(
+        tokenizer_object=_bpe(synthetic_texts(200)), eos_token="<|endoftext|>"
+    )
+    config = transformers.GPT2Config(
+        vocab_size=len(tok), n_positions=1024, n_embd=32, n_layer=2, n_head=2
+    )
+    transformers.GPT2LMHeadModel(config).save_pretrained(base)
+    tok.save_pretrained(base)
+    cfg = tiny_config(tmp_path / "out", base_model=str(base), max_steps=2)
+    result = Trainer(cfg).train(corpus)
+    assert result.metrics["steps"] == 2
+    model = transformers.AutoModelForCausalLM.from_pretrained(result.path)
+    assert model.config.n_positions == 1024
+
+
+def _bpe(texts: list[str]) -> object:
+    from tweetgen.training.base_model import train_bpe
+
+    return train_bpe(texts, 300)
+
+
+def test_failure_while_saving_leaves_no_model_dir(tmp_path: Path, corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Trainer, "save_model", broken)
+    with pytest.raises(OSError, match="disk full"):
+        Trainer(tiny_config(tmp_path / "m", max_steps=1)).train(corpus)
+    assert not (tmp_path / "m").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m")]
+
+
+# resume ------------------------------------------------------------------------------------
+
+_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+    from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
+    from tweetgen.training.trainer import Trainer
+
+    def die(event):
+        if event.stage == "train" and event.step == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, like a crash or the OOM killer
+
+    config = tiny_config(Path(sys.argv[1]), epochs=2, checkpoint_every=4)
+    Trainer(config).train(corpus_from_texts(synthetic_texts(300)), progress=die)
+    """
+)
+
+
+def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "killed"
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(out), "9"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"PYTHONHASHSEED": "0"},
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    config = tiny_config(out, epochs=2, checkpoint_every=4)
+    checkpoints = sorted(p.name for p in (config.work_path / "checkpoints").iterdir())
+    # 6 steps an epoch: checkpoints at 4, 6 (epoch end) and 8; the newest two are kept
+    assert checkpoints == ["step-00000006", "step-00000008"]
+    assert not out.exists()
+
+    resumed = Trainer(config.replace(resume=True)).train(corpus)
+    straight = Trainer(tiny_config(tmp_path / "straight", epochs=2)).train(corpus)
+    assert resumed.metrics["steps"] == straight.metrics["steps"]
+    assert resumed.metrics["perplexity_before"] == straight.metrics["perplexity_before"]
+    a, b = _weights(resumed.path), _weights(straight.path)
+    for key in b:
+        torch.testing.assert_close(a[key], b[key], atol=1e-5, rtol=1e-5)
+
+
+def test_resume_refuses_another_corpus_or_config(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    config = tiny_config(tmp_path / "m", epochs=1, checkpoint_every=2, keep_checkpoints=True)
+    Trainer(config).train(corpus)
+    other = corpus_from_texts(synthetic_texts(300, seed=9))
+    with pytest.raises(TrainingError, match="different corpus"):
+        Trainer(config.replace(resume=True)).train(other)
+    with pytest.raises(TrainingError, match=r"different settings.*learning_rate"):
+        Trainer(config.replace(resume=True, tiny_learning_rate=1e-3)).train(corpus)
+
+
+def test_trainer_is_registered_without_importing_torch() -> None:
+    code = (
+        "import sys, tweetgen; t = tweetgen.get_trainers()['full']; "
+        "print(t.name, 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["full", "False", "False"]
