@@ -1,0 +1,54 @@
+"""Load an adapter directory written by :class:`~tweetgen_lora.LoraTrainer`.
+
+``peft.AutoPeftModelForCausalLM`` resolves the base named in ``adapter_config.json`` from the
+current directory or the hub; an embedded base (``base``) is relative to the adapter
+directory instead, which is what :func:`resolve_base` handles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tweetgen import GenerationError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+
+ADAPTER_CONFIG = "adapter_config.json"
+
+
+def resolve_base(adapter_dir: str | os.PathLike[str]) -> str:
+    """The base model's hub id or directory, with an embedded base resolved to a path."""
+    path = Path(adapter_dir)
+    try:
+        config = json.loads((path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+        ref = str(config["base_model_name_or_path"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise GenerationError(f"not a LoRA adapter directory: {exc}", path=path) from None
+    inside = path / ref
+    return str(inside) if not Path(ref).is_absolute() and inside.is_dir() else ref
+
+
+def load_adapter(adapter_dir: str | os.PathLike[str]) -> PeftModel:
+    """The base model with the adapter applied, in eval mode."""
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise MissingDependencyError(
+            "loading a LoRA adapter needs peft (pip install peft)"
+        ) from None
+    from tweetgen.training.base_model import load_causal_lm
+
+    base = load_causal_lm(resolve_base(adapter_dir))
+    try:
+        model = PeftModel.from_pretrained(base, str(adapter_dir))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise GenerationError(f"cannot load the adapter: {exc}", path=adapter_dir) from None
+    model.eval()
+    return model
+
+
+__all__ = ["load_adapter", "resolve_base"]
