@@ -1,26 +1,30 @@
-"""Exact near-duplicate search over short texts: shingle Jaccard with prefix filtering.
+"""Near-duplicate search over short texts: MinHash LSH for candidates, exact Jaccard to decide.
 
 Each text becomes the set of its character ``size``-grams (after :func:`normalise`). A text
 is a near-duplicate when its Jaccard similarity with an *earlier kept* text is at least
-``threshold``. Instead of comparing all pairs, shingles are ordered rarest first and only the
-first ``n - ceil(t * n) + 1`` of each set are indexed: two sets with Jaccard >= t must share
-one of those (the "All-Pairs" prefix filter, Bayardo et al. 2007), so the result is exact,
-not approximate like MinHash, and deterministic. Candidates are then checked exactly.
+``threshold``. Comparing all pairs is quadratic, so MinHash signatures split into bands find
+candidates (texts agreeing on a whole band), which are then checked exactly: nothing is ever
+dropped below the threshold, and a pair at the threshold is found with probability >= 99%
+(pairs well above it almost surely). Shingles are hashed with CRC-32, not ``hash()``, so the
+result does not depend on ``PYTHONHASHSEED`` and a second run over the survivors finds nothing.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
+import zlib
 from collections.abc import Sequence
 
-from tweetgen.filters.text import normalise
+import numpy as np
 
-_EPS = 1e-9
+NUM_PERM = 64
+_CHUNK = 512
+_RECALL = 0.99
 
 
 def shingles(text: str, size: int) -> frozenset[str]:
     """Character ``size``-grams of the normalised text; a short text is its own shingle."""
+    from tweetgen.filters.text import normalise
+
     norm = normalise(text)
     if len(norm) <= size:
         return frozenset((norm,))
@@ -32,28 +36,53 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return common / (len(a) + len(b) - common)
 
 
-def _prefix_length(n: int, threshold: float) -> int:
-    # A set of n shingles shares at least ceil(t * n) with any set it is t-similar to.
-    return n - max(1, math.ceil(threshold * n - _EPS)) + 1
+def band_rows(threshold: float) -> int:
+    """The most rows per band (fewest false candidates) that still find a pair at the
+    threshold with probability ``_RECALL``: P = 1 - (1 - t^r)^b with b = NUM_PERM // r."""
+    for rows in range(NUM_PERM, 0, -1):
+        if 1 - (1 - threshold**rows) ** (NUM_PERM // rows) >= _RECALL:
+            return rows
+    return 1
+
+
+def signatures(sets: Sequence[frozenset[str]]) -> np.ndarray:
+    """One row of NUM_PERM minimum hashes per set; multiply-shift hashing of CRC-32 ids."""
+    rng = np.random.default_rng(20240229)  # fixed: signatures must not vary between runs
+    a = rng.integers(1, 1 << 63, size=(NUM_PERM, 1), dtype=np.uint64) * 2 + 1
+    b = rng.integers(0, 1 << 63, size=(NUM_PERM, 1), dtype=np.uint64)
+    out = np.empty((len(sets), NUM_PERM), dtype=np.uint64)
+    for start in range(0, len(sets), _CHUNK):
+        chunk = sets[start : start + _CHUNK]
+        ids = [zlib.crc32(s.encode("utf-8", "surrogatepass")) for st in chunk for s in st]
+        offsets = np.cumsum([0] + [len(st) for st in chunk[:-1]])
+        hashed = (a * np.asarray(ids, dtype=np.uint64) + b) >> np.uint64(32)  # wraps mod 2^64
+        out[start : start + len(chunk)] = np.minimum.reduceat(hashed, offsets, axis=1).T
+    return out
+
+
+def band_keys(sigs: np.ndarray, rows: int) -> list[list[int]]:
+    """Each band of ``rows`` minimum hashes folded into one int (collisions only add work)."""
+    bands = NUM_PERM // rows
+    mult = np.random.default_rng(7).integers(1, 1 << 63, size=rows, dtype=np.uint64) * 2 + 1
+    folded = (sigs[:, : bands * rows].reshape(len(sigs), bands, rows) * mult).sum(axis=2)
+    keys: list[list[int]] = folded.tolist()
+    return keys
 
 
 def near_duplicates(texts: Sequence[str], threshold: float, size: int) -> list[bool]:
     """For each text, whether it is a near-duplicate of an earlier text that was kept."""
     sets = [shingles(t, size) for t in texts]
-    frequency = Counter(s for shingle_set in sets for s in shingle_set)
-    index: defaultdict[str, list[int]] = defaultdict(list)
+    if not sets:
+        return []
+    keys = band_keys(signatures(sets), band_rows(threshold))
+    buckets: list[dict[int, list[int]]] = [{} for _ in keys[0]]
     dropped: list[bool] = []
     for i, current in enumerate(sets):
-        ordered = sorted(current, key=lambda s: (frequency[s], s))
-        prefix = ordered[: _prefix_length(len(ordered), threshold)]
-        candidates = {j for s in prefix for j in index.get(s, ())}
-        duplicate = any(
-            min(len(current), len(sets[j])) >= threshold * max(len(current), len(sets[j])) - _EPS
-            and jaccard(current, sets[j]) >= threshold
-            for j in sorted(candidates)
-        )
+        pairs = list(zip(buckets, keys[i], strict=True))
+        candidates = {j for band, key in pairs for j in band.get(key, ())}
+        duplicate = any(jaccard(current, sets[j]) >= threshold for j in sorted(candidates))
         dropped.append(duplicate)
         if not duplicate:
-            for s in prefix:
-                index[s].append(i)
+            for band, key in pairs:
+                band.setdefault(key, []).append(i)
     return dropped
