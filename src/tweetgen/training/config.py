@@ -25,6 +25,7 @@ RESUMABLE_FIELDS = frozenset(
         "work_dir",
         "resume",
         "device",
+        "threads",
         "wandb",
         "wandb_project",
         "wandb_entity",
@@ -65,6 +66,9 @@ class TrainConfig:
     #: Stop after this many optimizer steps (the schedule is stretched to it), if set.
     max_steps: int | None = None
     device: str = "auto"
+    #: CPU threads for torch during training (None: torch's default, one per core). On a busy
+    #: machine 1 can be many times faster than oversubscribed cores.
+    threads: int | None = None
     #: "auto": bf16 autocast where the GPU supports it, fp32 otherwise (always fp32 on CPU).
     precision: str = "auto"
     #: Save a checkpoint every this many steps (0: only at the end of each epoch).
@@ -130,6 +134,8 @@ class TrainConfig:
             raise TrainingError(f"validation must be between 0 and 1, got {self.validation}")
         if self.warmup < 0 or self.weight_decay < 0 or self.checkpoint_every < 0:
             raise TrainingError("warmup, weight_decay and checkpoint_every must not be negative")
+        if self.threads is not None and self.threads < 1:
+            raise TrainingError(f"threads must be positive, got {self.threads}")
         if self.max_steps is not None and self.max_steps < 1:
             raise TrainingError(f"max_steps must be positive, got {self.max_steps}")
         if self.tiny_n_embd % self.tiny_n_head:

@@ -53,6 +53,7 @@ def tiny_config(out_dir: Path, **overrides: Any) -> TrainConfig:
         "warmup": 0.0,
         "device": "cpu",
         "seed": 0,
+        "threads": 1,
     }
     return TrainConfig(**(settings | overrides))
 

@@ -13,7 +13,8 @@ import math
 import random
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,7 +204,7 @@ class Trainer:
         run = _Run(self, corpus, progress or (lambda _event: None))
         for message in warnings:
             run.emit("warning", message=message)
-        with base_model.quiet_transformers():
+        with base_model.quiet_transformers(), _torch_threads(self.config.threads):
             result = run.execute()
         result.warnings = warnings + result.warnings
         return result
@@ -465,6 +466,21 @@ def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str
     except ImportError:
         return
     finalize_model_dir(path, corpus=corpus, config=config, metrics=metrics)
+
+
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _rng_state() -> dict[str, Any]:
