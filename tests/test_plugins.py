@@ -189,3 +189,27 @@ def test_load_plugins_env_restricts_entry_points(monkeypatch: pytest.MonkeyPatch
     fresh = get_plugin_manager.__wrapped__()
     assert fresh.get_plugin("fake") is None
     assert all(fresh.get_plugin(name) is not None for name in DEFAULT_PLUGINS)
+
+
+def test_a_broken_plugin_warns_and_the_rest_still_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    from tweetgen import plugins
+
+    class Broken:
+        def load(self) -> object:
+            raise ImportError("No module named 'missing_dependency'")
+
+    def dists() -> list[object]:
+        [dist] = _fake_distributions(object())
+        ep = dist.entry_points[0]  # type: ignore[attr-defined]
+        ep.load = Broken().load
+        return [dist]
+
+    monkeypatch.setattr(metadata, "distributions", dists)
+    monkeypatch.delenv("TWEETGEN_LOAD_PLUGINS", raising=False)
+    monkeypatch.setattr(plugins, "BROKEN", {})
+    with pytest.warns(UserWarning, match="plugin 'fake' failed to load: ImportError"):
+        fresh = get_plugin_manager.__wrapped__()
+    assert plugins.BROKEN == {"fake": "ImportError: No module named 'missing_dependency'"}
+    assert all(fresh.get_plugin(name) is not None for name in DEFAULT_PLUGINS)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import metadata
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal
 
@@ -66,14 +68,30 @@ def get_plugin_manager() -> pluggy.PluginManager:
     pm.add_hookspecs(hookspecs)
     for module_name in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
+    names = _entry_point_names()
     only = os.environ.get("TWEETGEN_LOAD_PLUGINS")
-    if only is None:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    else:
-        wanted = {n.strip() for n in only.split(",") if n.strip()}
-        for name in sorted(wanted):
+    if only is not None:
+        names &= {n.strip() for n in only.split(",") if n.strip()}
+    for name in sorted(names):
+        try:
             pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP, name=name)
+        except Exception as exc:  # a broken plugin must not take every command down with it
+            BROKEN[name] = f"{type(exc).__name__}: {exc}"
+            warnings.warn(f"plugin {name!r} failed to load: {BROKEN[name]}", stacklevel=2)
     return pm
+
+
+#: Entry-point plugins that failed to import, with the reason (shown by ``tweetgen plugins``).
+BROKEN: dict[str, str] = {}
+
+
+def _entry_point_names() -> set[str]:
+    return {
+        ep.name
+        for dist in metadata.distributions()
+        for ep in dist.entry_points
+        if ep.group == ENTRY_POINT_GROUP
+    }
 
 
 def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:

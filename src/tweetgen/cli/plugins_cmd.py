@@ -38,4 +38,8 @@ def plugins(as_json: bool) -> None:
             info.version,
             "\n".join(provides) or "-",
         )
+    from tweetgen.plugins import BROKEN
+
+    for name, reason in BROKEN.items():
+        table.add_row(name, "", "", f"[red]failed to load: {reason}[/red]")
     Console().print(table)
