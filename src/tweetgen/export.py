@@ -81,10 +81,21 @@ def write_generation_config(path: Path) -> None:
     eos = tokenizer.eos_token_id
     bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else eos
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    generation = GenerationConfig(
-        **SAMPLING_DEFAULTS, eos_token_id=eos, bos_token_id=bos, pad_token_id=pad
-    )
+    settings = dict(SAMPLING_DEFAULTS)
+    positions = _max_positions(path)
+    if positions is not None:  # a small model cannot be asked for more than it has
+        settings["max_length"] = min(settings["max_length"], positions)
+    generation = GenerationConfig(**settings, eos_token_id=eos, bos_token_id=bos, pad_token_id=pad)
     generation.save_pretrained(str(path))
+
+
+def _max_positions(path: Path) -> int | None:
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = config.get("n_positions", config.get("max_position_embeddings"))
+    return value if isinstance(value, int) else None
 
 
 def build_metadata(

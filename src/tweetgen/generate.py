@@ -87,6 +87,16 @@ def cap_length(text: str, limit: int = MAX_CHARS) -> str:
     return (head[:cut] if cut > 0 else text[:limit]).rstrip()
 
 
+def finish_text(prompt: str, continuation: str, *, cut_at_newline: bool = True) -> str:
+    """The post a raw continuation makes: cut, cleaned, capped; "" when nothing was written."""
+    if cut_at_newline:
+        continuation = continuation.split("\n", 1)[0].split("\r", 1)[0]
+    continuation = _printable(continuation)
+    if not continuation.strip():
+        return ""
+    return cap_length((prompt + continuation).strip())
+
+
 class Generator:
     """Samples posts from a model directory (any causal LM; a PEFT adapter directory too)."""
 
@@ -136,22 +146,29 @@ class Generator:
             raise GenerationError(f"cannot load the model: {exc}", path=self.path) from None
 
     def _adapter_base(self) -> str:
+        """The adapter's base; a relative name of a directory inside the adapter directory (an
+        embedded base, as tweetgen-lora writes for ``tiny``) resolves there, not in the cwd."""
         try:
             config = json.loads((self.path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-            return str(config["base_model_name_or_path"])
+            ref = str(config["base_model_name_or_path"])
         except (OSError, ValueError, KeyError) as exc:
             raise GenerationError(f"bad {ADAPTER_CONFIG}: {exc}", path=self.path) from None
+        inside = self.path / ref
+        return str(inside) if not Path(ref).is_absolute() and inside.is_dir() else ref
 
     def _load_adapter(self) -> PreTrainedModel:
         try:
-            from peft import AutoPeftModelForCausalLM
+            from peft import PeftModel
         except ImportError:
             raise MissingDependencyError(
                 "this model is a LoRA adapter: install peft (pip install peft) to load it",
                 path=self.path,
             ) from None
+        from transformers import AutoModelForCausalLM
+
         try:
-            model: PreTrainedModel = AutoPeftModelForCausalLM.from_pretrained(str(self.path))
+            base = AutoModelForCausalLM.from_pretrained(self._adapter_base())
+            model = cast("PreTrainedModel", PeftModel.from_pretrained(base, str(self.path)))
         except (OSError, ValueError) as exc:
             raise GenerationError(f"cannot load the adapter: {exc}", path=self.path) from None
         return model
@@ -194,6 +211,8 @@ class Generator:
 
         _check(n, batch_size, max_new_tokens, temperature, top_p)
         config = self._sampling_config(prompt, max_new_tokens, temperature, top_p)
+        if cut_at_newline:  # stop each sequence at its first newline instead of running on
+            config.stop_strings = ["\n"]
         inputs = self._encode(prompt)
         result = GenerationResult(novelty_checked=self.novelty is not None)
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
@@ -220,6 +239,11 @@ class Generator:
         # One length setting only: transformers warns when both are set.
         config.max_new_tokens = None
         config.max_length = prompt_tokens + max_new_tokens
+        limit = getattr(self.model.config, "max_position_embeddings", None)
+        if isinstance(limit, int):  # past the position table the model would crash
+            if prompt_tokens >= limit:
+                raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
+            config.max_length = min(config.max_length, limit)
         config.do_sample = True
         if temperature is not None:
             config.temperature = temperature
@@ -244,7 +268,9 @@ class Generator:
 
         batch = {k: v.repeat(size, 1) for k, v in inputs.items()}
         with torch.inference_mode():
-            output = self.model.generate(**batch, generation_config=config)
+            output = self.model.generate(
+                **batch, generation_config=config, tokenizer=self.tokenizer
+            )
         new = output[:, batch["input_ids"].shape[1] :].tolist()
         stops = {config.eos_token_id, config.pad_token_id} - {None}
         found = []
@@ -264,13 +290,10 @@ class Generator:
         novelty: bool,
     ) -> None:
         result.drawn += 1
-        if cut_at_newline:
-            continuation = continuation.split("\n", 1)[0].split("\r", 1)[0]
-        continuation = _printable(continuation)
-        if not continuation.strip():
+        text = finish_text(prompt, continuation, cut_at_newline=cut_at_newline)
+        if not text:
             result.dropped_empty += 1
             return
-        text = cap_length((prompt + continuation).strip())
         copied = self.novelty is not None and self.novelty.is_copy(text)
         if copied and novelty:
             result.dropped_copies += 1
@@ -302,4 +325,12 @@ def _check(
         raise GenerationError(f"top_p must be in (0, 1], got {top_p}")
 
 
-__all__ = ["MAX_CHARS", "GenerationResult", "Generator", "Sample", "cap_length", "pick_device"]
+__all__ = [
+    "MAX_CHARS",
+    "GenerationResult",
+    "Generator",
+    "Sample",
+    "cap_length",
+    "finish_text",
+    "pick_device",
+]

@@ -1,0 +1,159 @@
+"""Sampling: seeds, the 280-character cap, newline cuts, and the novelty filter."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from tweetgen.errors import GenerationError, MissingDependencyError
+from tweetgen.export import NOVELTY_FILE
+from tweetgen.generate import MAX_CHARS, Generator, cap_length, finish_text
+from tweetgen.novelty import NoveltyIndex, normalise
+
+SHORT = 24  # tokens per sample: enough for a post of this grammar, quick to sample
+
+
+@pytest.fixture(scope="module")
+def generator(trained_model: Path) -> Generator:
+    return Generator(trained_model, device="cpu")
+
+
+# pure text handling ----------------------------------------------------------------------
+
+
+def test_cap_length_cuts_on_a_word_boundary() -> None:
+    text = "word " * 100
+    capped = cap_length(text)
+    assert len(capped) <= MAX_CHARS
+    assert capped.endswith("word") and capped == capped.rstrip()
+    assert cap_length("x" * 500) == "x" * MAX_CHARS  # no space: a hard cut
+    assert cap_length("short one") == "short one"
+
+
+def test_finish_text_cuts_at_the_first_newline_and_drops_control_characters() -> None:
+    assert finish_text("My dream is", " to fly\nand more") == "My dream is to fly"
+    assert finish_text("", " one\r\ntwo") == "one"
+    assert finish_text("", " a\x00b\ufffd c") == "ab c"
+    assert finish_text("", "a\nb", cut_at_newline=False) == "a\nb"
+    assert finish_text("Prompt", "\nrest") == ""  # nothing written before the newline
+
+
+# sampling --------------------------------------------------------------------------------
+
+
+def test_same_seed_same_posts(generator: Generator) -> None:
+    first = generator.generate("the cat", n=4, seed=7, novelty=False, max_new_tokens=SHORT)
+    again = generator.generate("the cat", n=4, seed=7, novelty=False, max_new_tokens=SHORT)
+    other = generator.generate("the cat", n=4, seed=8, novelty=False, max_new_tokens=SHORT)
+    assert first.texts and first.texts == again.texts
+    assert first.texts != other.texts
+    assert all(t.startswith("the cat") for t in first.texts)
+
+
+def test_seeded_sampling_leaves_the_global_rng_alone(generator: Generator) -> None:
+    import torch
+
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    generator.generate(n=1, seed=3, novelty=False, max_new_tokens=SHORT)
+    assert torch.equal(torch.rand(1), expected)
+
+
+def test_posts_never_exceed_280_characters(generator: Generator) -> None:
+    result = generator.generate(
+        n=3, seed=1, max_new_tokens=200, cut_at_newline=False, novelty=False, temperature=2.0
+    )
+    assert result.samples
+    assert all(len(s.text) <= MAX_CHARS for s in result.samples)
+    assert all(s.tokens <= 200 for s in result.samples)
+
+
+def test_bad_settings_are_refused(generator: Generator) -> None:
+    for kwargs in ({"n": 0}, {"temperature": 0.0}, {"top_p": 1.5}, {"max_new_tokens": 0}):
+        with pytest.raises(GenerationError):
+            generator.generate(**kwargs)  # type: ignore[arg-type]
+
+
+def test_missing_model_directory(tmp_path: Path) -> None:
+    with pytest.raises(GenerationError, match="no such model directory"):
+        Generator(tmp_path / "nope")
+
+
+def test_adapter_directory_needs_peft(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "x"}))
+    monkeypatch.setitem(sys.modules, "peft", None)  # importing peft now fails
+    with pytest.raises((MissingDependencyError, GenerationError)):
+        Generator(tmp_path)
+
+
+# novelty ---------------------------------------------------------------------------------
+
+
+def test_novelty_filter_drops_a_planted_copy(trained_model: Path, tmp_path: Path) -> None:
+    model = shutil.copytree(trained_model, tmp_path / "model")
+    plain = Generator(model, device="cpu").generate(
+        n=4, seed=11, novelty=False, max_new_tokens=SHORT
+    )
+    planted = plain.texts[1]
+    index = NoveltyIndex.build(["something else entirely", planted.upper() + "!!"])
+    (model / NOVELTY_FILE).write_text(json.dumps(index.to_dict()))
+
+    filtered = Generator(model, device="cpu").generate(n=4, seed=11, max_new_tokens=SHORT)
+    assert filtered.novelty_checked
+    assert filtered.dropped_copies >= 1
+    assert planted not in filtered.texts
+    assert len(filtered.samples) == 4  # more were drawn to replace the copy
+
+    kept = Generator(model, device="cpu").generate(
+        n=4, seed=11, novelty=False, max_new_tokens=SHORT
+    )
+    assert [s.novel for s in kept.samples if s.text == planted] == [False]
+
+
+def test_too_many_copies_stop_at_the_cap(
+    trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = shutil.copytree(trained_model, tmp_path / "model")
+    monkeypatch.setattr(NoveltyIndex, "is_copy", lambda self, text: True)
+    result = Generator(model, device="cpu").generate(n=2, seed=0, max_new_tokens=SHORT)
+    assert result.samples == []
+    assert result.drawn == 10  # 5 draws per requested sample, then it gives up
+    assert result.dropped_copies + result.dropped_empty == 10
+
+
+def test_normalise_ignores_case_punctuation_links_and_mentions() -> None:
+    assert normalise("Hello,   WORLD!! https://t.co/x @bob ok") == ["hello", "world", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("sample", "reason"),
+    [
+        ("The cat likes THE MOON today", "exact"),
+        ("the cat likes the moon today!!!", "exact"),
+        ("well, the cat likes the moon today and then some", "contains a post"),
+        ("so one two three four five six seven eight nine", "long run"),
+        ("the cat likes the sun today", None),
+        ("one two three four five six seven", None),  # 7 shared words: under the 8-word run
+    ],
+)
+def test_copy_rule(sample: str, reason: str | None) -> None:
+    index = NoveltyIndex.build(
+        ["the cat likes the moon today.", "zero one two three four five six seven eight end"]
+    )
+    assert index.copy_reason(sample) == reason
+
+
+def test_index_round_trips_and_holds_no_text() -> None:
+    index = NoveltyIndex.build(["a secretive phrase about pineapples on mars"] * 2)
+    data = index.to_dict()
+    assert "pineapples" not in json.dumps(data)
+    again = NoveltyIndex.from_dict(json.loads(json.dumps(data)))
+    assert again == index and len(again) == 1
+    assert again.is_copy("A secretive phrase about pineapples on Mars")
+    with pytest.raises(GenerationError):
+        NoveltyIndex.from_dict({**data, "posts": "not base64!"})
