@@ -3,6 +3,7 @@ line on stderr, no traceback, and no output directory (nor temporary one) left b
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -15,9 +16,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tweetgen.cli import main
-from tweetgen.errors import ArchiveError, InputFormatError, SourceError
+from tweetgen.errors import ArchiveError, InputFormatError, SourceError, TweetgenError
 from tweetgen.plugins import get_source
 from tweetgen.sources.safezip import SafeZip, ZipLimits
 
@@ -345,3 +348,96 @@ def test_small_members_may_compress_well(tmp_path: Path) -> None:
     path = make_zip(tmp_path / "ok.zip", {"data/tweets.js": GOOD_TWEETS + " " * 500_000})
     with SafeZip(path) as archive:
         assert archive.read("data/tweets.js").startswith(b"window.YTD")
+
+
+# Fuzzing: whatever the JSON holds, the sources raise typed errors or yield posts ------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+OPTIONAL_KEYS = [
+    "entities",
+    "extended_entities",
+    "lang",
+    "in_reply_to_status_id_str",
+    "edit_info",
+    "favorite_count",
+    "is_quote_status",
+    "quoted_status_id_str",
+]
+DATES = st.sampled_from(
+    ["Fri Feb 20 09:10:58 +0000 2026", "Mon Jan 01 00:00:00 +2359 0001", "Tue Dec 31 23:59:59 "
+     "-2359 9999", "Fri Feb 30 09:10:58 +0000 2026", "2026-02-20T09:10:58Z", "0", "1e400"]
+)  # fmt: skip
+
+
+def _survives(source: str, location: Path) -> None:
+    try:
+        for post in get_source(source).read(str(location)):
+            post.to_record()  # what the corpus will do with it
+    except TweetgenError:
+        pass
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    tweets=st.lists(
+        st.fixed_dictionaries(
+            {"id_str": st.text(min_size=1, max_size=4) | JSON, "full_text": st.text() | JSON,
+             "created_at": DATES | JSON},
+            optional={k: JSON for k in OPTIONAL_KEYS},
+        ).map(lambda t: {"tweet": t} if len(t) % 2 else t),
+        max_size=4,
+    ),
+    notes=st.lists(
+        st.fixed_dictionaries(
+            {"noteTweet": st.fixed_dictionaries(
+                {"createdAt": DATES | JSON, "core": st.fixed_dictionaries(
+                    {"text": st.text() | JSON}, optional={"urls": JSON, "mentions": JSON})})}
+        ) | JSON,
+        max_size=2,
+    ),
+)  # fmt: skip
+def test_x_archive_fuzz(
+    tmp_path_factory: pytest.TempPathFactory, tweets: list[Any], notes: list[Any]
+) -> None:
+    data = tmp_path_factory.mktemp("fuzz") / "data"
+    data.mkdir()
+    (data / "tweets.js").write_text(f"window.YTD.tweets.part0 = {json.dumps(tweets)}")
+    (data / "note-tweet.js").write_text(f"window.YTD.note_tweet.part0 = {json.dumps(notes)}")
+    _survives("x-archive", data)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    records=st.lists(
+        st.fixed_dictionaries(
+            {"text": st.text() | JSON, "created_at": DATES | JSON},
+            optional={k: JSON for k in ["id", "kind", "reply_to", "urls", "mentions", "extra",
+                                        "author", "hashtags", "lang"]},
+        ),
+        max_size=4,
+    )
+)  # fmt: skip
+def test_jsonl_fuzz(tmp_path_factory: pytest.TempPathFactory, records: list[Any]) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "posts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    _survives("jsonl", path)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.text(alphabet=st.sampled_from(list('ab,"\n\r\t@RT :1-TZ[]{}\x00é')), max_size=60))
+def test_csv_fuzz(tmp_path_factory: pytest.TempPathFactory, body: str) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "posts.csv"
+    path.write_text("text,created_at,kind,urls\n" + body, encoding="utf-8")
+    _survives("csv", path)

@@ -59,7 +59,12 @@ def parse_datetime(value: Any) -> datetime:
         parsed = _from_text(value.strip())
     else:
         raise ValueError(f"not a date: {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
+        parsed.astimezone(timezone.utc)  # the corpus stores UTC: refuse what cannot convert
+    except OverflowError:
+        raise ValueError(f"date out of range: {value!r}") from None
+    return parsed
 
 
 def _from_epoch(number: float) -> datetime:
