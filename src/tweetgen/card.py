@@ -117,7 +117,12 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
     return text
 
 
-def _usage_section(model_ref: str) -> str:
+def _usage_section(model_ref: str, on_hub: bool) -> str:
+    local = model_ref
+    fetch = ""
+    if on_hub:
+        local = model_ref.rsplit("/", 1)[-1]
+        fetch = f"hf download {model_ref} --local-dir {local}\n"
     return (
         "## How to use\n\n"
         "With `transformers` alone:\n\n"
@@ -128,15 +133,16 @@ def _usage_section(model_ref: str) -> str:
         "```\n\n"
         "With tweetgen, which also drops samples that copy a training post:\n\n"
         "```bash\n"
-        f"tweetgen generate {model_ref} {json.dumps(WIDGET_TEXT)} -n 5\n"
+        f"{fetch}tweetgen generate {local} {json.dumps(WIDGET_TEXT)} -n 5\n"
         "```"
     )
 
 
-def render_card(meta: Mapping[str, Any], *, model_ref: str) -> str:
+def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False) -> str:
     """The whole ``README.md`` for the metadata of ``tweetgen.json``.
 
-    ``model_ref`` is what the usage snippet loads: a hub repo id or a local directory.
+    ``model_ref`` is what the usage snippet loads: a local directory, or with ``on_hub`` a
+    hub repo id.
     """
     who = _who(meta)
     sections = [
@@ -153,7 +159,7 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str) -> str:
         "(top-p 0.95), and ends at the end-of-text token or the first newline.",
         _data_section(meta),
         _procedure_section(meta),
-        _usage_section(model_ref),
+        _usage_section(model_ref, on_hub),
         "## Limitations and bias\n\n"
         "The model has the limitations and biases of GPT-2 and of its training data; on top "
         "of that, whatever is in this person's posts (opinions, mistakes, other people's "

@@ -127,9 +127,12 @@ def build_metadata(
     }
 
 
-def write_card(path: Path, meta: Mapping[str, Any], *, model_ref: str) -> None:
+def write_card(
+    path: Path, meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
+) -> None:
+    card = render_card(meta, model_ref=model_ref, on_hub=on_hub)
     with atomic_file(path / CARD_FILE) as handle:
-        handle.write(render_card(meta, model_ref=model_ref))  # type: ignore[attr-defined]
+        handle.write(card)  # type: ignore[attr-defined]
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any] | None:

@@ -64,7 +64,7 @@ def push(
     secret = resolve_token(token)
     meta = read_metadata(path)
     if meta is not None:
-        write_card(path, meta, model_ref=repo_id)
+        write_card(path, meta, model_ref=repo_id, on_hub=True)
     from huggingface_hub import HfApi
 
     api = HfApi(token=secret)
