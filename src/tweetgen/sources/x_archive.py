@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -93,11 +94,7 @@ def read_archive(
                 extra = {**post.extra, "deleted": True}
                 if isinstance(raw.get("deleted_at"), str):
                     extra["deleted_at"] = raw["deleted_at"]
-                yield notes.merge(Post(**{**_fields(post), "extra": extra}))
-
-
-def _fields(post: Post) -> dict[str, Any]:
-    return {name: getattr(post, name) for name in Post.__dataclass_fields__}
+                yield notes.merge(replace(post, extra=extra))
 
 
 def _items(tree: ArchiveTree, files: list[str], wrap: Callable[[Any], Any]) -> Iterator[Any]:
