@@ -88,6 +88,7 @@ def test_drop_short_min_words_option() -> None:
         ("microsoft.co/uk is not a t.co link", "microsoft.co/uk is not a t.co link"),
         ("line one\nhttps://x.co/a\nline two", "line one\n\nline two"),
         ("no links here", "no links here"),
+        ("www https://x.", "."),  # one pass would splice "www." together
     ],
 )
 def test_remove_urls(text: str, expected: str) -> None:
