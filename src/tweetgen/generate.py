@@ -104,6 +104,8 @@ class Generator:
         self.path = Path(model_dir)
         if not self.path.is_dir():
             raise GenerationError("no such model directory", path=self.path)
+        if not (self.path / "config.json").is_file() and not self.is_adapter:
+            raise GenerationError("not a model directory (no config.json)", path=self.path)
         self.device = pick_device(device)
         self.tokenizer = self._load_tokenizer()
         # Any: transformers' wrapped ``to`` and ``generate`` confuse type checkers.
@@ -128,7 +130,9 @@ class Generator:
         try:
             tokenizer = AutoTokenizer.from_pretrained(source)
         except (OSError, ValueError) as exc:
-            raise GenerationError(f"cannot load the tokenizer: {exc}", path=self.path) from None
+            raise GenerationError(
+                f"cannot load the tokenizer: {_first_line(exc)}", path=self.path
+            ) from None
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -143,7 +147,9 @@ class Generator:
         try:
             return AutoModelForCausalLM.from_pretrained(str(self.path))
         except (OSError, ValueError) as exc:
-            raise GenerationError(f"cannot load the model: {exc}", path=self.path) from None
+            raise GenerationError(
+                f"cannot load the model: {_first_line(exc)}", path=self.path
+            ) from None
 
     def _adapter_base(self) -> str:
         """The adapter's base; a relative name of a directory inside the adapter directory (an
@@ -152,7 +158,9 @@ class Generator:
             config = json.loads((self.path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
             ref = str(config["base_model_name_or_path"])
         except (OSError, ValueError, KeyError) as exc:
-            raise GenerationError(f"bad {ADAPTER_CONFIG}: {exc}", path=self.path) from None
+            raise GenerationError(
+                f"bad {ADAPTER_CONFIG}: {_first_line(exc)}", path=self.path
+            ) from None
         inside = self.path / ref
         return str(inside) if not Path(ref).is_absolute() and inside.is_dir() else ref
 
@@ -170,7 +178,9 @@ class Generator:
             base = AutoModelForCausalLM.from_pretrained(self._adapter_base())
             model = cast("PreTrainedModel", PeftModel.from_pretrained(base, str(self.path)))
         except (OSError, ValueError) as exc:
-            raise GenerationError(f"cannot load the adapter: {exc}", path=self.path) from None
+            raise GenerationError(
+                f"cannot load the adapter: {_first_line(exc)}", path=self.path
+            ) from None
         return model
 
     def _load_generation_config(self) -> GenerationConfig:
@@ -181,7 +191,7 @@ class Generator:
                 return GenerationConfig.from_pretrained(str(self.path))
             except (OSError, ValueError) as exc:
                 raise GenerationError(
-                    f"bad generation_config.json: {exc}", path=self.path
+                    f"bad generation_config.json: {_first_line(exc)}", path=self.path
                 ) from None
         eos = self.tokenizer.eos_token_id
         return GenerationConfig(**SAMPLING_DEFAULTS, eos_token_id=eos, pad_token_id=eos)
@@ -299,6 +309,11 @@ class Generator:
             result.dropped_copies += 1
             return
         result.samples.append(Sample(text, prompt, tokens, novel=not copied))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _printable(text: str) -> str:
