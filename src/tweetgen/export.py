@@ -75,9 +75,9 @@ def write_generation_config(path: Path) -> None:
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
     except (OSError, ValueError) as exc:
-        raise TrainingError(
-            f"no usable tokenizer in the model directory: {exc}", path=path
-        ) from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        message = f"no usable tokenizer in the model directory: {first}"
+        raise TrainingError(message, path=path) from None
     eos = tokenizer.eos_token_id
     bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else eos
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
