@@ -15,7 +15,7 @@ from tweetgen.training.testing import corpus_from_texts, synthetic_texts
 
 #: Settings that make a "tiny" model train in about a second.
 TINY = [
-    "--base-model", "tiny", "--max-steps", "3", "--epochs", "1", "--device", "cpu",
+    "--base-model", "tiny", "--max-steps", "3", "--epochs", "1", "--device", "cpu", "--lr", "3e-3",
     "--set", "tiny_vocab_size=300", "--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32",
     "--set", "tiny_n_head=2", "--set", "block_size=64",
 ]  # fmt: skip
@@ -50,6 +50,7 @@ def test_train_writes_a_complete_model(model_dir: Path) -> None:
     meta = json.loads((model_dir / "tweetgen.json").read_text())
     assert meta["config"]["base_model"] == "tiny" and meta["config"]["max_steps"] == 3
     assert meta["config"]["tiny_n_embd"] == 32  # --set reached the config
+    assert meta["config"]["tiny_learning_rate"] == 0.003  # --lr applies to tiny too
 
 
 def test_generate_json_is_reproducible(model_dir: Path) -> None:

@@ -91,6 +91,33 @@ def test_adapter_directory_needs_peft(tmp_path: Path, monkeypatch: pytest.Monkey
         Generator(tmp_path)
 
 
+def test_a_lora_adapter_directory_loads_with_its_base_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    peft = pytest.importorskip("peft")
+    from tweetgen.training.base_model import build_tiny_base
+    from tweetgen.training.testing import synthetic_texts
+
+    adapter = tmp_path / "adapter"
+    base_dir = build_tiny_base(
+        synthetic_texts(50), adapter / "base", vocab_size=300, n_layer=1, n_embd=32
+    )
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    lora = peft.get_peft_model(
+        AutoModelForCausalLM.from_pretrained(base_dir),
+        peft.LoraConfig(r=2, target_modules=["c_attn"], task_type="CAUSAL_LM"),
+    )
+    lora.peft_config["default"].base_model_name_or_path = "base"  # relative to the adapter
+    lora.save_pretrained(adapter)
+    AutoTokenizer.from_pretrained(base_dir).save_pretrained(adapter)
+    monkeypatch.chdir(tmp_path.parent)  # "base" must not be looked up in the working directory
+    generator = Generator(adapter, device="cpu")
+    assert generator.is_adapter
+    result = generator.generate("the cat", n=2, seed=0, max_new_tokens=6, novelty=False)
+    assert result.drawn == 2
+
+
 # novelty ---------------------------------------------------------------------------------
 
 

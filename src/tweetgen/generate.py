@@ -152,19 +152,18 @@ class Generator:
             ) from None
 
     def _adapter_base(self) -> str:
-        """The adapter's base; a relative name of a directory inside the adapter directory (an
-        embedded base, as tweetgen-lora writes for ``tiny``) resolves there, not in the cwd."""
+        """The adapter's base model; a relative path is taken relative to the adapter."""
         try:
             config = json.loads((self.path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-            ref = str(config["base_model_name_or_path"])
+            base = str(config["base_model_name_or_path"])
         except (OSError, ValueError, KeyError) as exc:
-            raise GenerationError(
-                f"bad {ADAPTER_CONFIG}: {_first_line(exc)}", path=self.path
-            ) from None
-        inside = self.path / ref
-        return str(inside) if not Path(ref).is_absolute() and inside.is_dir() else ref
+            message = f"bad {ADAPTER_CONFIG}: {_first_line(exc)}"
+            raise GenerationError(message, path=self.path) from None
+        inside = self.path / base
+        return str(inside) if not Path(base).is_absolute() and inside.is_dir() else base
 
-    def _load_adapter(self) -> PreTrainedModel:
+    def _load_adapter(self) -> Any:
+        """Base model plus LoRA adapter through peft (the seam for adapter trainers)."""
         try:
             from peft import PeftModel
         except ImportError:
@@ -176,11 +175,10 @@ class Generator:
 
         try:
             base = AutoModelForCausalLM.from_pretrained(self._adapter_base())
-            model = cast("PreTrainedModel", PeftModel.from_pretrained(base, str(self.path)))
+            model = PeftModel.from_pretrained(base, str(self.path))
         except (OSError, ValueError) as exc:
-            raise GenerationError(
-                f"cannot load the adapter: {_first_line(exc)}", path=self.path
-            ) from None
+            message = f"cannot load the adapter: {_first_line(exc)}"
+            raise GenerationError(message, path=self.path) from None
         return model
 
     def _load_generation_config(self) -> GenerationConfig:
