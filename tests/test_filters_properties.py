@@ -30,7 +30,7 @@ NOT_IDEMPOTENT = {"unescape-html"}
 
 #: Independent of the implementation's regex: any of these left over is a URL left over.
 URL_LEFT = re.compile(r"https?://|www\.|(?<![\w.-])t\.co/", re.IGNORECASE)
-EMAIL_LEFT = re.compile(r"(?<![\w.+@-])[\w.+-]+@[\w-]+\.[a-z]{2,}\b", re.IGNORECASE)
+EMAIL_LEFT = re.compile(r"(?<![\w.+@-])\w[\w.+-]*@[\w-]+\.[a-z]{2,}\b", re.IGNORECASE)
 BREAKS = re.compile(r"[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 FRAGMENTS = [
@@ -252,7 +252,7 @@ def test_prop_drop_near_duplicates(items: list[Post], threshold: float, size: in
             assert any(jaccard(shingles(p.text, size), s) >= threshold for s in earlier)
 
 
-EMAILS = st.from_regex(r"[a-z0-9._+-]{1,10}@[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True)
+EMAILS = st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,9}@[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True)
 PHONES = st.from_regex(r"\+[1-9]\d{0,2} \d{3} \d{3} \d{4}|\(\d{3}\) \d{3}-\d{4}", fullmatch=True)
 
 
