@@ -8,6 +8,7 @@ and the output is an adapter directory instead of a full model.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,9 @@ class LoraTrainer(Trainer):
             task_type="CAUSAL_LM",
         )
         try:
-            wrapped: PreTrainedModel = get_peft_model(model, lora)  # type: ignore[assignment]
+            with warnings.catch_warnings():  # peft calls a transformers API deprecated in 5.x
+                warnings.filterwarnings("ignore", ".*is_gradient_checkpointing", FutureWarning)
+                wrapped: PreTrainedModel = get_peft_model(model, lora)  # type: ignore[assignment]
         except ValueError as exc:
             raise TrainingError(f"cannot add LoRA adapters: {_first_line(exc)}") from None
         return wrapped
