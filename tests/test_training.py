@@ -67,7 +67,7 @@ def test_tiny_base_is_an_ordinary_model_directory(tmp_path: Path) -> None:
 
 def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
     events: list[TrainProgress] = []
-    config = tiny_config(tmp_path / "model", epochs=3)
+    config = tiny_config(tmp_path / "model", tiny_epochs=3)
     result = Trainer(config).train(corpus, progress=events.append)
     assert result.path == tmp_path / "model"
     assert set(result.metrics) >= METRICS
@@ -90,7 +90,7 @@ def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[
 def test_perplexity_falls_on_real_text(tmp_path: Path, shared_corpora: Path) -> None:
     raw = (shared_corpora / "fortunes" / "zippy").read_text(encoding="utf-8")
     texts = [t.strip() for t in raw.split("\n%\n") if t.strip()]
-    config = tiny_config(tmp_path / "m", epochs=4, tiny_vocab_size=1000, tiny_n_embd=96)
+    config = tiny_config(tmp_path / "m", tiny_epochs=4, tiny_vocab_size=1000, tiny_n_embd=96)
     result = Trainer(config).train(corpus_from_texts(texts))
     assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
 
@@ -143,7 +143,7 @@ _CHILD = textwrap.dedent(
         if event.stage == "train" and event.step == int(sys.argv[2]):
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, like a crash or the OOM killer
 
-    config = tiny_config(Path(sys.argv[1]), epochs=2, checkpoint_every=4)
+    config = tiny_config(Path(sys.argv[1]), tiny_epochs=2, checkpoint_every=4)
     Trainer(config).train(corpus_from_texts(synthetic_texts(300)), progress=die)
     """
 )
@@ -159,14 +159,14 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
         env=os.environ | {"PYTHONHASHSEED": "0"},
     )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
-    config = tiny_config(out, epochs=2, checkpoint_every=4)
+    config = tiny_config(out, tiny_epochs=2, checkpoint_every=4)
     checkpoints = sorted(p.name for p in (config.work_path / "checkpoints").iterdir())
     # 6 steps an epoch: checkpoints at 4, 6 (epoch end) and 8; the newest two are kept
     assert checkpoints == ["step-00000006", "step-00000008"]
     assert not out.exists()
 
     resumed = Trainer(config.replace(resume=True)).train(corpus)
-    straight = Trainer(tiny_config(tmp_path / "straight", epochs=2)).train(corpus)
+    straight = Trainer(tiny_config(tmp_path / "straight", tiny_epochs=2)).train(corpus)
     assert resumed.metrics["steps"] == straight.metrics["steps"]
     assert resumed.metrics["perplexity_before"] == straight.metrics["perplexity_before"]
     a, b = _weights(resumed.path), _weights(straight.path)
@@ -175,7 +175,7 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
 
 
 def test_resume_refuses_another_corpus_or_config(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
-    config = tiny_config(tmp_path / "m", epochs=1, checkpoint_every=2, keep_checkpoints=True)
+    config = tiny_config(tmp_path / "m", tiny_epochs=1, checkpoint_every=2, keep_checkpoints=True)
     Trainer(config).train(corpus)
     other = corpus_from_texts(synthetic_texts(300, seed=9))
     with pytest.raises(TrainingError, match="different corpus"):

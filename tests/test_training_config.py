@@ -23,6 +23,9 @@ def test_defaults_follow_the_seed() -> None:
     assert (config.base_model, config.epochs, config.learning_rate) == ("gpt2", 4, 1.372e-4)
     assert config.lr_schedule == "cosine"
     assert config.work_path == Path("model.work")
+    tiny = TrainConfig(base_model="tiny")  # from scratch: more passes, larger steps
+    assert (tiny.effective_epochs, tiny.effective_learning_rate) == (16, 2e-3)
+    assert (config.effective_epochs, config.effective_learning_rate) == (4, 1.372e-4)
 
 
 @pytest.mark.parametrize(

@@ -83,10 +83,12 @@ class TrainConfig:
     tiny_vocab_size: int = 4096
     tiny_n_layer: int = 4
     tiny_n_head: int = 4
-    tiny_n_embd: int = 256
+    tiny_n_embd: int = 128
     #: Learning rate used instead of ``learning_rate`` when ``base_model == "tiny"``: a model
     #: trained from scratch needs a much larger step than a fine-tune.
     tiny_learning_rate: float = 2e-3
+    #: Epochs used instead of ``epochs`` for "tiny", for the same reason.
+    tiny_epochs: int = 16
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -112,11 +114,22 @@ class TrainConfig:
     def effective_learning_rate(self) -> float:
         return self.tiny_learning_rate if self.is_tiny else self.learning_rate
 
+    @property
+    def effective_epochs(self) -> int:
+        return self.tiny_epochs if self.is_tiny else self.epochs
+
     # checks ----------------------------------------------------------------------------
 
     def validate(self) -> None:
         """Raise :class:`TrainingError` naming the first bad field."""
-        positive = ("epochs", "batch_size", "block_size", "tiny_vocab_size", "tiny_n_layer")
+        positive = (
+            "epochs",
+            "tiny_epochs",
+            "batch_size",
+            "block_size",
+            "tiny_vocab_size",
+            "tiny_n_layer",
+        )
         for name in (*positive, "tiny_n_head", "tiny_n_embd"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise TrainingError(

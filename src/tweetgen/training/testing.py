@@ -43,7 +43,7 @@ def tiny_config(out_dir: Path, **overrides: Any) -> TrainConfig:
     settings: dict[str, Any] = {
         "base_model": "tiny",
         "out_dir": out_dir,
-        "epochs": 2,
+        "tiny_epochs": 2,
         "batch_size": 8,
         "block_size": 64,
         "tiny_vocab_size": 400,

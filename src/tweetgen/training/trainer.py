@@ -272,7 +272,7 @@ class _Run:
         )
 
     def planned_steps(self) -> int:
-        total = self.cfg.epochs * len(self.train_data)
+        total = self.cfg.effective_epochs * len(self.train_data)
         return min(total, self.cfg.max_steps) if self.cfg.max_steps else total
 
     def make_scheduler(self) -> Any:
