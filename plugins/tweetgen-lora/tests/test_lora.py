@@ -86,6 +86,10 @@ def test_settings_live_in_the_config_so_resume_checks_them(tmp_path: Path) -> No
         ({"alpha": -1}, "alpha must be a positive integer"),
         ({"dropout": 1.0}, "dropout"),
         ({"target_modules": []}, "target_modules"),
+        ({"target_modules": [3]}, "target_modules"),
+        ({"dropout": "high"}, "dropout"),
+        ({"rank": True}, "rank"),
+        ({"embed_base": "yes"}, "embed_base"),
         ({"ranks": 4}, "unknown lora setting"),
         ({"embed_base": False}, "tiny base is deleted"),
     ],
@@ -93,6 +97,15 @@ def test_settings_live_in_the_config_so_resume_checks_them(tmp_path: Path) -> No
 def test_bad_settings_are_refused(tmp_path: Path, options: dict[str, Any], message: str) -> None:
     with pytest.raises(TrainingError, match=message):
         LoraTrainer(tiny_config(tmp_path / "m"), **options)
+
+
+def test_settings_that_are_not_a_mapping_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="must be a mapping"):
+        LoraTrainer(tiny_config(tmp_path / "m", extra={"lora": 8}))
+
+
+def test_one_target_module_may_be_a_string() -> None:
+    assert LoraSettings(target_modules="c_attn").target_modules == ("c_attn",)  # type: ignore[arg-type]
 
 
 def test_unknown_target_module_is_a_training_error(tmp_path: Path, corpus: Any) -> None:

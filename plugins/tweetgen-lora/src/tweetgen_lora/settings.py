@@ -34,22 +34,32 @@ class LoraSettings:
     embed_base: bool | None = None
 
     def __post_init__(self) -> None:
-        if self.target_modules is not None:
-            object.__setattr__(self, "target_modules", tuple(self.target_modules))
+        modules = self.target_modules
+        if isinstance(modules, str):  # one name, as ``--set`` may give it
+            modules = (modules,)
+        if isinstance(modules, list | tuple):
+            object.__setattr__(self, "target_modules", tuple(modules))
         self.validate()
 
     def validate(self) -> None:
         """Raise :class:`TrainingError` naming the first bad setting."""
-        if isinstance(self.rank, bool) or not isinstance(self.rank, int) or self.rank < 1:
+        if not _is_number(self.rank) or not isinstance(self.rank, int) or self.rank < 1:
             raise TrainingError(f"lora rank must be a positive integer, got {self.rank!r}")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, int) or self.alpha < 1:
+        if not _is_number(self.alpha) or not isinstance(self.alpha, int) or self.alpha < 1:
             raise TrainingError(f"lora alpha must be a positive integer, got {self.alpha!r}")
-        if not 0 <= self.dropout < 1:
+        if not _is_number(self.dropout) or not 0 <= self.dropout < 1:
             raise TrainingError(f"lora dropout must be in [0, 1), got {self.dropout!r}")
-        if self.target_modules is not None and not (
-            self.target_modules and all(isinstance(m, str) and m for m in self.target_modules)
+        modules = self.target_modules
+        if modules is not None and not (
+            isinstance(modules, tuple)
+            and modules
+            and all(isinstance(m, str) and m for m in modules)
         ):
             raise TrainingError("lora target_modules must be a non-empty list of module names")
+        if not (self.embed_base is None or isinstance(self.embed_base, bool)):
+            raise TrainingError(
+                f"lora embed_base must be true, false or null, got {self.embed_base!r}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -58,7 +68,9 @@ class LoraSettings:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LoraSettings:
+    def from_dict(cls, data: Any) -> LoraSettings:
+        if not isinstance(data, dict):
+            raise TrainingError(f"lora settings must be a mapping, got {data!r}")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -67,6 +79,10 @@ class LoraSettings:
 
     def replace(self, **changes: Any) -> LoraSettings:
         return dataclasses.replace(self, **changes)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 __all__ = ["EXTRA_KEY", "LoraSettings"]

@@ -37,7 +37,7 @@ class LoraTrainer(Trainer):
         self, config: TrainConfig, settings: LoraSettings | None = None, **options: Any
     ) -> None:
         if settings is None:
-            settings = LoraSettings.from_dict(dict(config.extra.get(EXTRA_KEY) or {}))
+            settings = LoraSettings.from_dict(config.extra.get(EXTRA_KEY) or {})
         if options:
             settings = LoraSettings.from_dict(settings.to_dict() | options)
         if config.is_tiny and settings.embed_base is False:
@@ -83,7 +83,8 @@ class LoraTrainer(Trainer):
         """Adapter config and weights, the tokenizer, and ``base/`` when embedding the base."""
         peft_config = model.peft_config["default"]
         peft_config.base_model_name_or_path = self.base_reference()
-        # No embedding layers are adapted, so peft need not fetch the base config to check.
+        # The vocabulary is never resized, so the full embeddings need no saving (and peft
+        # need not look the base up, maybe online, to find that out).
         model.save_pretrained(path, save_embedding_layers=False)
         tokenizer.save_pretrained(path)
         if self.embeds_base:
