@@ -65,12 +65,14 @@ def test_seeded_sampling_leaves_the_global_rng_alone(generator: Generator) -> No
 
 
 def test_posts_never_exceed_280_characters(generator: Generator) -> None:
+    # A hot sample from a barely trained model runs on for all its tokens: well past 280.
     result = generator.generate(
-        n=3, seed=1, max_new_tokens=200, cut_at_newline=False, novelty=False, temperature=2.0
+        n=2, seed=1, max_new_tokens=110, cut_at_newline=False, novelty=False, temperature=3.0
     )
     assert result.samples
     assert all(len(s.text) <= MAX_CHARS for s in result.samples)
-    assert all(s.tokens <= 200 for s in result.samples)
+    assert max(len(s.text) for s in result.samples) > MAX_CHARS - 30  # the cap did the cutting
+    assert all(s.tokens <= 110 for s in result.samples)
 
 
 def test_bad_settings_are_refused(generator: Generator) -> None:
@@ -109,7 +111,7 @@ def test_a_lora_adapter_directory_loads_with_its_base_inside(
         peft.LoraConfig(r=2, target_modules=["c_attn"], task_type="CAUSAL_LM"),
     )
     lora.peft_config["default"].base_model_name_or_path = "base"  # relative to the adapter
-    lora.save_pretrained(adapter)
+    lora.save_pretrained(adapter, save_embedding_layers=False)
     AutoTokenizer.from_pretrained(base_dir).save_pretrained(adapter)
     monkeypatch.chdir(tmp_path.parent)  # "base" must not be looked up in the working directory
     generator = Generator(adapter, device="cpu")
