@@ -130,6 +130,14 @@ def test_failure_while_saving_leaves_no_model_dir(tmp_path: Path, corpus, monkey
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m")]
 
 
+def test_cleanup_leaves_other_files_in_work_dir(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    work = tmp_path / "shared-work"
+    work.mkdir()
+    (work / "mine.txt").write_text("not the trainer's")
+    Trainer(tiny_config(tmp_path / "m", work_dir=work, max_steps=1)).train(corpus)
+    assert sorted(p.name for p in work.iterdir()) == ["mine.txt"]
+
+
 # resume ------------------------------------------------------------------------------------
 
 _CHILD = textwrap.dedent(

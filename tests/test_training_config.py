@@ -24,7 +24,7 @@ def test_defaults_follow_the_seed() -> None:
     assert config.lr_schedule == "cosine"
     assert config.work_path == Path("model.work")
     tiny = TrainConfig(base_model="tiny")  # from scratch: more passes, larger steps
-    assert (tiny.effective_epochs, tiny.effective_learning_rate) == (16, 2e-3)
+    assert (tiny.effective_epochs, tiny.effective_learning_rate) == (20, 2e-3)
     assert (config.effective_epochs, config.effective_learning_rate) == (4, 1.372e-4)
 
 

@@ -80,7 +80,7 @@ class TrainConfig:
     wandb_project: str = "tweetgen"
     wandb_entity: str | None = None
     # sizes of the "tiny" base model
-    tiny_vocab_size: int = 4096
+    tiny_vocab_size: int = 2048
     tiny_n_layer: int = 4
     tiny_n_head: int = 4
     tiny_n_embd: int = 128
@@ -88,7 +88,7 @@ class TrainConfig:
     #: trained from scratch needs a much larger step than a fine-tune.
     tiny_learning_rate: float = 2e-3
     #: Epochs used instead of ``epochs`` for "tiny", for the same reason.
-    tiny_epochs: int = 16
+    tiny_epochs: int = 20
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

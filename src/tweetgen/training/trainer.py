@@ -8,6 +8,7 @@ checkpoint format in our hands. Subclasses (e.g. a LoRA trainer) override the sm
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
@@ -38,6 +39,7 @@ MIN_CHARACTERS = 6_000
 #: Below this many, training works but the model will mostly parrot.
 WARN_CHARACTERS = 40_000
 MODEL_INFO = "tweetgen.json"
+TINY_BASE_DIR = "tiny-base"
 
 
 @dataclass
@@ -139,7 +141,7 @@ class Trainer:
         cfg = self.config
         if not cfg.is_tiny:
             return cfg.base_model
-        path = cfg.work_path / "tiny-base"
+        path = cfg.work_path / TINY_BASE_DIR
         if not (cfg.resume and (path / base_model.TINY_MARKER).is_file()):
             base_model.build_tiny_base(
                 train_texts,
@@ -437,9 +439,17 @@ class _Run:
         path = self.save_output()
         self.tracker.log_model(path, self.metrics)
         if not self.cfg.keep_checkpoints:
-            shutil.rmtree(self.cfg.work_path, ignore_errors=True)
+            self.clean_work_dir()
         self.emit("done", dict(self.metrics))
         return path
+
+    def clean_work_dir(self) -> None:
+        """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
+        work = self.cfg.work_path
+        self.store.clear()
+        shutil.rmtree(work / TINY_BASE_DIR, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            work.rmdir()
 
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
