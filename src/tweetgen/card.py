@@ -76,11 +76,13 @@ def _data_section(meta: Mapping[str, Any]) -> str:
     span = ""
     if corpus.get("first") and corpus.get("last"):
         span = f", written between {corpus['first'][:10]} and {corpus['last'][:10]}"
+    steps = [s.get("name", "?") for s in meta.get("report", {}).get("steps", [])]
+    filters = ", ".join(f"`{name}`" for name in steps) if steps else "none"
     return (
         "## Training data\n\n"
         f"The model was trained on posts by {_who(meta)} read with the "
-        f"`{corpus.get('source', 'unknown')}` source{span}. Retweets and very short posts were "
-        "dropped, and links and HTML entities cleaned, before training:\n\n"
+        f"`{corpus.get('source') or 'unknown'}` source{span}. Filters applied before training, "
+        f"in order: {filters}.\n\n"
         + "\n".join(rows)
         + f"\n\nCorpus fingerprint: `{corpus.get('fingerprint', 'unknown')}`."
     )
@@ -98,7 +100,8 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
         base_text = f"the pre-trained `{base}` model, fine-tuned on these posts"
     shown = {k: config[k] for k in _HYPERPARAMETERS if config.get(k) is not None}
     if base == "tiny":
-        shown["learning_rate"] = config.get("tiny_learning_rate", shown.get("learning_rate"))
+        if config.get("tiny_learning_rate") is not None:
+            shown["learning_rate"] = config["tiny_learning_rate"]
         shown |= {k: config[k] for k in _TINY_SIZES if k in config}
     lines = [f"| {k} | `{v}` |" for k, v in shown.items()]
     metrics = meta.get("metrics", {})

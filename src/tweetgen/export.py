@@ -105,7 +105,11 @@ def build_metadata(
     from tweetgen.plugins import tweetgen_version
 
     stats = corpus.stats()
-    language = next(iter(stats.languages), None)
+    language = next((k for k in stats.languages if k.isalpha() and k != "und"), None)
+    merged = corpus.meta.get("merged") or []
+    source = corpus.meta.get("source") or ", ".join(
+        sorted({str(m.get("source")) for m in merged if isinstance(m, dict) and m.get("source")})
+    )
     return {
         "format": FORMAT_VERSION,
         "tweetgen_version": tweetgen_version(),
@@ -115,8 +119,8 @@ def build_metadata(
             "fingerprint": corpus.fingerprint(),
             "posts": len(corpus),
             "authors": sorted(stats.authors),
-            "source": corpus.meta.get("source"),
-            "language": language if language and language.isalpha() and language != "und" else None,
+            "source": source or None,
+            "language": language,
             "first": stats.first,
             "last": stats.last,
         },
