@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from itertools import count
 
@@ -254,3 +255,26 @@ def test_default_chain_order() -> None:
         "drop-short",
     ]
     assert b.default_filters()[0] is not b.default_filters()[0]  # fresh instances each call
+
+
+PATHOLOGICAL = [
+    "a" + " " * 20_000 + "b",  # a regex like [ \t]*https?:// is quadratic here
+    " " * 20_000 + "https://x.co",
+    "11 " * 7_000 + ":",
+    "@a " * 7_000 + "@a's",
+    "https://" + "." * 20_000,
+    "a." * 10_000 + "@",
+    "&#" * 10_000,
+]
+
+
+def test_pathological_texts_stay_linear() -> None:
+    posts = [post(t) for t in PATHOLOGICAL]
+    start = time.perf_counter()
+    for name, cls in get_filters().items():
+        if cls.__module__.startswith("tweetgen."):
+            f = parse_filter_spec(
+                "keep-languages:languages=en" if name == "keep-languages" else name
+            )
+            list(f(posts))
+    assert time.perf_counter() - start < 10  # about 0.5 s; minutes when a regex backtracks

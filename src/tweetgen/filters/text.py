@@ -12,8 +12,9 @@ import unicodedata
 #: Where a URL starts: a scheme, ``www.``, or a bare ``t.co/`` link (not ``microsoft.co/``).
 URL_START = r"(?:https?://|www\.|(?<![\w.-])t\.co/)"
 #: A URL runs to the next whitespace (as in the seed); trailing punctuation is given back.
-_URL = re.compile(rf"[^\S\r\n]*{URL_START}\S*", re.IGNORECASE)
+_URL = re.compile(rf"{URL_START}\S*", re.IGNORECASE)
 _URL_TAIL = ".,!?;:)]}\"'”’»…"
+_LINE_ENDS = "\r\n"
 
 #: Semicolon-terminated entities only: ``&copy`` in ``?a=1&copy=2`` is not an entity to us.
 _ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
@@ -27,10 +28,24 @@ _LEADING_MENTIONS = re.compile(r"\A\s*(?:[@＠]\w[\w.@-]*(?=\s|\Z)\s*)+")
 _OPENERS = "\"'([{¿¡“‘«"
 
 
-def _drop_url(match: re.Match[str]) -> str:
-    url = match.group().lstrip()
-    trimmed = url.rstrip(_URL_TAIL)
-    return url[len(trimmed) :]
+def _rstrip_spaces(text: str) -> str:
+    """Strip trailing whitespace but not line breaks (a loop: a regex here is quadratic)."""
+    end = len(text)
+    while end and text[end - 1].isspace() and text[end - 1] not in _LINE_ENDS:
+        end -= 1
+    return text[:end]
+
+
+def _remove_urls_once(text: str) -> str:
+    parts: list[str] = []
+    last = 0
+    for match in _URL.finditer(text):
+        parts.append(_rstrip_spaces(text[last : match.start()]))
+        url = match.group()
+        parts.append(url[len(url.rstrip(_URL_TAIL)) :])  # give back trailing punctuation
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def remove_urls(text: str) -> str:
@@ -40,11 +55,8 @@ def remove_urls(text: str) -> str:
     (``www`` + `` https://x`` + ``.`` would otherwise leave ``www.``).
     """
     out = text
-    while True:
-        new = _URL.sub(_drop_url, out)
-        if new == out:
-            break
-        out = new
+    while _URL.search(out):
+        out = _remove_urls_once(out)
     return out if out == text else out.strip()
 
 
