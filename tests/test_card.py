@@ -87,3 +87,14 @@ def test_no_secrets_in_card_or_metadata(tmp_path: Path, monkeypatch: pytest.Monk
 def test_scrub_drops_credential_keys_at_any_depth() -> None:
     value = {"a": 1, "token": "x", "nested": [{"password": "p", "b": 2}], "API_KEY": "k"}
     assert scrub(value) == {"a": 1, "nested": [{"b": 2}]}
+
+
+def test_filters_are_listed_in_order() -> None:
+    steps = [
+        {"name": "drop-retweets", "reason": "retweets", "seen": 5, "dropped": 1, "changed": 0},
+        {"name": "remove-urls", "reason": "urls", "seen": 4, "dropped": 0, "changed": 2},
+    ]
+    meta = {"report": {"downloaded": 5, "steps": steps}, "corpus": {"source": "jsonl"}}
+    card = render_card(meta, model_ref="m")
+    assert "in order: `drop-retweets`, `remove-urls`." in card and "`jsonl` source" in card
+    assert "in order: none." in render_card({}, model_ref="m")
