@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tweetgen.filters.text import normalise
+
 NUM_PERM = 64
 _CHUNK = 512
 _RECALL = 0.99
@@ -24,8 +26,6 @@ _RECALL = 0.99
 
 def shingles(text: str, size: int) -> frozenset[str]:
     """Character ``size``-grams of the normalised text; a short text is its own shingle."""
-    from tweetgen.filters.text import normalise
-
     norm = normalise(text)
     if len(norm) <= size:
         return frozenset((norm,))
