@@ -36,8 +36,12 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def model_dir(corpus_dir: Path) -> Path:
     out = corpus_dir.parent / "model"
-    code, output = _invoke("train", str(corpus_dir), "--out", str(out), *TINY)
+    with pytest.MonkeyPatch.context() as patch:  # as if offline: auto must fall back to tiny
+        patch.setattr(pipeline, "hub_model_available", lambda repo, **kw: False)
+        args = ("train", str(corpus_dir), "--out", str(out), *TINY[2:], "--base-model", "auto")
+        code, output = _invoke(*args)
     assert code == 0, output
+    assert "base model: tiny (gpt2 is not cached and the Hub cannot be reached)" in output
     assert "perplexity before" in output and "perplexity after" in output
     assert f"saved the model to {out}" in output
     return out

@@ -91,6 +91,17 @@ def _config(out: Path, kwargs: dict[str, Any]) -> Any:
     return TrainConfig.from_dict(values)
 
 
+def _resolved(config: Any, console: Console) -> Any:
+    """``auto`` made concrete before training starts, and the choice shown."""
+    from tweetgen.pipeline import AUTO_BASE, resolve_base_model
+
+    base = resolve_base_model(config.base_model)
+    if config.base_model == AUTO_BASE:
+        why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
+        console.print(f"base model: {base} ({why})")
+    return config.replace(base_model=base)
+
+
 _CONFIG_KEYS = (
     "base_model",
     "epochs",
@@ -181,14 +192,13 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
       tweetgen train corpus/ --out model/ --base-model tiny --epochs 4
     """
     from tweetgen.corpus import Corpus
-    from tweetgen.pipeline import resolve_base_model
     from tweetgen.plugins import get_trainer_class
 
-    config = _config(out, kwargs)
-    config = config.replace(base_model=resolve_base_model(config.base_model))
-    corpus = Corpus.load(corpus_dir)
     console = Console(stderr=True)
-    console.print(f"training on {len(corpus):,} posts, base model: {config.base_model}")
+    config = _config(out, kwargs)
+    corpus = Corpus.load(corpus_dir)
+    config = _resolved(config, console)
+    console.print(f"training on {len(corpus):,} posts")
     with chain_progress(console) as progress:
         model = get_trainer_class(trainer)(config).train(corpus, progress=progress.training)
     out_console = Console()
@@ -283,8 +293,8 @@ def run(
     from tweetgen.pipeline import parse_filter_spec, run_chain
 
     filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
-    config = _config(out / "model", kwargs)
     console = Console(stderr=True)
+    config = _resolved(_config(out / "model", kwargs), console)
     with chain_progress(console) as progress:
         result = run_chain(
             source,
