@@ -280,7 +280,7 @@ class Generator:
                 **batch, generation_config=config, tokenizer=self.tokenizer
             )
         new = output[:, batch["input_ids"].shape[1] :].tolist()
-        stops = {config.eos_token_id, config.pad_token_id} - {None}
+        stops = _ids(config.eos_token_id) | _ids(config.pad_token_id)
         found = []
         for row in new:
             end = next((i for i, t in enumerate(row) if t in stops), len(row))
@@ -307,6 +307,13 @@ class Generator:
             result.dropped_copies += 1
             return
         result.samples.append(Sample(text, prompt, tokens, novel=not copied))
+
+
+def _ids(value: int | list[int] | None) -> set[int]:
+    """Token ids of a setting that may be one id, several, or unset."""
+    if value is None:
+        return set()
+    return {value} if isinstance(value, int) else set(value)
 
 
 def _first_line(exc: BaseException) -> str:

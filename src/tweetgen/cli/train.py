@@ -176,6 +176,8 @@ def _print_samples(console: Console, result: Any) -> None:
         console.print(f"  • {sample.text}", markup=False, highlight=False)
     if result.dropped_copies:
         console.print(f"  ({result.dropped_copies} sample(s) copied a training post: dropped)")
+    if not result.novelty_checked:
+        console.print("  (this model has no novelty.json: copies of training posts not checked)")
     if len(result.samples) == 0:
         console.print("  (no new posts came out; train longer or on more posts)")
 
