@@ -87,6 +87,8 @@ def test_no_secrets_in_card_or_metadata(tmp_path: Path, monkeypatch: pytest.Monk
 def test_scrub_drops_credential_keys_at_any_depth() -> None:
     value = {"a": 1, "token": "x", "nested": [{"password": "p", "b": 2}], "API_KEY": "k"}
     assert scrub(value) == {"a": 1, "nested": [{"b": 2}]}
+    kept = {"max_tokens": 1, "author": "x", "keys_seen": 2, "monkey": 3}
+    assert scrub({**kept, "hub-token": "t", "wandb_auth": "a", "Secret": "s"}) == kept
 
 
 def test_filters_are_listed_in_order() -> None:

@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 WIDGET_TEXT = "My dream is"
-SECRET_KEY = re.compile(r"token|secret|password|passwd|api[_-]?key|auth", re.IGNORECASE)
+#: A key is a credential when one of its ``_``/``-``-separated parts names one ("hub_token",
+#: "api-key", "wandb_auth"), but not "max_tokens" or "author".
+SECRET_KEY = re.compile(
+    r"(^|[_-])(token|secret|password|passwd|api[_-]?key|key|auth|credentials?)($|[_-])",
+    re.IGNORECASE,
+)
 
 _LABELS = {
     "downloaded": "Posts read",
