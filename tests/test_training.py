@@ -53,14 +53,18 @@ def test_too_little_text_is_refused_before_anything_is_written(tmp_path: Path) -
 
 
 def test_tiny_base_is_an_ordinary_model_directory(tmp_path: Path) -> None:
-    path = build_tiny_base(synthetic_texts(100), tmp_path / "base", vocab_size=300, n_embd=32)
+    path = build_tiny_base(
+        synthetic_texts(100), tmp_path / "base", vocab_size=300, n_embd=32, n_layer=1
+    )
     tok = transformers.AutoTokenizer.from_pretrained(path)
     model = transformers.AutoModelForCausalLM.from_pretrained(path)
     text = "the cat likes émoji 🐍 ok"
     assert tok.decode(tok(text)["input_ids"]) == text  # byte-level: nothing is unknown
     assert tok.eos_token == "<|endoftext|>"
     assert model.config.eos_token_id == tok.eos_token_id
-    again = build_tiny_base(synthetic_texts(100), tmp_path / "again", vocab_size=300, n_embd=32)
+    again = build_tiny_base(
+        synthetic_texts(100), tmp_path / "again", vocab_size=300, n_embd=32, n_layer=1
+    )
     for k, v in transformers.AutoModelForCausalLM.from_pretrained(again).state_dict().items():
         assert torch.equal(v, model.state_dict()[k]), k  # seeded: the same every time
 
@@ -90,7 +94,7 @@ def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[
 def test_perplexity_falls_on_real_text(tmp_path: Path, shared_corpora: Path) -> None:
     raw = (shared_corpora / "fortunes" / "zippy").read_text(encoding="utf-8")
     texts = [t.strip() for t in raw.split("\n%\n") if t.strip()]
-    config = tiny_config(tmp_path / "m", tiny_epochs=4, tiny_vocab_size=1000, tiny_n_embd=96)
+    config = tiny_config(tmp_path / "m", tiny_epochs=3, tiny_vocab_size=1000, tiny_n_embd=96)
     result = Trainer(config).train(corpus_from_texts(texts))
     assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
 
@@ -190,6 +194,34 @@ def test_resume_refuses_another_corpus_or_config(tmp_path: Path, corpus) -> None
         Trainer(config.replace(resume=True)).train(other)
     with pytest.raises(TrainingError, match=r"different settings.*learning_rate"):
         Trainer(config.replace(resume=True, tiny_learning_rate=1e-3)).train(corpus)
+
+
+_DDP = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
+    from tweetgen.training.trainer import Trainer
+
+    config = tiny_config(Path(sys.argv[1]), tiny_epochs=2)
+    Trainer(config).train(corpus_from_texts(synthetic_texts(300)))
+    """
+)
+
+
+def test_torchrun_two_processes_split_the_batches(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(_DDP)
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2"]
+    done = subprocess.run(
+        [*command, str(script), str(tmp_path / "m")], capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    info = json.loads((tmp_path / "m" / MODEL_INFO).read_text())
+    # one process takes 6 steps an epoch (see the resume test); two take 3 each
+    assert info["metrics"]["steps"] == 6
+    assert transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "m") is not None
+    assert not (tmp_path / "m.work").exists()
 
 
 def test_trainer_is_registered_without_importing_torch() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import torch
@@ -168,6 +168,8 @@ class Batches:
         pad_id: int,
         seed: int,
         shuffle: bool = True,
+        rank: int = 0,
+        world: int = 1,
     ) -> None:
         self.docs = docs
         self.batch_size = batch_size
@@ -176,17 +178,30 @@ class Batches:
         self.pad_id = pad_id
         self.seed = seed
         self.shuffle = shuffle
+        self.rank, self.world = rank, world
         self._len = len(self._groups(0))
 
     def _rng(self, epoch: int) -> random.Random:
         return random.Random(f"{self.seed}:{epoch}" if self.shuffle else "fixed")
 
-    def _groups(self, epoch: int) -> list[list[list[int]]] | list[list[int]]:
+    def _groups(self, epoch: int) -> list[Any]:
+        """This rank's batches (as document indices) of ``epoch``.
+
+        With several processes (torchrun) every rank computes the same order and takes every
+        ``world``-th batch; a remainder that would leave a rank idle is dropped.
+        """
         rng = self._rng(epoch)
+        groups: list[Any]
         if self.packing:
             blocks = pack(self.docs, self.block_size, rng)
-            return [blocks[i : i + self.batch_size] for i in range(0, len(blocks), self.batch_size)]
-        return bucket_batches(self.docs, self.batch_size, rng)
+            groups = [
+                blocks[i : i + self.batch_size] for i in range(0, len(blocks), self.batch_size)
+            ]
+        else:
+            groups = bucket_batches(self.docs, self.batch_size, rng)
+        if self.world == 1:
+            return groups
+        return groups[: len(groups) // self.world * self.world][self.rank :: self.world]
 
     def __len__(self) -> int:
         return self._len
@@ -200,9 +215,9 @@ class Batches:
         groups = self._groups(epoch)
         for group in groups[start:]:
             if self.packing:
-                yield collate_packed(self.docs, group, self.block_size, self.pad_id)  # type: ignore[arg-type]
+                yield collate_packed(self.docs, group, self.block_size, self.pad_id)
             else:
-                yield collate_padded(self.docs, group, self.pad_id)  # type: ignore[arg-type]
+                yield collate_padded(self.docs, group, self.pad_id)
 
 
 __all__ = [

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import atomic_dir
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
-from tweetgen.training import base_model
+from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
 from tweetgen.training.config import TrainConfig
 from tweetgen.training.data import Batch, Batches, encode_posts
@@ -136,13 +136,17 @@ class Trainer:
 
     # hooks a subclass may override ------------------------------------------------------
 
-    def resolve_base(self, train_texts: list[str]) -> str:
-        """The ``from_pretrained`` argument; builds the tiny base first when asked for it."""
+    def resolve_base(self, train_texts: list[str], *, build: bool = True) -> str:
+        """The ``from_pretrained`` argument; builds the tiny base first when asked for it.
+
+        ``build=False`` only locates a tiny base another process (rank 0) has built.
+        """
         cfg = self.config
         if not cfg.is_tiny:
             return cfg.base_model
         path = cfg.work_path / TINY_BASE_DIR
-        if not (cfg.resume and (path / base_model.TINY_MARKER).is_file()):
+        reuse = cfg.resume and (path / base_model.TINY_MARKER).is_file()
+        if build and not reuse:
             base_model.build_tiny_base(
                 train_texts,
                 path,
@@ -228,8 +232,11 @@ class _Run:
         self.warnings: list[str] = []
         self.epoch_loss = [0.0, 0]  # summed loss and tokens of the current epoch
         self.tracker: Tracker = NullTracker()
+        self.dist = distributed.Dist()
 
     def emit(self, stage: str, metrics: dict[str, float] | None = None, message: str = "") -> None:
+        if not self.dist.main:
+            return
         event = TrainProgress(
             stage, self.step, self.total_steps, self.epoch, metrics or {}, message
         )
@@ -242,12 +249,16 @@ class _Run:
 
         cfg = self.cfg
         split = self.corpus.split(cfg.validation, seed=cfg.seed)
-        self.device = resolve_device(cfg.device)
+        self.dist, self.device = distributed.from_env(resolve_device(cfg.device))
         self.amp = autocast_dtype(cfg, self.device)
         torch.manual_seed(cfg.seed)
         random.seed(cfg.seed)
         self.emit("base", message=cfg.base_model)
-        base = self.trainer.resolve_base(split.train.texts)
+        if self.dist.main:
+            base = self.trainer.resolve_base(split.train.texts)
+        self.dist.barrier()
+        if not self.dist.main:
+            base = self.trainer.resolve_base(split.train.texts, build=False)
         self.tokenizer = self.trainer.load_tokenizer(base)
         model = self.trainer.load_model(base)
         limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
@@ -255,9 +266,13 @@ class _Run:
             raise TrainingError(f"block_size {cfg.block_size} exceeds the model's limit {limit}")
         self.model = self.trainer.prepare_model(model)
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
+        self.net = distributed.wrap(self.model, self.dist, self.device)
+        torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
         self.train_data, self.val_data = self.make_batches(
             split.train.texts, split.validation.texts
         )
+        if not len(self.train_data):
+            raise TrainingError(f"too few posts for {self.dist.world} processes")
         self.total_steps = self.planned_steps()
         self.optimizer = self.trainer.create_optimizer(self.model)
         self.scheduler = self.make_scheduler()
@@ -266,11 +281,23 @@ class _Run:
     def make_batches(self, train: list[str], validation: list[str]) -> tuple[Batches, Batches]:
         cfg, tok = self.cfg, self.tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        common = {"batch_size": cfg.batch_size, "block_size": cfg.block_size, "pad_id": pad}
-        common |= {"packing": cfg.packing, "seed": cfg.seed}
-        return (
-            Batches(encode_posts(train, tok, cfg.block_size), **common),
-            Batches(encode_posts(validation, tok, cfg.block_size), shuffle=False, **common),
+
+        def batches(texts: list[str], shuffle: bool, rank: int, world: int) -> Batches:
+            return Batches(
+                encode_posts(texts, tok, cfg.block_size),
+                batch_size=cfg.batch_size,
+                block_size=cfg.block_size,
+                packing=cfg.packing,
+                pad_id=pad,
+                seed=cfg.seed,
+                shuffle=shuffle,
+                rank=rank,
+                world=world,
+            )
+
+        # every rank evaluates the whole validation split: simple, and the numbers agree
+        return batches(train, True, self.dist.rank, self.dist.world), batches(
+            validation, False, 0, 1
         )
 
     def planned_steps(self) -> int:
@@ -291,22 +318,31 @@ class _Run:
     # loop --------------------------------------------------------------------------------
 
     def execute(self) -> TrainedModel:
-        self.setup()
-        resumed = self.restore() if self.cfg.resume else None
-        if resumed is None:
-            self.store.clear()
+        try:
+            self.setup()
+            resumed = self.restore() if self.cfg.resume else None
+            self.dist.barrier()  # every rank has read the checkpoint before rank 0 clears it
+            if resumed is None and self.dist.main:
+                self.store.clear()
+            self.start_tracking()
+            try:
+                if resumed is None:
+                    self.evaluate(before=True)
+                seconds, tokens = self.loop()
+                path = self.finish(seconds, tokens)
+            finally:
+                self.tracker.finish()
+        finally:
+            self.dist.close()
+        return TrainedModel(path, self.cfg, self.metrics, self.history, self.warnings)
+
+    def start_tracking(self) -> None:
+        if not self.dist.main:
+            return
         try:
             self.tracker = start_train_run(self.cfg, fingerprint=self.corpus.fingerprint())
         except MissingDependencyError as exc:
             self.warnings.append(exc.message)
-        try:
-            if resumed is None:
-                self.evaluate(before=True)
-            seconds, tokens = self.loop()
-            path = self.finish(seconds, tokens)
-        finally:
-            self.tracker.finish()
-        return TrainedModel(path, self.cfg, self.metrics, self.history, self.warnings)
 
     def loop(self) -> tuple[float, int]:
         """Train to ``total_steps``; return seconds spent and tokens seen in this process."""
@@ -333,10 +369,11 @@ class _Run:
     def forward(self, batch: Batch) -> torch.Tensor:
         import torch
 
+        net = self.net if self.model.training else self.model  # no DDP sync for evaluation
         if self.amp is None:
-            return self.model(**batch.model_inputs(), use_cache=False).logits
+            return net(**batch.model_inputs(), use_cache=False).logits
         with torch.autocast(self.device.type, dtype=self.amp):
-            return self.model(**batch.model_inputs(), use_cache=False).logits
+            return net(**batch.model_inputs(), use_cache=False).logits
 
     def train_step(self, batch: Batch) -> int:
         import torch
@@ -393,6 +430,8 @@ class _Run:
     # checkpoints -------------------------------------------------------------------------
 
     def save_checkpoint(self) -> None:
+        if not self.dist.main:
+            return
         state = {
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -436,10 +475,13 @@ class _Run:
             "train_tokens": float(self.train_data.tokens),
         }
         self.emit("save")
-        path = self.save_output()
-        self.tracker.log_model(path, self.metrics)
-        if not self.cfg.keep_checkpoints:
-            self.clean_work_dir()
+        path = self.cfg.out_dir
+        if self.dist.main:
+            self.save_output()
+            self.tracker.log_model(path, self.metrics)
+            if not self.cfg.keep_checkpoints:
+                self.clean_work_dir()
+        self.dist.barrier()
         self.emit("done", dict(self.metrics))
         return path
 
