@@ -101,3 +101,16 @@ def test_tutorial_plugin_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_quickstart_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (DOCS / "quickstart.md").read_text()
+    [code] = re.findall(r"```python\n(.*?)```", text, re.S)
+    (tmp_path / "sample").symlink_to(ROOT / "sample")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "quickstart.md", "exec"), {})
+    from tweetgen.corpus import Corpus
+
+    saved = Corpus.load(tmp_path / "build" / "quickstart-corpus")
+    table = dict(saved.report.table())
+    assert table["downloaded"] > table["kept"] == len(saved) > 0
