@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from tweetgen.corpus import Corpus
 from tweetgen.pipeline import default_filters
@@ -33,9 +31,12 @@ def main() -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     result = Trainer(config).train(corpus)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    import torch  # after training: Trainer.train sets OMP_WAIT_POLICY before torch loads
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     m = result.metrics
     print(f"posts {len(corpus)}, characters {sum(map(len, corpus.texts)):,}")
-    print(f"config: {overrides or 'defaults'}")
+    print(f"config: {overrides or 'defaults'}, torch threads {torch.get_num_threads()}")
     print(f"train_seconds {m['train_seconds']:.1f} (whole run: wall {wall:.1f} s, cpu {cpu:.1f} s)")
     print(f"steps {m['steps']:.0f}, tokens/s {m['tokens_per_second']:,.0f}")
     print(f"perplexity {m['perplexity_before']:.1f} -> {m['perplexity_after']:.1f}")

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import random
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -207,6 +209,7 @@ class Trainer:
         Library code never prints: ``progress`` receives :class:`TrainProgress` events.
         """
         warnings = check_corpus_size(corpus)
+        _passive_omp_waits()
         run = _Run(self, corpus, progress or (lambda _event: None))
         for message in warnings:
             run.emit("warning", message=message)
@@ -518,6 +521,18 @@ def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str
     except ImportError:
         return
     finalize_model_dir(path, corpus=corpus, config=config, metrics=metrics)
+
+
+def _passive_omp_waits() -> None:
+    """Ask OpenMP to sleep, not spin, while waiting, if torch is not loaded yet.
+
+    With spinning threads a busy 2-core machine trained 5-25x slower with 2 threads than
+    with 1; with passive waits 2 threads beat 1 (benchmarks/RESULTS.md). OpenMP reads the
+    variable once, when torch loads it, so this only helps before the first ``import torch``;
+    an explicit ``OMP_WAIT_POLICY`` is left alone.
+    """
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @contextmanager
