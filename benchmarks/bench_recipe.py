@@ -14,7 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from tweetgen.corpus import Corpus
 from tweetgen.pipeline import default_filters
 from tweetgen.training.config import TrainConfig
