@@ -38,6 +38,11 @@ class Dist:
             dist.destroy_process_group()
 
 
+def secondary_rank() -> bool:
+    """Whether this process is a torchrun rank other than 0 (which writes nothing shared)."""
+    return int(os.environ.get("RANK", "0")) > 0
+
+
 def from_env(device: torch.device) -> tuple[Dist, torch.device]:
     """Join the process group torchrun set up (if any); each CUDA rank gets its own GPU."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
@@ -64,4 +69,4 @@ def wrap(model: Any, d: Dist, device: torch.device) -> Any:
     return DistributedDataParallel(model, device_ids=ids)
 
 
-__all__ = ["Dist", "from_env", "wrap"]
+__all__ = ["Dist", "from_env", "secondary_rank", "wrap"]

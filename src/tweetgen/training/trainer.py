@@ -138,17 +138,17 @@ class Trainer:
 
     # hooks a subclass may override ------------------------------------------------------
 
-    def resolve_base(self, train_texts: list[str], *, build: bool = True) -> str:
+    def resolve_base(self, train_texts: list[str]) -> str:
         """The ``from_pretrained`` argument; builds the tiny base first when asked for it.
 
-        ``build=False`` only locates a tiny base another process (rank 0) has built.
+        Under torchrun only rank 0 builds it; the other ranks load what rank 0 wrote.
         """
         cfg = self.config
         if not cfg.is_tiny:
             return cfg.base_model
         path = cfg.work_path / TINY_BASE_DIR
-        reuse = cfg.resume and (path / base_model.TINY_MARKER).is_file()
-        if build and not reuse:
+        built = (path / base_model.TINY_MARKER).is_file()
+        if not (built and (cfg.resume or distributed.secondary_rank())):
             base_model.build_tiny_base(
                 train_texts,
                 path,
@@ -261,7 +261,7 @@ class _Run:
             base = self.trainer.resolve_base(split.train.texts)
         self.dist.barrier()
         if not self.dist.main:
-            base = self.trainer.resolve_base(split.train.texts, build=False)
+            base = self.trainer.resolve_base(split.train.texts)  # rank 0's tiny base
         self.tokenizer = self.trainer.load_tokenizer(base)
         model = self.trainer.load_model(base)
         limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
