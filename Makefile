@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	touch $@
 
 demo: setup
-	$(BIN)/tweetgen run x-archive sample/x-archive-sample.zip --out build/demo
+	$(BIN)/tweetgen run x-archive sample/x-archive-sample.zip --out build/demo --base-model tiny
 
 lint: setup
 	$(BIN)/ruff check .

@@ -19,6 +19,7 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = True) -> Ite
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes directories 0700
     try:
         yield tmp
         if target.exists():
@@ -35,6 +36,12 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = True) -> Ite
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[object]:
     """Open a temporary file beside ``target``; rename it over ``target`` on success."""
@@ -45,6 +52,7 @@ def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[obj
     try:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
+        os.chmod(name, 0o666 & ~_umask())  # mkstemp makes files 0600; give them the usual mode
         os.replace(name, target)
     except BaseException:
         Path(name).unlink(missing_ok=True)
