@@ -124,3 +124,17 @@ def test_offline_without_an_api_key(monkeypatch: pytest.MonkeyPatch, tmp_path: P
 def test_tracking_off_needs_no_wandb(tmp_path: Path) -> None:
     config = tiny_config(tmp_path / "m", wandb=False)
     assert isinstance(tracking.start_train_run(config, fingerprint="x"), tracking.NullTracker)
+
+
+def test_missing_wandb_becomes_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tweetgen.errors import MissingDependencyError
+    from tweetgen.training.trainer import Trainer
+
+    def missing() -> None:
+        raise MissingDependencyError("W&B tracking needs the wandb package")
+
+    monkeypatch.setattr(tracking, "_wandb", missing)
+    config = tiny_config(tmp_path / "m", max_steps=1, wandb=True)
+    result = Trainer(config).train(corpus_from_texts(synthetic_texts(300)))
+    assert any("wandb package" in w for w in result.warnings)
+    assert result.path.is_dir()
