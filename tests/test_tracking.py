@@ -138,3 +138,24 @@ def test_missing_wandb_becomes_a_warning(tmp_path: Path, monkeypatch: pytest.Mon
     result = Trainer(config).train(corpus_from_texts(synthetic_texts(300)))
     assert any("wandb package" in w for w in result.warnings)
     assert result.path.is_dir()
+
+
+def test_run_command_logs_a_preprocess_and_a_train_run(
+    offline: Path, tmp_path: Path, sample_archive: Path
+) -> None:
+    """``tweetgen run`` logs like the seed: raw and training posts, then metrics and model."""
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+
+    args = ["run", "x-archive", str(sample_archive), "--out", str(tmp_path / "o"), "-n", "1"]
+    tiny = ["--base-model", "tiny", "--max-steps", "2", "--epochs", "1", "--device", "cpu"]
+    small = ["--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32", "--set", "tiny_n_head=2"]
+    result = CliRunner().invoke(main, [*args, *tiny, *small])  # W&B on: wandb is installed
+    assert result.exit_code == 0, result.output
+    kinds = sorted(a[:2] for r in sorted(offline.glob("offline-run-*")) for a in summarize(r)[2])
+    assert kinds == [
+        ("dataset", tracking.RAW_ARTIFACT),
+        ("dataset", tracking.TRAIN_ARTIFACT),
+        ("model", tracking.MODEL_ARTIFACT),
+    ]

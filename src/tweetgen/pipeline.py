@@ -78,6 +78,12 @@ def prepare(
 ) -> Filtered:
     """Read, filter and (when ``out`` is given) save a corpus; return it with its report."""
     corpus = read(source, location, progress=progress, **options)
+    return filter_and_save(corpus, out, filters)
+
+
+def filter_and_save(
+    corpus: Corpus, out: str | Path | None, filters: Sequence[Filter] | None = None
+) -> Filtered:
     result = corpus.filter(*(default_filters() if filters is None else filters))
     if out is not None:
         result.corpus.save(out)
@@ -169,9 +175,14 @@ def run_chain(
     out = Path(out)
     config = config or TrainConfig(base_model=AUTO_BASE)
     base = resolve_base_model(config.base_model)
-    filtered = prepare(
-        source, location, out / "corpus", filters=filters, progress=read_progress, **options
-    )
+    raw = read(source, location, progress=read_progress, **options)
+    filtered = filter_and_save(raw, out / "corpus", filters)
+    if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
+        from tweetgen.training.tracking import log_preprocess
+
+        log_preprocess(
+            raw, filtered.corpus, project=config.wandb_project, entity=config.wandb_entity
+        )
     config = config.replace(base_model=base, out_dir=out / "model")
     model = get_trainer_class(trainer)(config).train(filtered.corpus, progress=train_progress)
     generation = Generator(model.path, device=config.device).generate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,7 +63,12 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-steps", type=int, help="Stop after this many steps."),
         click.option("--seed", type=int, help="Seed for splitting, training and samples [42]."),
         click.option("--device", help="auto, cpu, cuda, cuda:N or mps [auto]."),
-        click.option("--wandb/--no-wandb", default=None, help="Track with Weights & Biases."),
+        click.option(
+            "--wandb/--no-wandb",
+            default=None,
+            help="Track with Weights & Biases (default: on when wandb is installed; "
+            "offline without an API key).",
+        ),
         click.option("--resume", is_flag=True, help="Continue from the newest checkpoint."),
         click.option(
             "--set",
@@ -84,6 +90,10 @@ def _config(out: Path, kwargs: dict[str, Any]) -> Any:
     values = {k: v for k, v in values.items() if v is not None}
     if "learning_rate" in values:  # --lr means the rate used, whichever base is trained
         values["tiny_learning_rate"] = values["learning_rate"]
+    if "epochs" in values:  # likewise --epochs
+        values["tiny_epochs"] = values["epochs"]
+    if "wandb" not in values:  # the seed always logged: on whenever wandb is installed
+        values["wandb"] = importlib.util.find_spec("wandb") is not None
     if not values.get("resume"):
         values.pop("resume", None)
     values |= _parse_settings(kwargs.pop("settings"))
