@@ -59,7 +59,7 @@ def summarize(run_dir: Path) -> tuple[dict[str, Any], set[str], list[tuple[str, 
 
 
 @pytest.fixture
-def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("WANDB_MODE", "offline")
     for var, sub in [("WANDB_DIR", ""), ("WANDB_DATA_DIR", "data")]:
         (tmp_path / sub).mkdir(exist_ok=True)
@@ -67,7 +67,11 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WANDB_API_KEY", "secret-key-never-logged")
-    return tmp_path / "wandb"
+    import wandb
+
+    wandb.teardown()  # wandb keeps its first settings (the run dir) per process: start afresh
+    yield tmp_path / "wandb"
+    wandb.teardown()
 
 
 def test_preprocess_and_train_runs_hold_datasets_metrics_and_model(
@@ -134,6 +138,7 @@ def test_missing_wandb_becomes_a_warning(tmp_path: Path, monkeypatch: pytest.Mon
         raise MissingDependencyError("W&B tracking needs the wandb package")
 
     monkeypatch.setattr(tracking, "_wandb", missing)
+    monkeypatch.setenv("WANDB_MODE", "offline")  # tracking on, as without the test's default
     config = tiny_config(tmp_path / "m", max_steps=1, wandb=True)
     result = Trainer(config).train(corpus_from_texts(synthetic_texts(300)))
     assert any("wandb package" in w for w in result.warnings)
