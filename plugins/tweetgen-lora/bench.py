@@ -90,26 +90,28 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "lora-bench")
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--base-epochs", type=int, default=2)
-    parser.add_argument("--full-lr", type=float, default=5e-4)
-    parser.add_argument("--lora-lr", type=float, nargs="+", default=[2e-3, 1e-2])
+    parser.add_argument("--base-epochs", type=int, default=10)
+    parser.add_argument("--full-lr", type=float, nargs="+", default=[1.372e-4, 5e-4, 2e-3])
+    parser.add_argument("--lora-lr", type=float, nargs="+", default=[2e-3, 1e-2, 3e-2])
     parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    common = {"epochs": args.epochs, "device": "cpu", "seed": 0, "block_size": 128}
+    common = {"device": "cpu", "threads": args.threads, "seed": 0, "block_size": 128}
+    common |= {"epochs": args.epochs, "tiny_epochs": args.epochs}
 
     target = fortunes(args.target)
     base_dir = args.out / "base"
     pretrain = TrainConfig(
-        base_model="tiny", out_dir=base_dir, **common | {"epochs": args.base_epochs}
+        base_model="tiny", out_dir=base_dir, **common | {"tiny_epochs": args.base_epochs}
     )
     rows = [
         {"setting": "base", **run("pretrain", Trainer(pretrain), pretraining_corpus(args.target))}
     ]
     print(f"target: {args.target} ({len(target)} posts)", file=sys.stderr)
-    plan = [("full", args.full_lr)] + [("lora", lr) for lr in args.lora_lr]
+    plan = [("full", lr) for lr in args.full_lr] + [("lora", lr) for lr in args.lora_lr]
     for setting, base in (("pretrained", str(base_dir)), ("scratch", "tiny")):
-        for kind, lr in plan if setting == "pretrained" else plan[:2]:
+        for kind, lr in plan:
             lr_field = "tiny_learning_rate" if base == "tiny" else "learning_rate"
             out = args.out / f"{setting}-{kind}-{lr:g}"
             config = TrainConfig(base_model=base, out_dir=out, **common, **{lr_field: lr})

@@ -173,7 +173,7 @@ def test_generator_loads_the_adapter_from_any_directory(
     generator = Generator(trained.result.path, device="cpu")
     expected = _logits(trained.model, trained.tokenizer)
     torch.testing.assert_close(_logits(generator.model, generator.tokenizer), expected)
-    assert len(generator.generate(n=2, seed=0, novelty=False).samples) <= 2
+    assert len(generator.generate(n=2, seed=0, max_new_tokens=8, novelty=False).samples) <= 2
 
 
 # checkpoints ------------------------------------------------------------------------------

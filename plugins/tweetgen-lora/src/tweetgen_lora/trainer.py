@@ -1,9 +1,10 @@
 """``LoraTrainer``: the built-in trainer with the base frozen and low-rank adapters trained.
 
 Everything but the model is inherited from :class:`tweetgen.Trainer`: the data pipeline,
-the loop, evaluation, checkpoints and resume. Only four hooks change: the model is wrapped by
-peft, checkpoints hold just the adapter weights (the default keeps trainable weights only),
-and the output is an adapter directory instead of a full model.
+the loop, evaluation, checkpoints and resume. ``prepare_model`` wraps the model with peft,
+``save_model`` writes an adapter directory instead of a full model, and ``resolve_base``
+remembers which base to name or embed. Checkpoints need no change: the inherited
+``checkpoint_weights`` keeps the trainable weights, which are now only the adapters.
 """
 
 from __future__ import annotations
