@@ -28,11 +28,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck docs
 	$(BIN)/python -m pytest
 
 docs: setup
-	$(BIN)/mkdocs build --strict
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
 clean:
 	rm -rf $(VENV) build site
