@@ -158,6 +158,7 @@ def test_run_command_logs_a_preprocess_and_a_train_run(
     small = ["--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32", "--set", "tiny_n_head=2"]
     result = CliRunner().invoke(main, [*args, *tiny, *small])  # W&B on: wandb is installed
     assert result.exit_code == 0, result.output
+    assert f"W&B offline run: {offline}" in result.output.replace("\n", "")
     kinds = sorted(a[:2] for r in sorted(offline.glob("offline-run-*")) for a in summarize(r)[2])
     assert kinds == [
         ("dataset", tracking.RAW_ARTIFACT),

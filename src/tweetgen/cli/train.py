@@ -216,6 +216,7 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     out_console = Console()
     out_console.print(_metrics_table(model.metrics))
     out_console.print(f"saved the model to {model.path}")
+    _print_wandb(model.wandb_run)
 
 
 @click.command()
@@ -326,8 +327,18 @@ def run(
     summary.print(_metrics_table(result.model.metrics))
     base = result.model.config.base_model
     summary.print(f"base model: {base}; corpus: {out / 'corpus'}; model: {result.model.path}")
+    _print_wandb(result.model.wandb_run)
     summary.print(f"done in {result.seconds:,.1f} s")
     _print_samples(summary, result.generation)
 
 
 COMMANDS = [train_command, generate, push, run]
+
+
+def _print_wandb(location: str | None) -> None:
+    if location is None:
+        return
+    if location.startswith("http"):
+        click.echo(f"W&B run: {location}")
+    else:
+        click.echo(f"W&B offline run: {location} (upload with `wandb sync {location}`)")

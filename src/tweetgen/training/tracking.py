@@ -36,6 +36,9 @@ MODEL_ARTIFACT = "model"
 
 
 class Tracker(Protocol):
+    #: Where the run can be seen: its URL online, ``wandb sync`` directory offline; else None.
+    location: str | None
+
     def log(self, metrics: Mapping[str, float], step: int) -> None: ...
 
     def log_model(self, path: Path, metadata: Mapping[str, Any]) -> None: ...
@@ -45,6 +48,8 @@ class Tracker(Protocol):
 
 class NullTracker:
     """Tracking switched off."""
+
+    location: str | None = None
 
     def log(self, metrics: Mapping[str, float], step: int) -> None:
         pass
@@ -97,6 +102,7 @@ def _wandb() -> Any:
 
 def _init(project: str, entity: str | None, job_type: str, **kwargs: Any) -> Any:
     wandb = _wandb()
+    os.environ.setdefault("WANDB_SILENT", "true")  # its artifact messages bypass `silent`
     settings = wandb.Settings(silent=True, console="off", disable_git=True, save_code=False)
     return wandb.init(
         project=project,
@@ -156,6 +162,9 @@ class WandbTracker:
         # no preprocess run in this project (yet), or offline without one: fine
         with contextlib.suppress(Exception):
             self.run.use_artifact(f"{TRAIN_ARTIFACT}:latest")
+        self.location: str | None = (
+            str(self.run.settings.sync_dir) if self.run.settings.mode == "offline" else self.run.url
+        )
 
     def log(self, metrics: Mapping[str, float], step: int) -> None:
         self.run.log(dict(metrics), step=step)

@@ -53,6 +53,8 @@ class TrainedModel:
     metrics: dict[str, float]
     history: list[dict[str, float]]
     warnings: list[str] = field(default_factory=list)
+    #: The W&B run: its URL, or the directory to ``wandb sync`` for an offline run.
+    wandb_run: str | None = None
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,9 @@ class _Run:
                 self.tracker.finish()
         finally:
             self.dist.close()
-        return TrainedModel(path, self.cfg, self.metrics, self.history, self.warnings)
+        return TrainedModel(
+            path, self.cfg, self.metrics, self.history, self.warnings, self.tracker.location
+        )
 
     def start_tracking(self) -> None:
         if not self.dist.main:
