@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from tweetgen.corpus import Corpus, Filtered
 from tweetgen.errors import FilterError
 from tweetgen.filters.base import Filter
+from tweetgen.options import parse_assignments
 from tweetgen.plugins import get_filter, get_source
 from tweetgen.post import Post
 from tweetgen.report import FilterReport
@@ -26,15 +26,7 @@ ProgressCallback = Callable[[int], None]
 def parse_filter_spec(spec: str) -> Filter:
     """Build a filter from ``name`` or ``name:key=value:key=value`` (values parsed as JSON)."""
     name, *pairs = spec.split(":")
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise FilterError(f"bad filter option {pair!r} in {spec!r} (expected key=value)")
-        try:
-            options[key.replace("-", "_")] = json.loads(raw)
-        except ValueError:
-            options[key.replace("-", "_")] = raw
+    options = parse_assignments(pairs, what=f"option in filter {spec!r}", error=FilterError)
     filt: Filter = get_filter(name.strip(), **options)
     return filt
 

@@ -11,19 +11,14 @@ from rich.table import Table
 
 from tweetgen.cli.progress import post_counter
 from tweetgen.errors import SourceError
+from tweetgen.options import parse_assignments
 from tweetgen.pipeline import parse_filter_spec
 from tweetgen.pipeline import prepare as prepare_corpus
 from tweetgen.report import FilterReport
 
 
 def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SourceError(f"bad source option {pair!r} (expected key=value)")
-        options[key.replace("-", "_")] = value
-    return options
+    return parse_assignments(pairs, what="source option", error=SourceError, json_values=False)
 
 
 def report_table(report: FilterReport, title: str = "Data") -> Table:

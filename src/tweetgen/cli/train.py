@@ -16,6 +16,7 @@ from rich.table import Table
 
 from tweetgen.cli.prepare import filter_option, parse_options, report_table, source_option
 from tweetgen.errors import TrainingError
+from tweetgen.options import parse_assignments
 
 _model_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 _METRICS = (
@@ -29,16 +30,7 @@ _METRICS = (
 
 
 def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise TrainingError(f"bad setting {pair!r} (expected KEY=VALUE)")
-        try:
-            settings[key.replace("-", "_")] = json.loads(raw)
-        except ValueError:
-            settings[key.replace("-", "_")] = raw
-    return settings
+    return parse_assignments(pairs, what="setting", error=TrainingError)
 
 
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,30 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tweetgen.errors import FilterError
-
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
+from tweetgen.options import parse_bool, parse_int
 
 
 def as_bool(value: object, *, filter: str, option: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise FilterError(f"{filter}: {option} must be true or false, got {value!r}")
+    return parse_bool(value, name=f"{filter}: {option}", error=FilterError)
 
 
 def as_int(value: object, *, filter: str, option: str, minimum: int = 0) -> int:
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        number = int(value.strip())
-    if number is None or number < minimum:
-        raise FilterError(f"{filter}: {option} must be an integer >= {minimum}, got {value!r}")
-    return number
+    return parse_int(value, name=f"{filter}: {option}", minimum=minimum, error=FilterError)
 
 
 def as_fraction(value: object, *, filter: str, option: str) -> float:

@@ -7,10 +7,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tweetgen.errors import SourceError
+from tweetgen import options as options_module
 
-_TRUE = {"1", "true", "yes", "on", "y"}
-_FALSE = {"0", "false", "no", "off", "n", ""}
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 _X_DATE = re.compile(
@@ -22,25 +20,12 @@ _EPOCH_MS_ABOVE = 100_000_000_000  # as seconds this would be the year 5138
 
 def check_options(source: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
     """Refuse option names the source does not know, listing the ones it does."""
-    allowed = set(known)
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise SourceError(
-            f"unknown option(s) {', '.join(unknown)} for source {source!r} "
-            f"(known: {', '.join(sorted(allowed)) or 'none'})"
-        )
+    options_module.check_options(f"source {source!r}", options, known)
 
 
 def parse_bool(name: str, value: Any) -> bool:
     """A flag from Python (``True``) or from the CLI (``-o include_deleted=yes``)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise SourceError(f"option {name}: expected true or false, got {value!r}")
+    return options_module.parse_bool(value, name=f"option {name}")
 
 
 def parse_datetime(value: Any) -> datetime:

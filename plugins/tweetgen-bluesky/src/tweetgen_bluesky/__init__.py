@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tweetgen import Post, SourceError, hookimpl
+from tweetgen.options import check_options, parse_int
 from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
 
 # atproto takes seconds to import: it loads on first read, so `tweetgen plugins` stays quick.
@@ -48,26 +49,13 @@ class Options:
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> Options:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise SourceError(f"bluesky: unknown option(s) {unknown} (known: {sorted(known)})")
+        check_options("bluesky", options, cls.__dataclass_fields__)
         opts = dict(options)
         if opts.get("method", "feed") not in ("feed", "records"):
             raise SourceError(f"bluesky: method must be feed or records, not {opts['method']!r}")
         if "limit" in opts:
-            opts["limit"] = _positive_int(opts["limit"])
+            opts["limit"] = parse_int(opts["limit"], name="bluesky: limit", minimum=1)
         return cls(**opts)
-
-
-def _positive_int(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1:
-        raise SourceError(f"bluesky: limit must be a positive integer, not {value!r}")
-    return number
 
 
 class BlueskySource:

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen import NetworkError, Post, PostKind, SourceError, hookimpl
+from tweetgen.options import check_options, parse_bool, parse_int
 from tweetgen_mastodon.api import PAGE_SIZE, lookup, make_client, status_to_post, statuses
 from tweetgen_mastodon.archive import read_export
 from tweetgen_mastodon.outbox import read_outbox
 
 _ACCT = re.compile(r"^@?([\w.-]+)@([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)$")
 _PROFILE = re.compile(r"^(https?)://([A-Za-z0-9.-]+(?::\d+)?)/@([\w.-]+)/?$")
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 @dataclass(frozen=True)
@@ -61,34 +61,14 @@ class Options:
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> Options:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise SourceError(f"mastodon: unknown option(s) {unknown} (known: {sorted(known)})")
+        check_options("mastodon", options, cls.__dataclass_fields__)
         opts = dict(options)
         if "limit" in opts:
-            opts["limit"] = _positive_int(opts["limit"])
+            opts["limit"] = parse_int(opts["limit"], name="mastodon: limit", minimum=1)
         for flag in ("exclude_replies", "exclude_reblogs"):
             if flag in opts:
-                opts[flag] = _bool(flag, opts[flag])
+                opts[flag] = parse_bool(opts[flag], name=f"mastodon: {flag}")
         return cls(**opts)
-
-
-def _positive_int(value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1:
-        raise SourceError(f"mastodon: limit must be a positive integer, not {value!r}")
-    return number
-
-
-def _bool(name: str, value: Any) -> bool:
-    text = str(value).strip().lower()
-    if text not in _TRUE | _FALSE:
-        raise SourceError(f"mastodon: {name} must be true or false, not {value!r}")
-    return text in _TRUE
 
 
 class MastodonSource:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen import Post, SourceError
+from tweetgen.options import check_options, parse_bool
 from tweetgen_xapi.api import Api, redacted
 from tweetgen_xapi.mapping import SOURCE_NAME, tweet_to_post
 from tweetgen_xapi.state import FetchState
@@ -21,20 +22,10 @@ EXCLUDABLE = ("retweets", "replies")
 CEILING = 3200
 CEILING_WITHOUT_REPLIES = 800
 _HANDLE = re.compile(r"@?([A-Za-z0-9_]{1,15})")
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 class XApiCeilingWarning(UserWarning):
     """The account has more posts than the X API will return; the oldest are missing."""
-
-
-def _flag(name: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text not in _TRUE | _FALSE:
-        raise SourceError(f"x-api: option {name} must be true or false, not {value!r}")
-    return text in _TRUE
 
 
 @dataclass(frozen=True)
@@ -47,9 +38,9 @@ class Options:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> Options:
-        unknown = set(options) - {"bearer_token", "exclude", "wait_on_rate_limit", "state_file"}
-        if unknown:
-            raise SourceError(f"x-api: unknown option(s) {', '.join(sorted(unknown))}")
+        check_options(
+            "x-api", options, ("bearer_token", "exclude", "wait_on_rate_limit", "state_file")
+        )
         raw = options.get("exclude") or ()
         parts = raw.split(",") if isinstance(raw, str) else list(raw)
         exclude = tuple(sorted({p.strip() for p in parts if p.strip()}))
@@ -58,7 +49,9 @@ class Options:
         state_file = options.get("state_file")
         return cls(
             exclude=exclude,
-            wait_on_rate_limit=_flag("wait_on_rate_limit", options.get("wait_on_rate_limit", True)),
+            wait_on_rate_limit=parse_bool(
+                options.get("wait_on_rate_limit", True), name="x-api: wait_on_rate_limit"
+            ),
             state_file=Path(state_file) if state_file else None,
         )
 
