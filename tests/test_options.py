@@ -6,8 +6,10 @@ from tweetgen import FilterError, SourceError, TrainingError
 from tweetgen.options import check_options, parse_assignments, parse_bool, parse_int
 
 
-@pytest.mark.parametrize(("value", "expected"), [(True, True), ("yes", True), ("1", True),
-                                                  ("Off", False), ("", False), (0, False)])  # fmt: skip
+SPELLINGS = [(True, True), ("yes", True), ("1", True), ("Off", False), ("", False), (0, False)]
+
+
+@pytest.mark.parametrize(("value", "expected"), SPELLINGS)
 def test_parse_bool_accepts_the_usual_spellings(value: object, expected: bool) -> None:
     assert parse_bool(value, name="x") is expected
 
@@ -31,8 +33,8 @@ def test_check_options_lists_the_known_ones() -> None:
 
 
 def test_parse_assignments() -> None:
-    parsed = parse_assignments(["block-size=64", "name=tiny", "x={\"a\": [1]}", "e="],
-                               what="setting", error=TrainingError)  # fmt: skip
+    pairs = ["block-size=64", "name=tiny", 'x={"a": [1]}', "e="]
+    parsed = parse_assignments(pairs, what="setting", error=TrainingError)
     assert parsed == {"block_size": 64, "name": "tiny", "x": {"a": [1]}, "e": ""}
     assert parse_assignments(["n=64"], what="o", error=SourceError, json_values=False) == {
         "n": "64"
