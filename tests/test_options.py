@@ -5,7 +5,6 @@ import pytest
 from tweetgen import FilterError, SourceError, TrainingError
 from tweetgen.options import check_options, parse_assignments, parse_bool, parse_int
 
-
 SPELLINGS = [(True, True), ("yes", True), ("1", True), ("Off", False), ("", False), (0, False)]
 
 
