@@ -2,29 +2,39 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
+
+from tweetgen.errors import TweetgenError
 
 
 @contextmanager
-def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = True) -> Iterator[Path]:
+def atomic_dir(
+    target: str | os.PathLike[str],
+    *,
+    replaceable: Callable[[Path], bool] | None = None,
+    error: type[TweetgenError] = TweetgenError,
+) -> Iterator[Path]:
     """Yield an empty temporary directory that becomes ``target`` only if the block succeeds.
 
-    The temporary sits beside ``target`` so the final rename stays on one filesystem.
+    The temporary sits beside ``target`` so the final rename stays on one filesystem. An
+    existing ``target`` is replaced only when it is an empty directory or ``replaceable`` says
+    it is an earlier output of the same kind: ``--out`` must never delete a user's files.
     """
-    target = Path(target)
+    target = Path(os.path.abspath(target))
+    _check_replaceable(target, replaceable, error)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     tmp.chmod(0o777 & ~_umask())  # mkdtemp makes directories 0700
     try:
         yield tmp
         if target.exists():
-            if not overwrite:
-                raise FileExistsError(target)
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             target.rename(old)
             tmp.rename(target)
@@ -36,6 +46,20 @@ def atomic_dir(target: str | os.PathLike[str], *, overwrite: bool = True) -> Ite
         raise
 
 
+def _check_replaceable(
+    target: Path, replaceable: Callable[[Path], bool] | None, error: type[TweetgenError]
+) -> None:
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_dir() and not target.is_symlink():
+        if not any(target.iterdir()) or (replaceable is not None and replaceable(target)):
+            return
+        raise error(
+            "exists and is not an earlier output of this kind; not replacing it", path=target
+        )
+    raise error("exists and is not a directory; not replacing it", path=target)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -43,7 +67,7 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[object]:
+def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary file beside ``target``; rename it over ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,3 +81,9 @@ def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[obj
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
+
+
+def write_json(target: str | os.PathLike[str], data: Any) -> None:
+    """Pretty, UTF-8 JSON written atomically (metadata files people also read)."""
+    with atomic_file(target) as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -210,7 +210,8 @@ class Corpus:
     def save(self, directory: str | Path) -> Path:
         """Write ``posts/`` (Arrow) and ``corpus.json`` atomically: all or nothing."""
         directory = Path(directory)
-        with atomic_dir(directory) as tmp:
+        earlier_corpus = lambda p: (p / META_FILE).is_file()  # noqa: E731
+        with atomic_dir(directory, replaceable=earlier_corpus, error=CorpusError) as tmp:
             self.dataset.flatten_indices().save_to_disk(str(tmp / POSTS_DIR))
             meta = {
                 "format": FORMAT_VERSION,
@@ -245,7 +246,7 @@ class Corpus:
                 record = post.to_record()
                 record["created_at"] = post.created_at.isoformat()
                 record["extra"] = post.extra
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         return path
 
 

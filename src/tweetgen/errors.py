@@ -21,6 +21,12 @@ class TweetgenError(Exception):
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (library errors can run to pages)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class PluginError(TweetgenError):
     """A plugin is unknown, broken, or registers a name another plugin already took."""
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_file
+from tweetgen.atomic import atomic_file, write_json
 from tweetgen.card import render_card, scrub
 from tweetgen.errors import GenerationError, TrainingError
 from tweetgen.novelty import NoveltyIndex
@@ -62,8 +62,8 @@ def finalize_model_dir(
         corpus=corpus, config=config_dict, metrics=metrics
     )
     meta.pop("corpus_fingerprint", None)  # now meta["corpus"]["fingerprint"]
-    _write_json(path / METADATA_FILE, meta)
-    _write_json(path / NOVELTY_FILE, NoveltyIndex.build(corpus.texts).to_dict())
+    write_json(path / METADATA_FILE, meta)
+    write_json(path / NOVELTY_FILE, NoveltyIndex.build(corpus.texts).to_dict())
     ref = _local_ref(Path(config_dict.get("out_dir") or path))
     write_card(path, meta, model_ref=ref)
 
@@ -136,7 +136,7 @@ def write_card(
 ) -> None:
     card = render_card(meta, model_ref=model_ref, on_hub=on_hub)
     with atomic_file(path / CARD_FILE) as handle:
-        handle.write(card)  # type: ignore[attr-defined]
+        handle.write(card)
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -159,11 +159,6 @@ def _read_json(file: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         raise GenerationError("expected a JSON object", path=file)
     return data
-
-
-def _write_json(file: Path, data: Any) -> None:
-    with atomic_file(file) as handle:
-        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")  # type: ignore[attr-defined]
 
 
 def _json_number(value: Any) -> Any:

@@ -86,7 +86,11 @@ def build_tiny_base(
     sizes = {"vocab_size": vocab_size, "n_layer": n_layer, "n_head": n_head, "n_embd": n_embd}
     sizes |= {"n_positions": n_positions, "seed": seed, "texts": len(texts)}
     out_dir = Path(out_dir)
-    with atomic_dir(out_dir) as tmp, quiet_transformers():
+    earlier_base = lambda p: (p / TINY_MARKER).is_file()  # noqa: E731
+    with (
+        atomic_dir(out_dir, replaceable=earlier_base, error=TrainingError) as tmp,
+        quiet_transformers(),
+    ):
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / TINY_MARKER).write_text(json.dumps(sizes, indent=2) + "\n")

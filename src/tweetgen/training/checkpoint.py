@@ -60,7 +60,7 @@ class CheckpointStore:
         from safetensors.torch import save_file
 
         target = self.root / f"{PREFIX}{step:08d}"
-        with atomic_dir(target) as tmp:
+        with atomic_dir(target, replaceable=lambda p: (p / META).is_file()) as tmp:
             save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, tmp / WEIGHTS)
             torch.save(state, tmp / STATE)
             meta = {

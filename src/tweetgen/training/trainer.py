@@ -503,7 +503,8 @@ class _Run:
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
         out = self.cfg.out_dir
-        with atomic_dir(out) as tmp:
+        earlier_model = lambda p: (p / "tweetgen.json").is_file()  # noqa: E731
+        with atomic_dir(out, replaceable=earlier_model, error=TrainingError) as tmp:
             self.trainer.save_model(self.model, self.tokenizer, tmp)
             info = {
                 "trainer": self.trainer.name,
