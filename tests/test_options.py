@@ -5,7 +5,7 @@ import pytest
 from tweetgen import FilterError, SourceError, TrainingError
 from tweetgen.options import check_options, parse_assignments, parse_bool, parse_int
 
-SPELLINGS = [(True, True), ("yes", True), ("1", True), ("Off", False), ("", False), (0, False)]
+SPELLINGS = [(True, True), ("yes", True), ("1", True), ("Off", False), ("n", False), (0, False)]
 
 
 @pytest.mark.parametrize(("value", "expected"), SPELLINGS)
@@ -14,13 +14,15 @@ def test_parse_bool_accepts_the_usual_spellings(value: object, expected: bool) -
 
 
 def test_parse_bool_refuses_anything_else_with_the_callers_error() -> None:
+    with pytest.raises(SourceError, match="must be true or false, got ''"):
+        parse_bool("", name="include_deleted")  # `-o include_deleted=` is a mistake, not false
     with pytest.raises(FilterError, match="drop-short: keep must be true or false, got 'maybe'"):
         parse_bool("maybe", name="drop-short: keep", error=FilterError)
 
 
 def test_parse_int() -> None:
     assert parse_int(" 7 ", name="n", minimum=1) == 7
-    for bad in (True, "7.5", "0", None):
+    for bad in (True, "7.5", "0", None, "--5", "²", "", "1e3"):
         with pytest.raises(SourceError, match="n must be an integer >= 1"):
             parse_int(bad, name="n", minimum=1)
 

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 
 import tweetgen
-from tweetgen import PluginError, Post, hookimpl
+from tweetgen import FilterError, PluginError, Post, hookimpl
 from tweetgen.corpus import Corpus
 from tweetgen.plugins import (
     DEFAULT_PLUGINS,
@@ -95,7 +95,9 @@ def test_hook_register_filters(third_party: ThirdParty) -> None:
     assert tweetgen.get_filters()["keep-first"] is KeepFirst
     f = get_filter("keep-first", n=2)
     assert f.n == 2
-    with pytest.raises(PluginError, match="bad options"):
+    with pytest.raises(
+        FilterError, match=r"unknown option\(s\) nope for filter 'keep-first' \(known: n\)"
+    ):
         get_filter("keep-first", nope=1)
 
 

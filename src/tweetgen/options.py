@@ -8,13 +8,14 @@ accepts the same spellings (``true``/``yes``/``1``...) and fails with the same k
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tweetgen.errors import SourceError, TweetgenError
 
 _TRUE = frozenset({"1", "true", "yes", "on", "y"})
-_FALSE = frozenset({"0", "false", "no", "off", "n", ""})
+_FALSE = frozenset({"0", "false", "no", "off", "n"})
 
 
 def parse_bool(value: Any, *, name: str, error: type[TweetgenError] = SourceError) -> bool:
@@ -34,7 +35,7 @@ def parse_int(
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]+", value.strip()):
         number = int(value.strip())
     if number is None or number < minimum:
         raise error(f"{name} must be an integer >= {minimum}, got {value!r}")

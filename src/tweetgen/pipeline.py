@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.corpus import Corpus, Filtered
-from tweetgen.errors import FilterError
+from tweetgen.errors import FilterError, TrainingError
 from tweetgen.filters.base import Filter
 from tweetgen.options import parse_assignments
 from tweetgen.plugins import get_filter, get_source
 from tweetgen.post import Post
 from tweetgen.report import FilterReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # datasets, torch and transformers load on first use, not on import
+    from tweetgen.corpus import Corpus, Filtered
     from tweetgen.generate import GenerationResult
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel
@@ -24,8 +25,13 @@ ProgressCallback = Callable[[int], None]
 
 
 def parse_filter_spec(spec: str) -> Filter:
-    """Build a filter from ``name`` or ``name:key=value:key=value`` (values parsed as JSON)."""
-    name, *pairs = spec.split(":")
+    """Build a filter from ``name`` or ``name:key=value:key=value`` (values parsed as JSON).
+
+    A colon starts a new option only when ``key=`` follows it, so values may hold colons
+    (``-f 'keep-languages:languages=["en","de"]'``, URLs, times).
+    """
+    name, _, rest = spec.partition(":")
+    pairs = re.split(r":(?=[A-Za-z_][\w-]*=)", rest) if rest else []
     options = parse_assignments(pairs, what=f"option in filter {spec!r}", error=FilterError)
     filt: Filter = get_filter(name.strip(), **options)
     return filt
@@ -53,6 +59,8 @@ def read(
     **options: Any,
 ) -> Corpus:
     """Read every post from ``location`` with the named source plugin."""
+    from tweetgen.corpus import Corpus
+
     posts = get_source(source).read(location, **options)
     return Corpus.from_posts(
         _counting(posts, progress), meta={"source": source, "location": str(location)}
@@ -95,8 +103,11 @@ def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
 
     from huggingface_hub import HfApi, try_to_load_from_cache
 
-    if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
-        return True
+    try:
+        if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+            return True
+    except Exception:  # not a valid repo id ("bad id!", a path that does not exist)
+        return False
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
         return False
     try:
@@ -112,8 +123,8 @@ def resolve_base_model(name: str) -> str:
     Any other hub id is checked too, so an offline run fails here with advice instead of
     deep inside transformers; ``tiny`` and existing local directories pass unchanged.
     """
-    from tweetgen.errors import TrainingError
-
+    if not name.strip():
+        raise TrainingError("the base model name is empty (use gpt2, tiny or a directory)")
     if name == AUTO_BASE:
         return PREFERRED_BASE if hub_model_available(PREFERRED_BASE) else "tiny"
     if name == "tiny" or Path(name).exists():
@@ -162,13 +173,17 @@ def run_chain(
     from tweetgen.generate import Generator
     from tweetgen.plugins import get_trainer_class
     from tweetgen.training.config import TrainConfig
+    from tweetgen.training.trainer import check_corpus_size
 
     began = time.perf_counter()
     out = Path(out)
     config = config or TrainConfig(base_model=AUTO_BASE)
+    trainer_class = get_trainer_class(trainer)  # fail before any reading or writing
     base = resolve_base_model(config.base_model)
     raw = read(source, location, progress=read_progress, **options)
-    filtered = filter_and_save(raw, out / "corpus", filters)
+    filtered = filter_and_save(raw, None, filters)
+    check_corpus_size(filtered.corpus)  # too little text: say so before writing anything
+    filtered.corpus.save(out / "corpus")
     if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
         from tweetgen.training.tracking import log_preprocess
 
@@ -176,7 +191,7 @@ def run_chain(
             raw, filtered.corpus, project=config.wandb_project, entity=config.wandb_entity
         )
     config = config.replace(base_model=base, out_dir=out / "model")
-    model = get_trainer_class(trainer)(config).train(filtered.corpus, progress=train_progress)
+    model = trainer_class(config).train(filtered.corpus, progress=train_progress)
     generation = Generator(model.path, device=config.device).generate(
         prompt, samples, seed=config.seed
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from typing import Any, Literal
 import pluggy
 
 from tweetgen import hookspecs
-from tweetgen.errors import PluginError
+from tweetgen.errors import FilterError, PluginError
+from tweetgen.options import check_options
 
 ENTRY_POINT_GROUP = "tweetgen"
 
@@ -149,6 +151,10 @@ def get_source(name: str) -> Any:
 def get_filter(name: str, **options: Any) -> Any:
     """An instance of the filter called ``name``, configured with ``options``."""
     cls = _get("filter", name)
+    params = inspect.signature(cls).parameters.values()
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        known = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        check_options(f"filter {name!r}", options, known, error=FilterError)
     try:
         return cls(**options)
     except TypeError as exc:

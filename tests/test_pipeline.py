@@ -1,0 +1,52 @@
+"""The functions behind ``prepare`` and ``run``: filter specs, base models, early failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tweetgen import FilterError, NotEnoughDataError, PluginError, TrainingError, pipeline
+
+
+def test_filter_spec_values_may_hold_colons() -> None:
+    f = pipeline.parse_filter_spec("scrub-contacts:email=<at:home>:phone=[tel]")
+    assert (f.email, f.phone) == ("<at:home>", "[tel]")
+    langs = pipeline.parse_filter_spec('keep-languages:languages=["en","de"]')
+    assert sorted(langs.languages) == ["de", "en"]
+
+
+def test_filter_spec_errors_are_typed() -> None:
+    with pytest.raises(FilterError, match="bad option"):
+        pipeline.parse_filter_spec("drop-short:oops")
+    with pytest.raises(FilterError, match="known: min_words"):
+        pipeline.parse_filter_spec("drop-short:bogus=1")
+    with pytest.raises(PluginError, match="unknown filter"):
+        pipeline.parse_filter_spec("no-such-filter")
+
+
+@pytest.mark.parametrize("name", ["", "  ", "bad id!", "/nonexistent/model"])
+def test_bad_base_model_names_are_one_line_errors(name: str) -> None:
+    with pytest.raises(TrainingError):
+        pipeline.resolve_base_model(name)
+
+
+def test_local_directory_and_tiny_pass_unchanged(tmp_path: Path) -> None:
+    assert pipeline.resolve_base_model(str(tmp_path)) == str(tmp_path)
+    assert pipeline.resolve_base_model("tiny") == "tiny"
+
+
+def test_run_fails_before_writing_on_unknown_trainer_or_too_little_text(
+    sample_archive: Path, tmp_path: Path
+) -> None:
+    from tweetgen.training.testing import tiny_config
+
+    config = tiny_config(tmp_path / "m", max_steps=1)
+    with pytest.raises(PluginError, match="unknown trainer 'nope'"):
+        pipeline.run_chain("x-archive", str(sample_archive), tmp_path / "a", config=config,
+                           trainer="nope")  # fmt: skip
+    few = [pipeline.parse_filter_spec("max-length:max_chars=20")]
+    with pytest.raises(NotEnoughDataError, match="characters"):
+        pipeline.run_chain("x-archive", str(sample_archive), tmp_path / "b", config=config,
+                           filters=few)  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
