@@ -113,6 +113,41 @@ def test_redact_drops_secret_keys_at_any_depth() -> None:
     assert cleaned == {"lr": 1, "extra": {"ok": 2}}
 
 
+_SECRETS = ("hf_token", "api_key", "WANDB_API_KEY", "password", "secret", "bearer_token")
+_ORDINARY = ("tokens_per_second", "train_tokens", "author", "max_tokens", "keyboard", "steps")
+
+
+def test_redact_keeps_ordinary_metrics_and_drops_credentials() -> None:
+    cleaned = tracking.redact({key: 1.0 for key in _SECRETS + _ORDINARY})
+    assert sorted(cleaned) == sorted(_ORDINARY)
+
+
+def test_one_redaction_rule_for_tracking_and_card() -> None:
+    from tweetgen import card, secrets
+
+    assert tracking.redact is secrets.redact and card.scrub is secrets.redact
+
+
+def test_model_artifact_metadata_keeps_throughput(monkeypatch: pytest.MonkeyPatch) -> None:
+    logged: list[Any] = []
+
+    class FakeArtifact:
+        def __init__(self, name: str, type: str, metadata: dict[str, Any]) -> None:
+            self.metadata = metadata
+
+        def add_dir(self, path: str) -> None:
+            pass
+
+    tracker = object.__new__(tracking.WandbTracker)
+    tracker._wandb = type("W", (), {"Artifact": FakeArtifact})
+    summary: dict[str, Any] = {}
+    tracker.run = type("R", (), {"log_artifact": logged.append, "summary": summary})()
+    metrics = {"tokens_per_second": 12.5, "train_tokens": 300.0, "hf_token": "x"}
+    tracker.log_model(Path("."), metrics)
+    assert logged[0].metadata == {"tokens_per_second": 12.5, "train_tokens": 300.0}
+    assert summary == logged[0].metadata
+
+
 def test_offline_without_an_api_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.delenv("WANDB_API_KEY", raising=False)

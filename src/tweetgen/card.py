@@ -8,17 +8,12 @@ Rendering works from the metadata alone, so ``push`` can re-render it with the h
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from tweetgen.secrets import redact
+
 WIDGET_TEXT = "My dream is"
-#: A key is a credential when one of its ``_``/``-``-separated parts names one ("hub_token",
-#: "api-key", "wandb_auth"), but not "max_tokens" or "author".
-SECRET_KEY = re.compile(
-    r"(^|[_-])(token|secret|password|passwd|api[_-]?key|key|auth|credentials?)($|[_-])",
-    re.IGNORECASE,
-)
 
 _LABELS = {
     "downloaded": "Posts read",
@@ -48,13 +43,8 @@ _HYPERPARAMETERS = (
 _TINY_SIZES = ("tiny_vocab_size", "tiny_n_layer", "tiny_n_head", "tiny_n_embd")
 
 
-def scrub(value: Any) -> Any:
-    """``value`` without any mapping entry whose key looks like a credential."""
-    if isinstance(value, Mapping):
-        return {k: scrub(v) for k, v in value.items() if not SECRET_KEY.search(str(k))}
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    return value
+#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.secrets`.
+scrub = redact
 
 
 def _front_matter(meta: Mapping[str, Any]) -> str:
@@ -94,7 +84,7 @@ def _data_section(meta: Mapping[str, Any]) -> str:
 
 
 def _procedure_section(meta: Mapping[str, Any]) -> str:
-    config = scrub(meta.get("config", {}))
+    config = redact(meta.get("config", {}))
     base = config.get("base_model", "unknown")
     if base == "tiny":
         base_text = (

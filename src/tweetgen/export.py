@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import atomic_file, write_json
-from tweetgen.card import render_card, scrub
+from tweetgen.card import render_card
 from tweetgen.errors import GenerationError, TrainingError
 from tweetgen.novelty import NoveltyIndex
+from tweetgen.secrets import redact
 
 if TYPE_CHECKING:
     from tweetgen.corpus import Corpus
@@ -114,7 +115,7 @@ def build_metadata(
         "format": FORMAT_VERSION,
         "tweetgen_version": tweetgen_version(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "config": scrub({k: v for k, v in config.items() if k not in _LOCAL_FIELDS}),
+        "config": redact({k: v for k, v in config.items() if k not in _LOCAL_FIELDS}),
         "corpus": {
             "fingerprint": corpus.fingerprint(),
             "posts": len(corpus),

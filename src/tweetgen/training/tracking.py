@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import netrc
 import os
-import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,12 +23,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from tweetgen.errors import MissingDependencyError
+from tweetgen.secrets import redact
 
 if TYPE_CHECKING:
     from tweetgen.corpus import Corpus
     from tweetgen.training.config import TrainConfig
 
-SECRET = re.compile(r"token|key|secret|passw|auth|credential", re.IGNORECASE)
 RAW_ARTIFACT = "raw-posts"
 TRAIN_ARTIFACT = "training-posts"
 MODEL_ARTIFACT = "model"
@@ -59,16 +58,6 @@ class NullTracker:
 
     def finish(self) -> None:
         pass
-
-
-def redact(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop every key that looks like it holds a secret, at any depth."""
-    out: dict[str, Any] = {}
-    for key, value in config.items():
-        if SECRET.search(str(key)):
-            continue
-        out[key] = redact(value) if isinstance(value, Mapping) else value
-    return out
 
 
 def has_api_key() -> bool:
@@ -170,12 +159,11 @@ class WandbTracker:
         self.run.log(dict(metrics), step=step)
 
     def log_model(self, path: Path, metadata: Mapping[str, Any]) -> None:
-        artifact = self._wandb.Artifact(
-            MODEL_ARTIFACT, type="model", metadata=redact(dict(metadata))
-        )
+        safe = redact(dict(metadata))
+        artifact = self._wandb.Artifact(MODEL_ARTIFACT, type="model", metadata=safe)
         artifact.add_dir(str(path))
         self.run.log_artifact(artifact)
-        for key, value in metadata.items():
+        for key, value in safe.items():
             self.run.summary[key] = value
 
     def finish(self) -> None:
