@@ -41,3 +41,25 @@ def test_stats_on_a_non_corpus_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {tmp_path}: not a tweetgen corpus (no corpus.json)"
+
+
+def test_merge_refuses_the_same_corpus_twice(tmp_path: Path) -> None:
+    a = save(tmp_path, "ada", 3)
+    result = CliRunner().invoke(main, ["merge", str(a), str(a), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "named twice" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_plugins_command_loads_no_heavy_library() -> None:
+    """`tweetgen plugins` and `--help` stay quick: datasets/torch/transformers load on use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from tweetgen.cli import main; "
+        "r = CliRunner().invoke(main, ['plugins']); assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in ('datasets', 'torch', 'transformers', 'atproto') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from typing import Any
@@ -28,7 +29,11 @@ class _Group(click.Group):
         except TweetgenError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            hint = " (train again with --resume to go on from the last checkpoint)"
+            click.echo(
+                "interrupted" + (hint if ctx.invoked_subcommand in ("train", "run") else ""),
+                err=True,
+            )
             sys.exit(130)
 
 
@@ -43,13 +48,11 @@ def main() -> None:
       tweetgen train corpus/ --out model/
       tweetgen generate model/ "My dream is" -n 5
     """
-    # The CLI draws its own progress; the libraries' bars would interleave with it.
-    from datasets.utils.logging import disable_progress_bar
-    from transformers.utils import logging as hf_logging
-
-    disable_progress_bar()
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    # The CLI draws its own progress; the libraries' bars would interleave with it. Set
+    # through the environment so that `tweetgen plugins` need not import them at all.
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 def _add_commands() -> None:

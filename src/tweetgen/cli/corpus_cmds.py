@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tweetgen.cli.prepare import report_table
-from tweetgen.corpus import Corpus
+from tweetgen.errors import CorpusError
 
 _corpus_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -18,6 +18,8 @@ _corpus_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.argument("corpus_dir", type=_corpus_dir)
 def stats(corpus_dir: Path) -> None:
     """Show what a prepared corpus holds: posts, authors, kinds, languages, dates."""
+    from tweetgen.corpus import Corpus
+
     corpus = Corpus.load(corpus_dir)
     s = corpus.stats()
     console = Console()
@@ -51,6 +53,10 @@ def merge(corpus_dirs: tuple[Path, ...], out: Path, balance: bool, seed: int) ->
     Example:
       tweetgen merge corpus-ada/ corpus-bob/ --out corpus-mix/
     """
+    from tweetgen.corpus import Corpus
+
+    if len(set(map(Path.resolve, corpus_dirs))) < len(corpus_dirs):
+        raise CorpusError("the same corpus is named twice; each author once, please")
     merged = Corpus.merge([Corpus.load(d) for d in corpus_dirs], balance=balance, seed=seed)
     merged.save(out)
     authors = ", ".join(f"{a} ({n:,})" for a, n in merged.stats().authors.items())
