@@ -46,6 +46,41 @@ def test_bad_settings_raise(bad: dict[str, object]) -> None:
         TrainConfig(**bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"packing": "maybe"}, "packing must be true or false, got 'maybe'"),
+        ({"extra": "{bad"}, "extra must be a mapping"),
+        ({"extra": [1]}, "extra must be a mapping"),
+        ({"epochs": True}, "epochs must be an integer"),
+        ({"epochs": 2.5}, "epochs must be an integer"),
+        ({"learning_rate": "inf"}, "learning_rate must be a finite number, got 'inf'"),
+        ({"learning_rate": float("inf")}, "learning_rate must be a finite number"),
+        ({"warmup": float("nan")}, "warmup must be a finite number"),
+        ({"warmup": -1}, "warmup must be at least 0"),
+        ({"validation": 0}, "validation must be between 0 and 1"),
+        ({"max_grad_norm": False}, "max_grad_norm must be a finite number"),
+        ({"threads": 0}, "threads must be an integer >= 1"),
+        ({"device": "quantum"}, "device must be one of auto, cpu, cuda, mps or cuda:N"),
+        ({"device": "cuda:x"}, "device must be one of"),
+        ({"lr_schedule": 3}, "lr_schedule must be one of cosine, linear, constant, got 3"),
+        ({"base_model": 3}, "base_model must be a non-empty string"),
+        ({"out_dir": 3}, "out_dir must be a path"),
+    ],
+)
+def test_wrong_types_get_one_line_errors(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(TrainingError) as caught:
+        TrainConfig.from_dict(bad)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_command_line_spellings_are_normalised() -> None:
+    config = TrainConfig.from_dict({"packing": "no", "resume": "yes", "warmup": 5})
+    assert (config.packing, config.resume, config.warmup) == (False, True, 5.0)
+    assert config.warmup_steps(100) == 5
+    assert TrainConfig(device="cuda:1").device == "cuda:1"
+
+
 def test_unknown_keys_are_refused() -> None:
     with pytest.raises(TrainingError, match=r"unknown training setting.*colour"):
         TrainConfig.from_dict({"colour": "blue"})

@@ -7,11 +7,15 @@ run can be resumed only with the settings it started with, and a model says how 
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tweetgen.errors import TrainingError
+from tweetgen.errors import TrainingError, TweetgenError
+from tweetgen.options import parse_bool, parse_int
 
 LR_SCHEDULES = ("cosine", "linear", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -92,9 +96,6 @@ class TrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.out_dir = Path(self.out_dir)
-        if self.work_dir is not None:
-            self.work_dir = Path(self.work_dir)
         self.validate()
 
     # derived ---------------------------------------------------------------------------
@@ -121,36 +122,35 @@ class TrainConfig:
     # checks ----------------------------------------------------------------------------
 
     def validate(self) -> None:
-        """Raise :class:`TrainingError` naming the first bad field."""
-        positive = (
-            "epochs",
-            "tiny_epochs",
-            "batch_size",
-            "block_size",
-            "tiny_vocab_size",
-            "tiny_n_layer",
-        )
-        for name in (*positive, "tiny_n_head", "tiny_n_embd"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+        """Raise :class:`TrainingError` naming the first bad field; normalise the rest.
+
+        Values may come as text from ``--set``: ``packing=yes`` becomes True, but ``maybe``,
+        ``epochs=true``, ``learning_rate=inf`` or ``extra=[1]`` are refused here, not deep
+        inside a run.
+        """
+        self.out_dir = _path(self.out_dir, "out_dir")
+        self.work_dir = None if self.work_dir is None else _path(self.work_dir, "work_dir")
+        for name in _BOOLS:
+            setattr(self, name, parse_bool(getattr(self, name), name=name, error=TrainingError))
+        for name, minimum in _INTS.items():
+            setattr(self, name, _int(getattr(self, name), name, minimum))
+        for name, minimum in _OPTIONAL_INTS.items():
+            if getattr(self, name) is not None:
+                setattr(self, name, _int(getattr(self, name), name, minimum))
+        for name, (low, high, open_range) in _FLOATS.items():
+            setattr(self, name, _float(getattr(self, name), name, low, high, open_range))
+        for name, choices in (("lr_schedule", LR_SCHEDULES), ("precision", PRECISIONS)):
+            _choice(getattr(self, name), name, choices)
+        check_device(self.device)
+        for name in ("base_model", "wandb_project"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
                 raise TrainingError(
-                    f"{name} must be a positive integer, got {getattr(self, name)!r}"
+                    f"{name} must be a non-empty string, got {getattr(self, name)!r}"
                 )
-        if self.learning_rate <= 0 or self.tiny_learning_rate <= 0:
-            raise TrainingError("learning_rate must be positive")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise TrainingError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}")
-        if self.device not in DEVICES and not self.device.startswith("cuda:"):
-            raise TrainingError(f"device must be one of {', '.join(DEVICES)} (or cuda:N)")
-        if self.precision not in PRECISIONS:
-            raise TrainingError(f"precision must be one of {', '.join(PRECISIONS)}")
-        if not 0 < self.validation < 1:
-            raise TrainingError(f"validation must be between 0 and 1, got {self.validation}")
-        if self.warmup < 0 or self.weight_decay < 0 or self.checkpoint_every < 0:
-            raise TrainingError("warmup, weight_decay and checkpoint_every must not be negative")
-        if self.threads is not None and self.threads < 1:
-            raise TrainingError(f"threads must be positive, got {self.threads}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise TrainingError(f"max_steps must be positive, got {self.max_steps}")
+        if self.wandb_entity is not None and not isinstance(self.wandb_entity, str):
+            raise TrainingError(f"wandb_entity must be a string, got {self.wandb_entity!r}")
+        if not isinstance(self.extra, dict):
+            raise TrainingError(f"extra must be a mapping of settings, got {self.extra!r}")
         if self.tiny_n_embd % self.tiny_n_head:
             raise TrainingError("tiny_n_embd must be a multiple of tiny_n_head")
 
@@ -188,4 +188,66 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-__all__ = ["TrainConfig"]
+def check_device(name: Any, error: type[TweetgenError] = TrainingError) -> str:
+    """``name`` when it is a device tweetgen knows (``auto``, ``cpu``, ``cuda[:N]``, ``mps``)."""
+    if not isinstance(name, str) or not (name in DEVICES or re.fullmatch(r"cuda:[0-9]+", name)):
+        raise error(f"device must be one of {', '.join(DEVICES)} or cuda:N, got {name!r}")
+    return name
+
+
+def _path(value: Any, name: str) -> Path:
+    if not isinstance(value, str | os.PathLike) or not str(value):
+        raise TrainingError(f"{name} must be a path, got {value!r}")
+    return Path(value)
+
+
+def _int(value: Any, name: str, minimum: int) -> int:
+    return parse_int(value, name=name, minimum=minimum, error=TrainingError)
+
+
+def _float(value: Any, name: str, low: float, high: float, open_range: bool) -> float:
+    """A finite number in ``[low, high]`` (``(low, high)`` with ``open_range``); not a bool."""
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is None or not math.isfinite(number):
+        raise TrainingError(f"{name} must be a finite number, got {value!r}")
+    if not low <= number <= high or (open_range and number in (low, high)):
+        limits = "between" if open_range else "from"
+        top = f" and {high:g}" if math.isfinite(high) else ""
+        above = f"{'above' if open_range else 'at least'} {low:g}"
+        raise TrainingError(
+            f"{name} must be {f'{limits} {low:g}{top}' if top else above}, got {value!r}"
+        )
+    return float(number)
+
+
+def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise TrainingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+_BOOLS = ("packing", "keep_checkpoints", "resume", "wandb")
+_INTS = {
+    "epochs": 1,
+    "tiny_epochs": 1,
+    "batch_size": 1,
+    "block_size": 1,
+    "tiny_vocab_size": 1,
+    "tiny_n_layer": 1,
+    "tiny_n_head": 1,
+    "tiny_n_embd": 1,
+    "seed": 0,
+    "checkpoint_every": 0,
+}
+_OPTIONAL_INTS = {"max_steps": 1, "threads": 1}
+_INF = math.inf
+#: name: (low, high, whether the limits themselves are refused)
+_FLOATS = {
+    "learning_rate": (0.0, _INF, True),
+    "tiny_learning_rate": (0.0, _INF, True),
+    "warmup": (0.0, _INF, False),
+    "weight_decay": (0.0, _INF, False),
+    "max_grad_norm": (0.0, _INF, True),
+    "validation": (0.0, 1.0, True),
+}
+
+__all__ = ["DEVICES", "TrainConfig", "check_device"]
