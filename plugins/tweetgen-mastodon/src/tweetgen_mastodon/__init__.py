@@ -17,9 +17,8 @@ from typing import Any
 
 from tweetgen import NetworkError, Post, PostKind, SourceError, hookimpl
 from tweetgen.options import check_options, parse_bool, parse_int
-from tweetgen_mastodon.api import PAGE_SIZE, lookup, make_client, status_to_post, statuses
-from tweetgen_mastodon.archive import read_export
-from tweetgen_mastodon.outbox import read_outbox
+
+# httpx and BeautifulSoup load on first read, so `tweetgen plugins` stays quick.
 
 _ACCT = re.compile(r"^@?([\w.-]+)@([A-Za-z0-9.-]+\.[A-Za-z0-9-]+)$")
 _PROFILE = re.compile(r"^(https?)://([A-Za-z0-9.-]+(?::\d+)?)/@([\w.-]+)/?$")
@@ -88,6 +87,8 @@ class MastodonSource:
         return itertools.islice(_keep(posts, opts), opts.limit)
 
     def _api(self, remote: Remote, opts: Options) -> Iterator[Post]:
+        from tweetgen_mastodon.api import PAGE_SIZE, lookup, make_client, status_to_post, statuses
+
         flags = {"exclude_replies": opts.exclude_replies, "exclude_reblogs": opts.exclude_reblogs}
         page = min(PAGE_SIZE, opts.limit or PAGE_SIZE)
         with make_client(opts.base_url or remote.base_url) as client:
@@ -103,6 +104,9 @@ class MastodonSource:
 
 
 def read_outbox_at(location: str) -> Iterator[Post]:
+    from tweetgen_mastodon.archive import read_export
+    from tweetgen_mastodon.outbox import read_outbox
+
     yield from read_outbox(read_export(location))
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from tweetgen import Post, SourceError
 from tweetgen.options import check_options, parse_bool
-from tweetgen_xapi.api import Api, redacted
 from tweetgen_xapi.mapping import SOURCE_NAME, tweet_to_post
 from tweetgen_xapi.state import FetchState
 
@@ -81,6 +80,8 @@ def _warn_if_truncated(user: Mapping[str, Any], exclude: tuple[str, ...]) -> Non
 
 
 def _fetch(handle: str, token: str, opts: Options) -> Iterator[Post]:
+    from tweetgen_xapi.api import Api, redacted  # tweepy loads on first fetch, not on listing
+
     state = (
         FetchState.load(opts.state_file, handle, list(opts.exclude))
         if opts.state_file
