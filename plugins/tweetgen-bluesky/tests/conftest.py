@@ -7,14 +7,13 @@ over HTTP, so the tests exercise the same code path as a real run, without the n
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tweetgen.testing import loopback_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ALICE_DID = "did:plc:alice"
@@ -63,39 +62,10 @@ class Bluesky:
         return 404, {"error": "MethodNotImplemented", "message": f"no route for {path}"}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        status, body = self.server.app.reply(url.path, query)
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    app: Bluesky
-
-
 @pytest.fixture
 def bluesky() -> Iterator[Bluesky]:
     """A running loopback server; ``bluesky.base_url`` is its ``http://127.0.0.1:PORT``."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.app = Bluesky()
-    server.app.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield server.app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    app = Bluesky()
+    with loopback_server(lambda path, query: (*app.reply(path, query), {})) as url:
+        app.base_url = url
+        yield app

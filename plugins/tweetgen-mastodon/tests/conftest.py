@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import tarfile
-import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from tweetgen.testing import loopback_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORT = FIXTURES / "export"
@@ -85,42 +84,10 @@ class MastodonAPI:
         return 200, page, {"Link": link}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_GET(self) -> None:
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        status, body, headers = self.server.app.reply(url.path, query)
-        is_text = isinstance(body, str)
-        data = (body if is_text else json.dumps(body)).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html" if is_text else "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    app: MastodonAPI
-
-
 @pytest.fixture
 def mastodon() -> Iterator[MastodonAPI]:
     """A running loopback server; ``mastodon.base_url`` is its ``http://127.0.0.1:PORT``."""
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.app = MastodonAPI()
-    server.app.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield server.app
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    app = MastodonAPI()
+    with loopback_server(app.reply) as url:
+        app.base_url = url
+        yield app
