@@ -26,7 +26,7 @@ def prepare(*args: str) -> Result:
 
 def table(output: str) -> dict[str, int]:
     """Rows of the data table (``downloaded``, ``retweets``...) as numbers."""
-    rows = {}
+    rows: dict[str, int] = {}
     for label, number in re.findall(r"│ ([a-z][a-z ]*?) +│ +([\d,]+) │", output):
         rows.setdefault(label, int(number.replace(",", "")))
     return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,9 +11,9 @@ from tweetgen import FilterError, NotEnoughDataError, PluginError, TrainingError
 
 
 def test_filter_spec_values_may_hold_colons() -> None:
-    f = pipeline.parse_filter_spec("scrub-contacts:email=<at:home>:phone=[tel]")
+    f: Any = pipeline.parse_filter_spec("scrub-contacts:email=<at:home>:phone=[tel]")
     assert (f.email, f.phone) == ("<at:home>", "[tel]")
-    langs = pipeline.parse_filter_spec('keep-languages:languages=["en","de"]')
+    langs: Any = pipeline.parse_filter_spec('keep-languages:languages=["en","de"]')
     assert sorted(langs.languages) == ["de", "en"]
 
 
