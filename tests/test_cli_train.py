@@ -140,3 +140,14 @@ def test_auto_base_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 def test_hub_model_available_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert pipeline.hub_model_available("surely-not-cached/model-xyz") is False
+
+
+def test_dotted_settings_reach_trainer_plugins() -> None:
+    from tweetgen.cli.train import _parse_settings
+
+    assert _parse_settings(("lora.rank=4", "lora.alpha=8", "block_size=64")) == {
+        "block_size": 64,
+        "extra": {"lora": {"rank": 4, "alpha": 8}},
+    }
+    with pytest.raises(TrainingError, match=r"SECTION\.NAME"):
+        _parse_settings((".rank=4",))

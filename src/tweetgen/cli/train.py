@@ -30,7 +30,15 @@ _METRICS = (
 
 
 def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    return parse_assignments(pairs, what="setting", error=TrainingError)
+    """``--set`` pairs; a dotted key (``lora.rank=4``) goes into ``extra`` for trainer plugins."""
+    settings = parse_assignments(pairs, what="setting", error=TrainingError)
+    for key in [k for k in settings if "." in k]:
+        section, _, name = key.partition(".")
+        extra = settings.setdefault("extra", {})
+        if not isinstance(extra, dict) or not section or not name:
+            raise TrainingError(f"bad setting {key!r}: use SECTION.NAME=VALUE or extra={{...}}")
+        extra.setdefault(section, {})[name] = settings.pop(key)
+    return settings
 
 
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
