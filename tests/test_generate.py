@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from tweetgen.cli import main
 from tweetgen.errors import GenerationError, MissingDependencyError
 from tweetgen.export import NOVELTY_FILE
 from tweetgen.generate import MAX_CHARS, Generator, cap_length, finish_text
@@ -84,6 +87,48 @@ def test_bad_settings_are_refused(generator: Generator) -> None:
 def test_missing_model_directory(tmp_path: Path) -> None:
     with pytest.raises(GenerationError, match="no such model directory"):
         Generator(tmp_path / "nope")
+
+
+def test_unknown_device_is_a_one_line_error(trained_model: Path) -> None:
+    with pytest.raises(GenerationError, match=r"device must be one of .*got 'quantum'"):
+        Generator(trained_model, device="quantum")
+    result = CliRunner().invoke(main, ["generate", str(trained_model), "--device", "quantum"])
+    assert result.exit_code == 1, result.output
+    assert "device must be one of" in result.output and "Traceback" not in result.output
+
+
+def _corrupt_copy(trained_model: Path, tmp_path: Path) -> Path:
+    model = tmp_path / "model"
+    shutil.copytree(trained_model, model)
+    (model / "model.safetensors").write_bytes(b"not a safetensors file at all")
+    return model
+
+
+def test_a_corrupt_safetensors_file_is_a_one_line_error(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    model = _corrupt_copy(trained_model, tmp_path)
+    with pytest.raises(GenerationError, match="cannot load the model") as caught:
+        Generator(model, device="cpu")
+    assert str(model) in str(caught.value) and "\n" not in str(caught.value)
+    result = CliRunner().invoke(main, ["generate", str(model)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "cannot load the model" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_loading_prints_nothing(trained_model: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    Generator(trained_model, device="cpu")
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+
+
+def test_a_short_max_new_tokens_gives_no_length_warning(generator: Generator) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = generator.generate(n=2, seed=0, max_new_tokens=2, novelty=False)
+    assert all(s.tokens <= 2 for s in result.samples)
 
 
 def test_adapter_directory_needs_peft(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

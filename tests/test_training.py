@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,6 +118,24 @@ def test_local_gpt2_directory_as_base(tmp_path: Path, corpus) -> None:  # type: 
     assert model.config.n_positions == 1024
 
 
+def test_a_corrupt_base_model_is_a_one_line_error(
+    tmp_path: Path, trained_model: Path, corpus
+) -> None:  # type: ignore[no-untyped-def]
+    base = tmp_path / "base"
+    shutil.copytree(trained_model, base)
+    (base / "model.safetensors").write_bytes(b"\x10" + b"\x00" * 7 + b"{broken")
+    cfg = tiny_config(tmp_path / "out", base_model=str(base), max_steps=1)
+    with pytest.raises(TrainingError, match="cannot load the model") as caught:
+        Trainer(cfg).train(corpus)
+    assert str(base) in str(caught.value) and "\n" not in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_device_is_refused_before_training(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match="device must be one of"):
+        tiny_config(tmp_path / "out", device="quantum")
+
+
 def _bpe(texts: list[str]) -> object:
     from tweetgen.training.base_model import train_bpe
 
@@ -177,9 +196,13 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
     assert checkpoints == ["step-00000006", "step-00000008"]
     assert not out.exists()
 
-    resumed = Trainer(config.replace(resume=True)).train(corpus)
+    events: list[TrainProgress] = []
+    resumed = Trainer(config.replace(resume=True)).train(corpus, progress=events.append)
     straight = Trainer(tiny_config(tmp_path / "straight", tiny_epochs=2)).train(corpus)
-    assert resumed.metrics["steps"] == straight.metrics["steps"]
+    assert resumed.metrics["steps"] == straight.metrics["steps"] == 12
+    # it went on from the newest checkpoint (step 8): only steps 9-12 were trained again
+    assert [e.message for e in events if e.message.startswith("resumed")] == ["resumed from step 8"]
+    assert [e.step for e in events if e.stage == "train"] == [9, 10, 11, 12]
     assert resumed.metrics["perplexity_before"] == straight.metrics["perplexity_before"]
     a, b = _weights(resumed.path), _weights(straight.path)
     for key in b:

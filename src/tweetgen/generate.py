@@ -16,9 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from tweetgen.errors import GenerationError, MissingDependencyError
+from tweetgen.errors import GenerationError, MissingDependencyError, first_line
 from tweetgen.export import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.novelty import NoveltyIndex
+from tweetgen.training.base_model import (
+    load_causal_lm,
+    load_errors,
+    load_tokenizer,
+    quiet_transformers,
+)
+from tweetgen.training.config import resolve_device
 
 if TYPE_CHECKING:
     import torch
@@ -66,18 +73,6 @@ class GenerationResult:
         }
 
 
-def pick_device(device: str = "auto") -> str:
-    import torch
-
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
 def cap_length(text: str, limit: int = MAX_CHARS) -> str:
     """``text`` cut to ``limit`` characters, at the last word boundary when there is one."""
     if len(text) <= limit:
@@ -106,13 +101,14 @@ class Generator:
             raise GenerationError("no such model directory", path=self.path)
         if not (self.path / "config.json").is_file() and not self.is_adapter:
             raise GenerationError("not a model directory (no config.json)", path=self.path)
-        self.device = pick_device(device)
-        self.tokenizer = self._load_tokenizer()
-        # Any: transformers' wrapped ``to`` and ``generate`` confuse type checkers.
-        self.model: Any = cast(Any, self._load_model())
+        self.device = str(resolve_device(device, error=GenerationError))
+        with quiet_transformers():  # no "Loading weights" bars: library code never prints
+            self.tokenizer = self._load_tokenizer()
+            # Any: transformers' wrapped ``to`` and ``generate`` confuse type checkers.
+            self.model: Any = cast(Any, self._load_model())
+            self.generation_config = self._load_generation_config()
         self.model.to(self.device)
         self.model.eval()
-        self.generation_config = self._load_generation_config()
         self.novelty: NoveltyIndex | None = read_novelty(self.path)
 
     # loading ---------------------------------------------------------------------------
@@ -122,17 +118,10 @@ class Generator:
         return (self.path / ADAPTER_CONFIG).is_file()
 
     def _load_tokenizer(self) -> PreTrainedTokenizerBase:
-        from transformers import AutoTokenizer
-
-        source = str(self.path)
+        source: str | Path = self.path
         if self.is_adapter and not (self.path / "tokenizer_config.json").is_file():
             source = self._adapter_base()
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(source)
-        except (OSError, ValueError) as exc:
-            raise GenerationError(
-                f"cannot load the tokenizer: {_first_line(exc)}", path=self.path
-            ) from None
+        tokenizer = load_tokenizer(source, error=GenerationError)
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -142,14 +131,7 @@ class Generator:
         """A plain causal LM, or base model plus LoRA adapter when the directory is one."""
         if self.is_adapter:
             return self._load_adapter()
-        from transformers import AutoModelForCausalLM
-
-        try:
-            return AutoModelForCausalLM.from_pretrained(str(self.path))
-        except (OSError, ValueError) as exc:
-            raise GenerationError(
-                f"cannot load the model: {_first_line(exc)}", path=self.path
-            ) from None
+        return load_causal_lm(self.path, error=GenerationError)
 
     def _adapter_base(self) -> str:
         """The adapter's base model; a relative path is taken relative to the adapter."""
@@ -157,7 +139,7 @@ class Generator:
             config = json.loads((self.path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
             base = str(config["base_model_name_or_path"])
         except (OSError, ValueError, KeyError) as exc:
-            message = f"bad {ADAPTER_CONFIG}: {_first_line(exc)}"
+            message = f"bad {ADAPTER_CONFIG}: {first_line(exc)}"
             raise GenerationError(message, path=self.path) from None
         inside = self.path / base
         return str(inside) if not Path(base).is_absolute() and inside.is_dir() else base
@@ -171,15 +153,12 @@ class Generator:
                 "this model is a LoRA adapter: install peft (pip install peft) to load it",
                 path=self.path,
             ) from None
-        from transformers import AutoModelForCausalLM
-
+        base = load_causal_lm(self._adapter_base(), error=GenerationError)
         try:
-            base = AutoModelForCausalLM.from_pretrained(self._adapter_base())
-            model = PeftModel.from_pretrained(base, str(self.path))
-        except (OSError, ValueError) as exc:
-            message = f"cannot load the adapter: {_first_line(exc)}"
+            return PeftModel.from_pretrained(base, str(self.path))
+        except load_errors() as exc:
+            message = f"cannot load the adapter: {first_line(exc)}"
             raise GenerationError(message, path=self.path) from None
-        return model
 
     def _load_generation_config(self) -> GenerationConfig:
         from transformers import GenerationConfig
@@ -189,7 +168,7 @@ class Generator:
                 return GenerationConfig.from_pretrained(str(self.path))
             except (OSError, ValueError) as exc:
                 raise GenerationError(
-                    f"bad generation_config.json: {_first_line(exc)}", path=self.path
+                    f"bad generation_config.json: {first_line(exc)}", path=self.path
                 ) from None
         eos = self.tokenizer.eos_token_id
         return GenerationConfig(**SAMPLING_DEFAULTS, eos_token_id=eos, pad_token_id=eos)
@@ -252,6 +231,9 @@ class Generator:
             if prompt_tokens >= limit:
                 raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
             config.max_length = min(config.max_length, limit)
+        if config.min_length and config.min_length > config.max_length:
+            # a short max_new_tokens: transformers would warn that min_length is unreachable
+            config.min_length = config.max_length
         config.do_sample = True
         if temperature is not None:
             config.temperature = temperature
@@ -316,11 +298,6 @@ def _ids(value: int | list[int] | None) -> set[int]:
     return {value} if isinstance(value, int) else set(value)
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def _printable(text: str) -> str:
     """Drop control characters and the replacement character (broken byte sequences)."""
     return "".join(
@@ -352,5 +329,4 @@ __all__ = [
     "Sample",
     "cap_length",
     "finish_text",
-    "pick_device",
 ]

@@ -7,14 +7,13 @@ Hugging Face model directory, so it loads through exactly the code path a hub id
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir
-from tweetgen.errors import TrainingError
+from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.errors import TrainingError, TweetgenError, first_line
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -93,39 +92,48 @@ def build_tiny_base(
     ):
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / TINY_MARKER).write_text(json.dumps(sizes, indent=2) + "\n")
+        write_json(tmp / TINY_MARKER, sizes)
     return out_dir
 
 
-def load_tokenizer(name_or_path: str | Path) -> PreTrainedTokenizerBase:
-    """The tokenizer of any base; a clear error when it cannot be found (e.g. offline)."""
+def load_errors() -> tuple[type[BaseException], ...]:
+    """What loading a bad or missing model raises: a corrupt ``model.safetensors`` raises
+    ``SafetensorError``, which is neither an OSError nor a ValueError."""
+    from safetensors import SafetensorError
+
+    return (OSError, ValueError, RuntimeError, SafetensorError)
+
+
+def load_tokenizer(
+    name_or_path: str | Path, *, error: type[TweetgenError] = TrainingError
+) -> PreTrainedTokenizerBase:
+    """The tokenizer of any model; a one-line ``error`` when it cannot be loaded (e.g. offline)."""
     from transformers import AutoTokenizer
 
     try:
-        return AutoTokenizer.from_pretrained(str(name_or_path))
-    except (OSError, ValueError) as exc:
-        raise TrainingError(
-            f"cannot load the tokenizer of {name_or_path}: {_first_line(exc)}"
-        ) from None
+        with quiet_transformers():
+            return AutoTokenizer.from_pretrained(str(name_or_path))
+    except load_errors() as exc:
+        raise error(f"cannot load the tokenizer: {first_line(exc)}", path=name_or_path) from None
 
 
 def load_causal_lm(
-    name_or_path: str | Path, *, attn_implementation: str = "sdpa", **kwargs: Any
+    name_or_path: str | Path,
+    *,
+    error: type[TweetgenError] = TrainingError,
+    attn_implementation: str = "sdpa",
+    **kwargs: Any,
 ) -> PreTrainedModel:
     """Any causal LM (hub id or local directory), with SDPA attention by default."""
     from transformers import AutoModelForCausalLM
 
     try:
-        return AutoModelForCausalLM.from_pretrained(
-            str(name_or_path), attn_implementation=attn_implementation, **kwargs
-        )
-    except (OSError, ValueError) as exc:
-        raise TrainingError(f"cannot load the model {name_or_path}: {_first_line(exc)}") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        with quiet_transformers():
+            return AutoModelForCausalLM.from_pretrained(
+                str(name_or_path), attn_implementation=attn_implementation, **kwargs
+            )
+    except load_errors() as exc:
+        raise error(f"cannot load the model: {first_line(exc)}", path=name_or_path) from None
 
 
 @contextmanager
@@ -148,6 +156,7 @@ __all__ = [
     "EOS",
     "build_tiny_base",
     "load_causal_lm",
+    "load_errors",
     "load_tokenizer",
     "quiet_transformers",
     "train_bpe",

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir
-from tweetgen.errors import TrainingError
+from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.errors import TrainingError, first_line
+from tweetgen.training.base_model import load_errors
 from tweetgen.training.config import TrainConfig
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class CheckpointStore:
                 "fingerprint": self.fingerprint,
                 "config": self.config.to_dict(),
             }
-            (tmp / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+            write_json(tmp / META, meta)
         self.saved_step = step
         for old in self.paths()[: -self.keep]:
             shutil.rmtree(old, ignore_errors=True)
@@ -88,8 +89,8 @@ class CheckpointStore:
             self._check(meta, path)
             weights = load_file(path / WEIGHTS)
             state = torch.load(path / STATE, weights_only=True, map_location="cpu")
-        except (OSError, ValueError, RuntimeError, KeyError) as exc:
-            raise TrainingError(f"damaged checkpoint: {exc}", path=path) from None
+        except (*load_errors(), KeyError) as exc:  # a corrupt file raises SafetensorError
+            raise TrainingError(f"damaged checkpoint: {first_line(exc)}", path=path) from None
         return Checkpoint(path, int(meta["step"]), weights, state)
 
     def _check(self, meta: dict[str, Any], path: Path) -> None:

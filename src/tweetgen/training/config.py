@@ -12,10 +12,13 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
 from tweetgen.options import parse_bool, parse_int
+
+if TYPE_CHECKING:
+    import torch
 
 LR_SCHEDULES = ("cosine", "linear", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -195,6 +198,28 @@ def check_device(name: Any, error: type[TweetgenError] = TrainingError) -> str:
     return name
 
 
+def resolve_device(name: Any, *, error: type[TweetgenError] = TrainingError) -> torch.device:
+    """The torch device for a checked ``name``; ``auto`` picks cuda, then mps, then cpu.
+
+    Training and generation both resolve devices here, so both accept the same names and
+    refuse an unavailable one with the same one-line error.
+    """
+    import torch
+
+    check_device(name, error)
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    if name.startswith("cuda"):
+        index = int(name.partition(":")[2] or 0)
+        if not torch.cuda.is_available() or index >= torch.cuda.device_count():
+            raise error(f"device {name!r} requested but that CUDA device is not available")
+    if name == "mps" and not torch.backends.mps.is_available():
+        raise error("device 'mps' requested but MPS is not available")
+    return torch.device(name)
+
+
 def _path(value: Any, name: str) -> Path:
     if not isinstance(value, str | os.PathLike) or not str(value):
         raise TrainingError(f"{name} must be a path, got {value!r}")
@@ -250,4 +275,4 @@ _FLOATS = {
     "validation": (0.0, 1.0, True),
 }
 
-__all__ = ["DEVICES", "TrainConfig", "check_device"]
+__all__ = ["DEVICES", "TrainConfig", "check_device", "resolve_device"]

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir
+from tweetgen.atomic import atomic_dir, write_json
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
-from tweetgen.training.config import TrainConfig
+from tweetgen.training.config import TrainConfig, resolve_device
 from tweetgen.training.data import Batch, Batches, encode_posts
 from tweetgen.training.tracking import NullTracker, Tracker, start_train_run
 
@@ -86,21 +86,6 @@ def check_corpus_size(corpus: Corpus) -> list[str]:
             f"(more than {WARN_CHARACTERS:,} is better)"
         ]
     return []
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu."""
-    import torch
-
-    if name != "auto":
-        if name.startswith("cuda") and not torch.cuda.is_available():
-            raise TrainingError(f"device {name!r} requested but CUDA is not available")
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
@@ -514,7 +499,7 @@ class _Run:
                 "corpus_fingerprint": self.corpus.fingerprint(),
                 "framing": "<|endoftext|>post<|endoftext|>",
             }
-            (tmp / MODEL_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+            write_json(tmp / MODEL_INFO, info)
             _finalize(tmp, self.corpus, self.cfg, self.metrics)
         return out
 
