@@ -196,9 +196,17 @@ def test_interrupted_run_resumes_to_the_same_adapter(tmp_path: Path, corpus: Any
     saved = load_file(checkpoints[-1] / "weights.safetensors")
     assert saved and all("lora_" in name for name in saved)
 
-    resumed = LoraTrainer(config.replace(resume=True), rank=2).train(corpus)
+    events: list[Any] = []
+    resumed = LoraTrainer(config.replace(resume=True), rank=2).train(corpus, progress=events.append)
     straight = LoraTrainer(tiny_config(tmp_path / "straight"), rank=2).train(corpus)
     assert resumed.metrics["steps"] == straight.metrics["steps"]
+    # it went on from the newest checkpoint instead of retraining from step 0
+    newest = int(checkpoints[-1].name.removeprefix("step-"))
+    assert 0 < newest < 7
+    resumes = [e.message for e in events if e.message.startswith("resumed")]
+    assert resumes == [f"resumed from step {newest}"]
+    steps = [e.step for e in events if e.stage == "train"]
+    assert steps == list(range(newest + 1, int(straight.metrics["steps"]) + 1))
     a = load_file(resumed.path / "adapter_model.safetensors")
     b = load_file(straight.path / "adapter_model.safetensors")
     assert a.keys() == b.keys()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tweetgen import GenerationError, MissingDependencyError
+from tweetgen.errors import first_line
 
 if TYPE_CHECKING:
     from peft import PeftModel
@@ -27,7 +28,8 @@ def resolve_base(adapter_dir: str | os.PathLike[str]) -> str:
         config = json.loads((path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
         ref = str(config["base_model_name_or_path"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise GenerationError(f"not a LoRA adapter directory: {exc}", path=path) from None
+        message = f"not a LoRA adapter directory: {first_line(exc)}"
+        raise GenerationError(message, path=path) from None
     inside = path / ref
     return str(inside) if not Path(ref).is_absolute() and inside.is_dir() else ref
 
@@ -40,13 +42,14 @@ def load_adapter(adapter_dir: str | os.PathLike[str]) -> PeftModel:
         raise MissingDependencyError(
             "loading a LoRA adapter needs peft (pip install peft)"
         ) from None
-    from tweetgen.training.base_model import load_causal_lm
+    from tweetgen.training.base_model import load_causal_lm, load_errors
 
-    base = load_causal_lm(resolve_base(adapter_dir))
+    base = load_causal_lm(resolve_base(adapter_dir), error=GenerationError)
     try:
         model = PeftModel.from_pretrained(base, str(adapter_dir))
-    except (OSError, ValueError, RuntimeError) as exc:
-        raise GenerationError(f"cannot load the adapter: {exc}", path=adapter_dir) from None
+    except load_errors() as exc:
+        message = f"cannot load the adapter: {first_line(exc)}"
+        raise GenerationError(message, path=adapter_dir) from None
     model.eval()
     return model
 

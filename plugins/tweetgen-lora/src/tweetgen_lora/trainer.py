@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen import TrainConfig, Trainer, TrainingError
+from tweetgen.errors import first_line
 from tweetgen_lora.settings import EXTRA_KEY, LoraSettings
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class LoraTrainer(Trainer):
                 warnings.filterwarnings("ignore", ".*is_gradient_checkpointing", FutureWarning)
                 wrapped: PreTrainedModel = get_peft_model(model, lora)  # type: ignore[assignment]
         except ValueError as exc:
-            raise TrainingError(f"cannot add LoRA adapters: {_first_line(exc)}") from None
+            raise TrainingError(f"cannot add LoRA adapters: {first_line(exc)}") from None
         return wrapped
 
     def save_model(
@@ -107,11 +108,6 @@ def _uses_conv1d(model: Any) -> bool:
     from transformers.pytorch_utils import Conv1D
 
     return any(isinstance(m, Conv1D) for m in model.modules())
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 __all__ = ["BASE_DIR", "LoraTrainer"]
