@@ -13,7 +13,7 @@ from huggingface_hub import HfApi, RepoUrl
 from tweetgen.cli import main
 from tweetgen.errors import HubError
 from tweetgen.export import CARD_FILE
-from tweetgen.hub import IGNORE_PATTERNS, push
+from tweetgen.hub import push
 
 TOKEN = "hf_NeverShowThisToken42"
 
@@ -38,12 +38,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
         seen.append(("create_repo", {"repo_id": repo_id, **kwargs}))
         return RepoUrl(f"https://huggingface.co/{repo_id}")
 
-    def upload_folder(self: HfApi, **kwargs: Any) -> None:
-        seen.append(("upload_folder", kwargs))
+    def create_commit(self: HfApi, **kwargs: Any) -> None:
+        seen.append(("create_commit", kwargs))
 
     monkeypatch.setattr(HfApi, "__init__", init)
     monkeypatch.setattr(HfApi, "create_repo", create_repo)
-    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
+    monkeypatch.setattr(HfApi, "create_commit", create_commit)
     return seen
 
 
@@ -59,16 +59,42 @@ def test_push_creates_the_repo_and_uploads_without_checkpoints(
     url = push(model, "alice/alice-bot", token=TOKEN, private=True)
     assert url == "https://huggingface.co/alice/alice-bot"
     kinds = [c[0] for c in calls]
-    assert kinds == ["init", "create_repo", "upload_folder"]
+    assert kinds == ["init", "create_repo", "create_commit"]
     assert calls[0][1]["token"] == TOKEN
     assert calls[1][1]["private"] is True and calls[1][1]["exist_ok"] is True
-    upload = calls[2][1]
-    assert upload["repo_id"] == "alice/alice-bot" and Path(upload["folder_path"]) == model
-    assert "checkpoint-*/**" in upload["ignore_patterns"] == IGNORE_PATTERNS
-    card = (model / CARD_FILE).read_text()
+    commit = calls[2][1]
+    assert commit["repo_id"] == "alice/alice-bot"
+    uploaded = {op.path_in_repo: op.path_or_fileobj for op in commit["operations"]}
+    assert {"config.json", "model.safetensors", CARD_FILE} <= set(uploaded)
+    assert not any(name.startswith("checkpoint-") for name in uploaded)
+    assert Path(uploaded["config.json"]) == model / "config.json"
+    card = uploaded[CARD_FILE].decode()
     assert "model='alice/alice-bot'" in card
     assert "hf download alice/alice-bot --local-dir alice-bot" in card
     _no_token_anywhere(model)
+
+
+def test_a_failed_push_leaves_the_local_card_unchanged(
+    model: Path, calls: list[tuple[str, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (model / CARD_FILE).read_bytes()
+
+    def fail(self: HfApi, **kwargs: Any) -> None:
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(HfApi, "create_commit", fail)
+    with pytest.raises(HubError, match="connection reset"):
+        push(model, "alice/bot", token=TOKEN)
+    assert (model / CARD_FILE).read_bytes() == before
+    assert "alice/bot" not in before.decode()
+
+
+def test_a_successful_push_leaves_the_local_card_unchanged(
+    model: Path, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    before = (model / CARD_FILE).read_bytes()
+    push(model, "alice/bot", token=TOKEN)
+    assert (model / CARD_FILE).read_bytes() == before
 
 
 def test_token_comes_from_the_environment(
@@ -94,7 +120,7 @@ def test_failures_become_hub_errors_without_the_token(
     def fail(self: HfApi, **kwargs: Any) -> None:
         raise OSError(f"401 Unauthorized for token {TOKEN}\nmore detail")
 
-    monkeypatch.setattr(HfApi, "upload_folder", fail)
+    monkeypatch.setattr(HfApi, "create_commit", fail)
     with pytest.raises(HubError) as info:
         push(model, "alice/bot", token=TOKEN)
     assert TOKEN not in str(info.value) and "401 Unauthorized" in str(info.value)

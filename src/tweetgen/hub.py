@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tweetgen.errors import HubError
-from tweetgen.export import read_metadata, write_card
+from tweetgen.card import render_card
+from tweetgen.errors import HubError, first_line
+from tweetgen.export import CARD_FILE, read_metadata
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitOperationAdd
 
 #: Never uploaded: training checkpoints, tracking runs, temporary files of atomic writes.
 IGNORE_PATTERNS = [
@@ -52,9 +57,10 @@ def push(
     token: str | None = None,
     private: bool = False,
 ) -> str:
-    """Create ``repo_id`` (if needed) and upload the model; return the repository's URL.
+    """Create ``repo_id`` (if needed) and upload the model in one commit; return its URL.
 
-    A tweetgen model's card is re-rendered first so its usage snippet names ``repo_id``.
+    A tweetgen model's card is re-rendered for the upload so its usage snippet names
+    ``repo_id``; the local ``README.md`` is left as it was, whether the push works or not.
     """
     path = Path(model_dir)
     if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
@@ -62,26 +68,39 @@ def push(
     if repo_id.count("/") > 1 or not repo_id.strip("/"):
         raise HubError(f"bad repository id {repo_id!r} (expected NAME or OWNER/NAME)")
     secret = resolve_token(token)
-    meta = read_metadata(path)
-    if meta is not None:
-        write_card(path, meta, model_ref=repo_id, on_hub=True)
+    operations = upload_operations(path, repo_id)
     from huggingface_hub import HfApi
 
     api = HfApi(token=secret)
     try:
         url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        api.upload_folder(
+        api.create_commit(
             repo_id=url.repo_id,
-            folder_path=path,
+            operations=operations,
             repo_type="model",
             commit_message="Upload model trained with tweetgen",
-            ignore_patterns=IGNORE_PATTERNS,
         )
     except Exception as exc:  # any hub, HTTP or connection failure
-        message = str(exc).replace(secret, "***").strip().splitlines()
-        first = message[0] if message else type(exc).__name__
-        raise HubError(f"pushing to {repo_id} failed: {first}") from None
+        message = first_line(exc).replace(secret, "***")
+        raise HubError(f"pushing to {repo_id} failed: {message}") from None
     return str(url)
 
 
-__all__ = ["IGNORE_PATTERNS", "push", "resolve_token"]
+def upload_operations(path: Path, repo_id: str) -> list[CommitOperationAdd]:
+    """Every file to upload (minus :data:`IGNORE_PATTERNS`), with the hub's card as bytes."""
+    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub.utils import filter_repo_objects
+
+    files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    kept = filter_repo_objects(files, ignore_patterns=IGNORE_PATTERNS)
+    meta = read_metadata(path)
+    card = None if meta is None else render_card(meta, model_ref=repo_id, on_hub=True)
+    operations = [
+        CommitOperationAdd(name, path / name) for name in kept if card is None or name != CARD_FILE
+    ]
+    if card is not None:
+        operations.append(CommitOperationAdd(CARD_FILE, card.encode("utf-8")))
+    return operations
+
+
+__all__ = ["IGNORE_PATTERNS", "push", "resolve_token", "upload_operations"]
