@@ -219,6 +219,16 @@ def test_resume_refuses_another_corpus_or_config(tmp_path: Path, corpus) -> None
         Trainer(config.replace(resume=True, tiny_learning_rate=1e-3)).train(corpus)
 
 
+def test_a_corrupt_checkpoint_is_a_one_line_error(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
+    config = tiny_config(tmp_path / "m", tiny_epochs=1, checkpoint_every=2, keep_checkpoints=True)
+    Trainer(config).train(corpus)
+    newest = sorted((config.work_path / "checkpoints").iterdir())[-1]
+    (newest / "weights.safetensors").write_bytes(b"garbage")
+    with pytest.raises(TrainingError, match="damaged checkpoint") as caught:
+        Trainer(config.replace(resume=True)).train(corpus)
+    assert "\n" not in str(caught.value)
+
+
 _DDP = textwrap.dedent(
     """
     import sys

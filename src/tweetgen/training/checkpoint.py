@@ -84,12 +84,14 @@ class CheckpointStore:
         import torch
         from safetensors.torch import load_file
 
+        # a corrupt weights file raises SafetensorError
+        errors: tuple[type[BaseException], ...] = (*load_errors(), KeyError)
         try:
             meta = json.loads((path / META).read_text(encoding="utf-8"))
             self._check(meta, path)
             weights = load_file(path / WEIGHTS)
             state = torch.load(path / STATE, weights_only=True, map_location="cpu")
-        except (*load_errors(), KeyError) as exc:  # a corrupt file raises SafetensorError
+        except errors as exc:
             raise TrainingError(f"damaged checkpoint: {first_line(exc)}", path=path) from None
         return Checkpoint(path, int(meta["step"]), weights, state)
 
