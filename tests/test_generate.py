@@ -81,7 +81,7 @@ def test_posts_never_exceed_280_characters(generator: Generator) -> None:
 def test_bad_settings_are_refused(generator: Generator) -> None:
     for kwargs in ({"n": 0}, {"temperature": 0.0}, {"top_p": 1.5}, {"max_new_tokens": 0}):
         with pytest.raises(GenerationError):
-            generator.generate(**kwargs)  # type: ignore[arg-type]
+            generator.generate(**kwargs)
 
 
 def test_missing_model_directory(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def read_records(path: Path) -> Iterator[Any]:
         chunks.append(data[pos + 7 : pos + 7 + length])
         pos += 7 + length
         if kind in (1, 4):  # FULL or LAST: a whole record
-            record = wandb_internal_pb2.Record()
+            record = wandb_internal_pb2.Record()  # type: ignore[attr-defined]
             record.ParseFromString(b"".join(chunks))
             chunks = []
             yield record

@@ -10,12 +10,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from tweetgen.corpus import Corpus  # noqa: E402
 from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
 from tweetgen.training.base_model import build_tiny_base  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
@@ -37,11 +39,11 @@ METRICS = {
 
 
 @pytest.fixture(scope="module")
-def corpus():  # type: ignore[no-untyped-def]
+def corpus() -> Corpus:
     return corpus_from_texts(synthetic_texts(300))
 
 
-def _weights(path: Path) -> dict[str, torch.Tensor]:
+def _weights(path: Path) -> dict[str, Any]:
     model = transformers.AutoModelForCausalLM.from_pretrained(path)
     return {k: v.clone() for k, v in model.state_dict().items()}
 
@@ -119,8 +121,8 @@ def test_local_gpt2_directory_as_base(tmp_path: Path, corpus) -> None:  # type: 
 
 
 def test_a_corrupt_base_model_is_a_one_line_error(
-    tmp_path: Path, trained_model: Path, corpus
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, trained_model: Path, corpus: Corpus
+) -> None:
     base = tmp_path / "base"
     shutil.copytree(trained_model, base)
     (base / "model.safetensors").write_bytes(b"\x10" + b"\x00" * 7 + b"{broken")
@@ -167,6 +169,7 @@ _CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
+from typing import Any
     from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
     from tweetgen.training.trainer import Trainer
 
@@ -233,6 +236,7 @@ _DDP = textwrap.dedent(
     """
     import sys
     from pathlib import Path
+from typing import Any
     from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
     from tweetgen.training.trainer import Trainer
 

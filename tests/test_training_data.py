@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def _docs(n: int = 40, seed: int = 1, eos: int = 0) -> list[list[int]]:
     ]
 
 
-def _model(attn: str) -> object:
+def _model(attn: str) -> Any:
     config = transformers.GPT2Config(
         vocab_size=100,
         n_positions=64,
