@@ -169,7 +169,6 @@ _CHILD = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-from typing import Any
     from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
     from tweetgen.training.trainer import Trainer
 
@@ -236,7 +235,6 @@ _DDP = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-from typing import Any
     from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
     from tweetgen.training.trainer import Trainer
 
