@@ -61,6 +61,7 @@ def test_procedure_shows_base_hyperparameters_and_perplexities(trained_model: Pa
     assert f"{meta['metrics']['perplexity_before']:.2f}" in card
     assert f"{meta['metrics']['perplexity_after']:.2f}" in card
     assert f"| learning_rate | `{meta['config']['tiny_learning_rate']}` |" in card
+    assert f"| epochs | `{meta['config']['tiny_epochs']}` |" in card
 
 
 def test_a_hub_base_is_named() -> None:

@@ -95,8 +95,9 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
         base_text = f"the pre-trained `{base}` model, fine-tuned on these posts"
     shown = {k: config[k] for k in _HYPERPARAMETERS if config.get(k) is not None}
     if base == "tiny":
-        if config.get("tiny_learning_rate") is not None:
-            shown["learning_rate"] = config["tiny_learning_rate"]
+        for field in ("learning_rate", "epochs"):  # the tiny base trains with its own
+            if config.get(f"tiny_{field}") is not None:
+                shown[field] = config[f"tiny_{field}"]
         shown |= {k: config[k] for k in _TINY_SIZES if k in config}
     lines = [f"| {k} | `{v}` |" for k, v in shown.items()]
     metrics = meta.get("metrics", {})
