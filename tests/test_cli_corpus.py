@@ -63,3 +63,17 @@ def test_plugins_command_loads_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_model_of_several_authors(tmp_path: Path) -> None:
+    """The seed's multi-account mix: merge balanced corpora, train once, the card names all."""
+    from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
+    from tweetgen.training.trainer import Trainer
+
+    ada = corpus_from_texts(synthetic_texts(200, seed=1), author="ada")
+    bob = corpus_from_texts(synthetic_texts(60, seed=2), author="bob")
+    mix = Corpus.merge([ada, bob], balance=True, seed=0)
+    assert mix.stats().authors == {"ada": 200, "bob": 200}
+    model = Trainer(tiny_config(tmp_path / "m", max_steps=2)).train(mix)
+    card = (model.path / "README.md").read_text()
+    assert "# @ada, @bob (tweetgen)" in card
