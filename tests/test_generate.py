@@ -7,6 +7,7 @@ import shutil
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -79,7 +80,10 @@ def test_posts_never_exceed_280_characters(generator: Generator) -> None:
 
 
 def test_bad_settings_are_refused(generator: Generator) -> None:
-    for kwargs in ({"n": 0}, {"temperature": 0.0}, {"top_p": 1.5}, {"max_new_tokens": 0}):
+    bad: list[dict[str, Any]] = [{"n": 0}, {"temperature": 0.0}, {"top_p": 1.5},
+                                 {"max_new_tokens": 0}, {"temperature": float("nan")},
+                                 {"top_p": float("nan")}, {"temperature": True}]  # fmt: skip
+    for kwargs in bad:
         with pytest.raises(GenerationError):
             generator.generate(**kwargs)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import unicodedata
 from dataclasses import dataclass, field
@@ -316,6 +317,9 @@ def _check(
         raise GenerationError(f"n and batch_size must be at least 1 (got {n}, {batch_size})")
     if max_new_tokens is not None and max_new_tokens < 1:
         raise GenerationError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+    for name, value in (("temperature", temperature), ("top_p", top_p)):
+        if value is not None and (isinstance(value, bool) or not math.isfinite(value)):
+            raise GenerationError(f"{name} must be a finite number, got {value!r}")
     if temperature is not None and temperature <= 0:
         raise GenerationError(f"temperature must be positive, got {temperature}")
     if top_p is not None and not 0 < top_p <= 1:
