@@ -9,6 +9,7 @@ in docs/filters.md.
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -67,7 +68,7 @@ def posts(draw: st.DrawFn, max_size: int = 8) -> list[Post]:
     ]
 
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=int(os.environ.get("TWEETGEN_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def run(f: Filter, items: list[Post]) -> list[Post]:

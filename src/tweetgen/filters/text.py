@@ -122,7 +122,7 @@ def normalise(text: str) -> str:
 
 #: ``local@domain.tld``; not preceded by ``@``, so fediverse handles (``@me@mastodon.social``)
 #: are left alone: they are public names, not contact details.
-_EMAIL = re.compile(r"(?<![\w.+@-])\w[\w.+-]*@(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w-])")
+_EMAIL = re.compile(r"(?<![\w.+@-])\w[\w.+-]*@(?:[\w-]+\.)+[^\W\d_]{2,}(?!\w)")
 #: Digit groups of two or more joined by single ``space . -``, optionally behind ``+cc`` and a
 #: ``(area)`` code; :func:`_phone` then wants 10-15 digits (8-15 after ``+``). Decimals,
 #: ``1,000,000``, dates (8 digits) and ``2020-01-05 12:30`` do not qualify.
