@@ -68,7 +68,11 @@ def posts(draw: st.DrawFn, max_size: int = 8) -> list[Post]:
     ]
 
 
-FAST = settings(max_examples=int(os.environ.get("TWEETGEN_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=int(os.environ.get("TWEETGEN_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def run(f: Filter, items: list[Post]) -> list[Post]:
