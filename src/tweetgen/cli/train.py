@@ -52,7 +52,9 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "from the posts, offline), or auto: gpt2 when it can be downloaded, else tiny.",
         ),
         click.option("--trainer", default="full", show_default=True, help="Trainer plugin."),
-        click.option("--epochs", type=int, help="Passes over the posts [4]."),
+        click.option(
+            "--epochs", type=int, help="Passes over the posts [4 for a fine-tune, 20 for tiny]."
+        ),
         click.option(
             "--lr",
             "learning_rate",
