@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.atomic import atomic_dir, check_claimable, claim_dir, owned, remove_owned, write_json
 from tweetgen.errors import TrainingError, first_line
 from tweetgen.training.base_model import load_errors
 from tweetgen.training.config import TrainConfig
@@ -49,7 +49,7 @@ class CheckpointStore:
 
     def paths(self) -> list[Path]:
         """Complete checkpoints, oldest first (temporaries start with a dot and are skipped)."""
-        if not self.root.is_dir():
+        if not self.root.is_dir() or not owned(self.root):  # never read a user's folder
             return []
         found = [
             p for p in self.root.iterdir() if p.name.startswith(PREFIX) and (p / META).is_file()
@@ -60,6 +60,7 @@ class CheckpointStore:
         import torch
         from safetensors.torch import save_file
 
+        claim_dir(self.root, error=TrainingError)
         target = self.root / f"{PREFIX}{step:08d}"
         with atomic_dir(target, replaceable=lambda p: (p / META).is_file()) as tmp:
             save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, tmp / WEIGHTS)
@@ -110,8 +111,14 @@ class CheckpointStore:
                 path=path,
             )
 
+    def check(self) -> None:
+        """Refuse, before training, a checkpoint folder tweetgen did not make (the user's)."""
+        check_claimable(self.root, error=TrainingError)
+
     def clear(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Delete the checkpoints, only ever in a folder tweetgen made (it holds a marker)."""
+        if not remove_owned(self.root):
+            self.check()
 
 
 __all__ = ["Checkpoint", "CheckpointStore"]
