@@ -24,6 +24,7 @@ from tweetgen.atomic import (
     recover,
     remove_owned,
 )
+from tweetgen.corpus import Corpus
 from tweetgen.errors import TrainingError, TweetgenError
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 from tweetgen.training.trainer import Trainer
@@ -42,14 +43,14 @@ def user_checkpoints(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def corpus():  # type: ignore[no-untyped-def]
+def corpus() -> Corpus:
     return corpus_from_texts(synthetic_texts(300))
 
 
 @pytest.mark.parametrize("explicit", [True, False], ids=["work_dir=DIR", "OUT.work"])
 def test_a_users_checkpoints_folder_is_refused_and_kept(
     tmp_path: Path,
-    corpus,  # type: ignore[no-untyped-def]
+    corpus: Corpus,
     explicit: bool,
 ) -> None:
     work = tmp_path / ("mine" if explicit else "model.work")
@@ -67,7 +68,7 @@ def test_a_users_checkpoints_folder_is_refused_and_kept(
 
 def test_a_users_work_dir_keeps_its_files_and_gets_nothing_left(
     tmp_path: Path,
-    corpus,  # type: ignore[no-untyped-def]
+    corpus: Corpus,
 ) -> None:
     work = tmp_path / "mine"
     work.mkdir()

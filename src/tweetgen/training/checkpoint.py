@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import atomic_dir, check_claimable, claim_dir, owned, remove_owned, write_json
 from tweetgen.errors import TrainingError, first_line
+from tweetgen.secrets import redact
 from tweetgen.training.base_model import load_errors
 from tweetgen.training.config import TrainConfig
 
@@ -68,7 +69,7 @@ class CheckpointStore:
             meta = {
                 "step": step,
                 "fingerprint": self.fingerprint,
-                "config": self.config.to_dict(),
+                "config": redact(self.config.to_dict()),  # no credentials on disk
             }
             write_json(tmp / META, meta)
         self.saved_step = step
@@ -102,8 +103,9 @@ class CheckpointStore:
                 "checkpoint was made from a different corpus; train without resume to start over",
                 path=path,
             )
-        saved = TrainConfig.from_dict(meta["config"]).identity()
-        differing = sorted(k for k, v in self.config.identity().items() if saved.get(k) != v)
+        saved = redact(TrainConfig.from_dict(meta["config"]).identity())
+        current = redact(self.config.identity())  # the saved config holds no credentials
+        differing = sorted(k for k, v in current.items() if saved.get(k) != v)
         if differing:
             raise TrainingError(
                 f"checkpoint was made with different settings ({', '.join(differing)}); "

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
+from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
 from tweetgen.training.config import TrainConfig, resolve_device
@@ -494,7 +495,7 @@ class _Run:
             self.trainer.save_model(self.model, self.tokenizer, tmp)
             info = {
                 "trainer": self.trainer.name,
-                "config": self.cfg.to_dict(),
+                "config": redact(self.cfg.to_dict()),
                 "metrics": self.metrics,
                 "history": self.history,
                 "corpus_fingerprint": self.corpus.fingerprint(),
