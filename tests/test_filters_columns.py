@@ -45,7 +45,8 @@ CONFIGS: dict[str, list[dict[str, Any]]] = {
 CASES = [(name, options) for name, configs in CONFIGS.items() for options in configs]
 
 FRAGMENTS = [
-    "http://", "https://", "HTTPS://", "httpſ://", "www.", "WWW.", "t.co/", "xt.co/", "a.b/c",
+    "http://", "https://", "HTTPS://", "https://t.co/Ab1", " HTTP://T.CO/x9 ", "\thttps://t.co/z",
+    "httpſ://", "www.", "WWW.", "t.co/", "xt.co/", "a.b/c",
     " ", "  ", "\t", "\n", "\r\n", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b",
     "&amp;", "&lt;", "&gt;", "&", "&#39;", "&amp;amp;", ";", "#", "#tag", "@", "@bob", "＠bob",
     "RT @", " RT @x", "a@b.co", "+1 555 123 4567", "555-123-4567", "12", "٣٤", "(@x", "\"#y",
@@ -151,14 +152,25 @@ def test_the_comparison_catches_a_wrong_column_path() -> None:
 
 def test_py_spaces_is_what_str_isspace_accepts() -> None:
     spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-    assert vx.PY_SPACES == spaces
+    assert spaces == vx.PY_SPACES
 
 
-def test_ascii_word_characters_are_the_ascii_letters_digits_and_symbols() -> None:
+def test_arrow_splits_on_exactly_what_str_split_splits_on() -> None:
+    import pyarrow.compute as pc
+
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    split = pc.utf8_split_whitespace(pa.array([f"a{c}b" for c in chars]))
+    tokens = pc.list_value_length(split).to_pylist()
+    arrow_spaces = "".join(c for c, n in zip(chars, tokens, strict=True) if n == 2)
+    assert arrow_spaces == vx.PY_SPACES
+
+
+def test_word_characters_follow_unicode_categories() -> None:
     import unicodedata
 
-    chars = "".join(c for c in map(chr, range(128)) if unicodedata.category(c)[0] in "LNS")
-    counted = vx.ascii_word_counts(pa.array(list(chars)))
-    assert counted.tolist() == [1] * len(chars)
-    others = [c for c in map(chr, range(33, 127)) if c not in chars]
-    assert vx.ascii_word_counts(pa.array(others)).tolist() == [0] * len(others)
+    from tweetgen.filters.text import OPENERS
+
+    sample = [chr(c) for c in range(0x3000)] + ["😂", "日", "\U000e0001", "\u0378"]
+    sample = [c for c in sample if not c.isspace() and not 0xD800 <= ord(c) <= 0xDFFF]
+    expected = [int(unicodedata.category(c)[0] in "LNS" and c not in "@#＠＃") for c in sample]
+    assert vx.word_counts(pa.array(sample), OPENERS).tolist() == expected

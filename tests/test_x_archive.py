@@ -7,7 +7,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -67,7 +67,8 @@ def test_mini_archive_kinds_and_fields() -> None:
     quote = posts["1004"]
     assert quote.kind is PostKind.QUOTE and quote.extra["quoted_id"] == "555"
     assert quote.urls[0].expanded == "https://twitter.com/paradoxum/status/555"
-    assert posts["1006"].created_at.utcoffset() == timedelta(hours=1)  # bare, older shape
+    # bare, older shape; "+01:00" in the file, the same instant in UTC (the corpus stores UTC)
+    assert posts["1006"].created_at == datetime(2026, 2, 25, 7, 0, tzinfo=timezone.utc)
     assert {p.author for p in posts.values()} == {"mini_user"}
 
 

@@ -25,8 +25,17 @@ SHORT = "short tweets"
 #: Rows that may hold a URL (a superset of ``text.URL_START``: RE2 has no lookbehind; ``ſ``
 #: is the one extra letter Python's case-insensitive match takes for ``s``).
 URL_CANDIDATE = r"http[sſ]?://|www\.|t\.co/"
+#: A t.co link whose path is letters and digits, up to whitespace or the end: removing it
+#: gives nothing back and cannot splice a new link together, so one regex pass is exact.
+_PLAIN_LINK = r"https?://t\.co/[A-Za-z0-9]+(?:[\t-\r\x1c-\x1f ]|$)"
+#: ... with the spaces before it (not line breaks), as ``text.remove_urls`` takes them.
+_SPACED_PLAIN_LINK = r"[\t\x0b\x0c\x1c-\x1f ]*(?i:https?://t\.co/)[A-Za-z0-9]+"
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
+
+
+def _with_text(table: pa.Table, text: pa.Array) -> pa.Table:
+    return table.set_column(table.schema.get_field_index("text"), "text", text)
 
 
 def _text(table: pa.Table) -> pa.Array:
@@ -100,20 +109,18 @@ class DropShort(_Described, Drop):
         return tx.count_words(post.text) < self.min_words
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """ASCII rows without URLs are counted by Arrow, the rest by ``count_words``."""
+        """Rows that may hold a URL are counted by ``count_words``, the rest by Arrow."""
         import numpy as np
         import pyarrow as pa
 
         from tweetgen.filters import vector as vx
 
         text = _text(table)
-        slow = vx.to_bools(
-            vx.any_of(vx.non_ascii(text), vx.contains(text, URL_CANDIDATE, ignore_case=True))
-        )
+        slow = vx.to_bools(vx.contains(text, URL_CANDIDATE, ignore_case=True))
         counts = np.zeros(len(text), dtype=np.int64)
         fast_rows, slow_rows = np.flatnonzero(~slow), np.flatnonzero(slow)
         if len(fast_rows):
-            counts[fast_rows] = vx.ascii_word_counts(text.take(pa.array(fast_rows)))
+            counts[fast_rows] = vx.word_counts(text.take(pa.array(fast_rows)), tx.OPENERS)
         if len(slow_rows):
             counts[slow_rows] = [tx.count_words(t) for t in vx.python_values(text, slow_rows)]
         return TableStep(pa.array(counts >= self.min_words))
@@ -129,10 +136,29 @@ class RemoveUrls(_Described, Clean):
         return tx.remove_urls(text)
 
     def filter_table(self, table: pa.Table) -> TableStep:
+        """Plain ``https://t.co/abc123`` links in ASCII texts by one Arrow regex; any other
+        text that may hold a link by ``remove_urls``."""
+        import pyarrow.compute as pc
+
         from tweetgen.filters import vector as vx
 
-        candidates = vx.contains(_text(table), URL_CANDIDATE, ignore_case=True)
-        return _cleaned(table, candidates, tx.remove_urls)
+        text = _text(table)
+        candidates = vx.contains(text, URL_CANDIDATE, ignore_case=True)
+        simple = pc.and_(
+            pc.and_(candidates, pc.string_is_ascii(text)),
+            pc.equal(
+                pc.count_substring_regex(text, URL_CANDIDATE, ignore_case=True),
+                pc.multiply(pc.count_substring_regex(text, _PLAIN_LINK, ignore_case=True), 2),
+            ),
+        )  # every candidate is one of the two a plain link makes ("https://", "t.co/")
+        rows = vx.rows_of(simple)
+        if len(rows):
+            some = text.take(rows)
+            removed = pc.replace_substring_regex(some, _SPACED_PLAIN_LINK, "")
+            trimmed = pc.utf8_trim(removed, characters=vx.PY_SPACES)
+            text = pc.replace_with_mask(text, vx.flat(simple), vx.flat(trimmed))
+        slow = pc.and_(candidates, pc.invert(simple))
+        return _cleaned(_with_text(table, text), slow, tx.remove_urls)
 
 
 class UnescapeHtml(_Described, Clean):

@@ -25,7 +25,7 @@ _BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 #: A run of leading mentions (``@bob @alice.bsky.social @me@mastodon.social``); each must be
 #: followed by whitespace or the end, so ``@bob's`` and ``@bob:`` are left alone.
 _LEADING_MENTIONS = re.compile(r"\A\s*(?:[@＠]\w[\w.@-]*(?=\s|\Z)\s*)+")
-_OPENERS = "\"'([{¿¡“‘«"
+OPENERS = "\"'([{¿¡“‘«"
 
 
 def _rstrip_spaces(text: str) -> str:
@@ -104,7 +104,7 @@ def strip_leading_mentions(text: str) -> str:
 
 def is_word(token: str) -> bool:
     """A token with a letter, digit or symbol (emoji count) that is not a mention or hashtag."""
-    head = token.lstrip(_OPENERS)[:1]
+    head = token.lstrip(OPENERS)[:1]
     if head and head in "@#＠＃":
         return False
     return any(unicodedata.category(c)[0] in "LNS" for c in token)

@@ -89,26 +89,45 @@ def rewrite(column: Column, mask: Column, function: Callable[[str], str]) -> pa.
     return pc.replace_with_mask(text, pa.array(to_bools(mask)), new)
 
 
-#: ASCII characters of Unicode categories L, N and S: what makes a token a word.
+#: ASCII characters of Unicode categories L, N and S: any of them makes a token a word.
 _ASCII_WORD_CHAR = r"[A-Za-z0-9$+<=>^`|~]"
-_ASCII_OPENERS = "\"'([{"
+_TAGS = ("@", "#", "＠", "＃")
 
 
-def ascii_word_counts(column: Column) -> np.ndarray:
-    """``count_words`` for ASCII texts without URLs, on whole columns.
+def word_counts(column: Column, openers: str) -> np.ndarray:
+    """``text.count_words`` of texts that hold no URL, on whole columns.
 
-    Tokens split on ASCII whitespace; a token is a word when it holds a letter, digit or
-    symbol and does not start (after opening brackets and quotes) with ``@`` or ``#``.
+    Tokens are split as ``str.split`` splits (Arrow's Unicode whitespace is the same set; a
+    test checks every code point). A token is a word when, after ``openers``, it does not
+    start with a tag sign, and it holds a letter, digit or symbol: Arrow checks the ASCII
+    ones, ``unicodedata`` the tokens left undecided (non-ASCII, without an ASCII word char).
     """
     text = flat(column)
-    lists = pc.split_pattern_regex(text, ASCII_SPACE_CLASS + "+")
-    tokens = pc.list_flatten(lists)
+    lists = pc.utf8_split_whitespace(text)
+    tokens = flat(pc.list_flatten(lists))
     parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False))
-    head = pc.utf8_ltrim(tokens, characters=_ASCII_OPENERS)
-    tagged = any_of(pc.starts_with(head, "@"), pc.starts_with(head, "#"))
-    words = pc.and_(contains(tokens, _ASCII_WORD_CHAR), pc.invert(tagged))
-    weights = to_bools(words).astype(np.int64)
-    return np.bincount(parents, weights=weights, minlength=len(text)).astype(np.int64)
+    # Most tokens start with an ASCII letter or digit: words, with nothing more to check.
+    words = to_bools(pc.ascii_is_alnum(pc.utf8_slice_codeunits(tokens, 0, 1)))
+    rest = np.flatnonzero(~words)
+    if len(rest):
+        words[rest] = _words(tokens.take(pa.array(rest, pa.int64())), openers)
+    return np.bincount(parents, weights=words.astype(np.int64), minlength=len(text)).astype(
+        np.int64
+    )
+
+
+def _words(tokens: pa.Array, openers: str) -> np.ndarray:
+    """``is_word`` per token: tags by Arrow, letters, digits and symbols by Arrow for ASCII
+    and by ``unicodedata`` for the tokens Arrow cannot decide."""
+    import unicodedata
+
+    head = pc.utf8_ltrim(tokens, characters=openers)
+    tagged = to_bools(any_of(*(pc.starts_with(head, t) for t in _TAGS)))
+    has = to_bools(contains(tokens, _ASCII_WORD_CHAR))
+    undecided = np.flatnonzero(~has & ~tagged & to_bools(non_ascii(tokens)))
+    for i, token in zip(undecided, python_values(tokens, undecided), strict=True):
+        has[i] = any(unicodedata.category(c)[0] in "LNS" for c in token)
+    return has & ~tagged
 
 
 def first_occurrences(keys: Column) -> np.ndarray:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 from tweetgen.errors import ArchiveError, SourceError
 from tweetgen.sources.safezip import SafeZip, ZipLimits
 
+#: Bytes read at a time when a data file is streamed.
+BLOCK_BYTES = 8 << 20
 #: Files that mark a folder (or a zip prefix) as an archive's ``data/`` folder.
 MARKERS = ("manifest.js", "tweets.js", "tweet.js", "account.js")
 
@@ -18,6 +21,8 @@ class ArchiveTree(Protocol):
     def names(self) -> list[str]: ...
 
     def read(self, name: str) -> bytes: ...
+
+    def blocks(self, name: str) -> Iterator[bytes]: ...
 
     def label(self, name: str) -> str: ...
 
@@ -48,6 +53,16 @@ class FolderTree:
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
+    def blocks(self, name: str) -> Iterator[bytes]:
+        """The file in blocks: no size cap, since nothing holds all of it at once."""
+        path = self.data_dir / name
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(BLOCK_BYTES):
+                    yield block
+        except OSError as exc:
+            raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
     def close(self) -> None:
         pass
 
@@ -72,6 +87,9 @@ class ZipTree:
 
     def read(self, name: str) -> bytes:
         return self.archive.read(self.prefix + name)
+
+    def blocks(self, name: str) -> Iterator[bytes]:
+        return self.archive.blocks(self.prefix + name, BLOCK_BYTES)
 
     def close(self) -> None:
         self.archive.close()

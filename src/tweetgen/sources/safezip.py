@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -109,30 +110,32 @@ class SafeZip:
 
     def read(self, name: str) -> bytes:
         """The member's bytes, or :class:`ArchiveError` when it breaks a limit or is damaged."""
+        return b"".join(self.blocks(name))
+
+    def blocks(self, name: str, size: int = _CHUNK) -> Iterator[bytes]:
+        """The member in blocks of ``size`` bytes, checked against the limits as it expands."""
         info = self._infos.get(name)
         if info is None:
             raise ArchiveError(f"no entry {name!r}", path=self.path)
         budget = self._budget(info)
-        parts: list[bytes] = []
-        size = 0
+        total = 0
         try:
             with self._zip.open(info) as handle:
-                while chunk := handle.read(_CHUNK):
-                    size += len(chunk)
-                    if size > budget:
+                while chunk := handle.read(size):
+                    total += len(chunk)
+                    if total > budget:
                         raise ArchiveError(
                             f"entry expands past its limit of {budget:,} bytes",
                             path=self.label(name),
                         )
-                    parts.append(chunk)
+                    self._read_total += len(chunk)
+                    yield chunk
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ArchiveError(f"damaged entry ({exc})", path=self.label(name)) from None
         except RuntimeError as exc:  # encrypted entries
             raise ArchiveError(f"cannot read entry ({exc})", path=self.label(name)) from None
         except NotImplementedError as exc:
             raise ArchiveError(f"unsupported compression ({exc})", path=self.label(name)) from None
-        self._read_total += size
-        return b"".join(parts)
 
     def _budget(self, info: zipfile.ZipInfo) -> int:
         """Bytes this member may still expand to; refuse early when its declared size is over."""

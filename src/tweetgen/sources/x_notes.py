@@ -88,6 +88,10 @@ class NoteIndex:
         for note in notes:
             self._by_second.setdefault(note.second, []).append(note)
 
+    def seconds(self) -> set[int]:
+        """Seconds at which notes not yet merged were posted."""
+        return {s for s, notes in self._by_second.items() if notes}
+
     def merge(self, post: Post) -> Post:
         """``post`` with the whole text of its note, or unchanged when it has none."""
         if post.kind is PostKind.RETWEET or not self._by_second:

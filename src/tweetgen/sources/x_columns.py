@@ -1,0 +1,357 @@
+"""The fast path of the X archive reader: typed decoding straight into Arrow columns.
+
+msgspec decodes each piece of a ``tweets.js`` into Structs naming only the fields a post uses
+(everything else is skipped, not built), and each piece becomes one record batch before the
+next is read, so neither the raw text nor the decoded objects of a whole part stay alive. The
+rules are :func:`tweetgen.sources.x_tweets.parse_tweet`'s, row for row; anything this path is not
+sure of (an odd shape, an unparsable date, a missing field) raises :class:`Unusual`, and the
+reader then parses that file the careful way, which also words any error.
+"""
+
+from __future__ import annotations
+
+import gc
+import html
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tweetgen.columns import SCHEMA, string_array
+from tweetgen.post import PostKind
+from tweetgen.sources.jsfile import NotStreamable, array_pieces
+from tweetgen.sources.values import parse_datetime
+from tweetgen.sources.x_tweets import _STATUS_URL, SOURCE_NAME, Account
+
+UNSET = msgspec.UNSET
+X_DATE_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+#: What ``values._X_DATE`` accepts; Arrow parses only these (it is laxer), Python the rest.
+X_DATE_PATTERN = (
+    r"^[A-Z][a-z]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
+    r"\d\d:\d\d:\d\d [+-]\d{4} \d{4}$"
+)
+
+
+_FIRST = datetime(1, 1, 1, tzinfo=timezone.utc)
+_LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+
+
+class Unusual(Exception):
+    """This file needs the careful reader."""
+
+
+class _Link(msgspec.Struct, gc=False):
+    url: str | None = None
+    expanded_url: str | None = None
+
+
+class _Mention(msgspec.Struct, gc=False):
+    screen_name: str | None = None
+
+
+class _Tag(msgspec.Struct, gc=False):
+    text: str | None = None
+
+
+class _Entities(msgspec.Struct, gc=False):
+    urls: list[_Link] = []
+    media: list[_Link] = []
+    user_mentions: list[_Mention] = []
+    hashtags: list[_Tag] = []
+
+
+class _Chain(msgspec.Struct, gc=False):
+    editTweetIds: list[str | int] | None = None
+
+
+class _Edit(msgspec.Struct, gc=False):
+    editControlInitial: _Chain | None = None
+
+
+class _EditInfo(msgspec.Struct, gc=False):
+    initial: _Chain | None = None
+    edit: _Edit | None = None
+
+
+class _Tweet(msgspec.Struct, gc=False):
+    id_str: str | int | msgspec.UnsetType | None = UNSET
+    id: str | int | None = None
+    full_text: str | None = None
+    created_at: str | None = None
+    lang: str | None = None
+    in_reply_to_status_id_str: str | int | msgspec.UnsetType | None = UNSET
+    in_reply_to_status_id: str | int | None = None
+    quoted_status_id_str: str | None = None
+    is_quote_status: bool | str | None = None
+    favorite_count: str | int | None = None
+    retweet_count: str | int | None = None
+    entities: _Entities | None = None
+    extended_entities: _Entities | None = None
+    edit_info: _EditInfo | None = None
+    deleted_at: str | None = None
+
+
+class _Item(msgspec.Struct, gc=False):
+    tweet: _Tweet | None = None
+
+
+_DECODER = msgspec.json.Decoder(list[_Item])
+
+
+def decode_piece(data: bytes) -> list[_Item]:
+    """Typed decode; a syntax error is a ValueError (maybe a bad cut), the rest Unusual."""
+    try:
+        return _DECODER.decode(data)
+    except msgspec.ValidationError as exc:
+        raise NotStreamable(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise NotStreamable(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+@dataclass
+class FileColumns:
+    """What one tweets file held: its batches, and what the archive-wide steps need."""
+
+    batches: list[pa.RecordBatch] = field(default_factory=list)
+    chains: list[list[str]] = field(default_factory=list)
+    deleted_at: list[str | None] = field(default_factory=list)
+
+
+def read_file(blocks: Iterable[bytes], account: Account, *, deleted: bool = False) -> FileColumns:
+    """Every tweet of one file as record batches; :class:`Unusual` when the fast path declines."""
+    out = FileColumns()
+    builder = _Builder(account, deleted)
+    try:
+        with paused_gc():
+            for items in array_pieces(blocks, decode_piece):
+                out.batches.append(builder.batch(items, out))
+                del items
+    except NotStreamable as exc:
+        raise Unusual(str(exc)) from None
+    return out
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while millions of acyclic objects are made: each
+    collection would walk them all again (decoding runs several times faster)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _links(t: _Tweet) -> list[dict[str, str | None]]:
+    urls: list[dict[str, str | None]] = []
+    seen: set[str] = set()
+    for group in (t.entities, t.extended_entities):
+        if group is None:
+            continue
+        for u in (*group.urls, *group.media):
+            short = u.url
+            if short and short not in seen:
+                seen.add(short)
+                urls.append({"short": short, "expanded": u.expanded_url})
+    return urls
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _quoted(t: _Tweet, urls: list[dict[str, str | None]]) -> str | None:
+    if t.quoted_status_id_str:
+        return t.quoted_status_id_str
+    for url in urls:
+        match = _STATUS_URL.match(url["expanded"] or "")
+        if match:
+            return match.group(1)
+    return "" if t.is_quote_status in (True, "true") else None
+
+
+def _plain_id(value: Any) -> str | None:
+    if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    return None
+
+
+class _Builder:
+    """Turns decoded tweets into record batches in the corpus schema."""
+
+    def __init__(self, account: Account, deleted: bool) -> None:
+        self.account = account
+        self.deleted = deleted
+        self.display = (
+            json.dumps(account.display_name, ensure_ascii=False) if account.display_name else None
+        )
+
+    def batch(self, items: list[_Item], out: FileColumns) -> pa.RecordBatch:
+        cols: dict[str, list[Any]] = {
+            n: [] for n in ("id", "text", "created", "kind", "lang", "reply_to", "urls")
+        }
+        mentions: list[list[str]] = []
+        hashtags: list[list[str]] = []
+        extras: list[str] = []
+        for item in items:
+            t = item.tweet
+            if t is None:
+                raise Unusual("an entry without 'tweet'")
+            self._row(t, cols, mentions, hashtags, extras, out)
+        created = self._dates(cols["created"])
+        rows = len(cols["id"])
+        author = self.account.username
+        arrays = [
+            string_array(cols["id"]),
+            pa.array([author] * rows, pa.string()) if rows else pa.array([], pa.string()),
+            string_array(cols["text"]),
+            created,
+            pa.array([SOURCE_NAME] * rows, pa.string()),
+            pa.array(cols["kind"], pa.string()),
+            string_array(cols["lang"]),
+            string_array(cols["reply_to"]),
+            _typed(cols["urls"], SCHEMA.field("urls").type),
+            _typed(mentions, SCHEMA.field("mentions").type),
+            _typed(hashtags, SCHEMA.field("hashtags").type),
+            string_array(extras),
+        ]
+        return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
+
+    def _row(
+        self,
+        t: _Tweet,
+        cols: dict[str, list[Any]],
+        mentions: list[list[str]],
+        hashtags: list[list[str]],
+        extras: list[str],
+        out: FileColumns,
+    ) -> None:
+        ident = _plain_id(t.id if t.id_str is UNSET else t.id_str)
+        text, created = t.full_text, t.created_at
+        if ident is None or not isinstance(text, str) or not isinstance(created, str):
+            raise Unusual("a tweet without id, full_text or created_at")
+        if "&" in text:
+            text = html.unescape(text)
+        raw_reply = t.in_reply_to_status_id if t.in_reply_to_status_id_str is UNSET else (
+            t.in_reply_to_status_id_str
+        )  # fmt: skip
+        reply_to = (
+            str(raw_reply) if isinstance(raw_reply, str | int) and str(raw_reply).strip() else None
+        )
+        urls = _links(t)
+        extra: list[str] = []
+        if self.display is not None:
+            extra.append(f'"display_name": {self.display}')
+        fav, rts = _count(t.favorite_count), _count(t.retweet_count)
+        if fav is not None:
+            extra.append(f'"favorite_count": {fav}')
+        quoted = None
+        if text.startswith("RT @"):
+            kind, reply_to = PostKind.RETWEET.value, None
+        elif reply_to:
+            kind = PostKind.REPLY.value
+        elif (quoted := _quoted(t, urls)) is not None:
+            kind = PostKind.QUOTE.value
+        else:
+            kind = PostKind.ORIGINAL.value
+        if quoted:
+            extra.append(f'"quoted_id": {json.dumps(quoted, ensure_ascii=False)}')
+        if rts is not None:
+            extra.append(f'"retweet_count": {rts}')
+        entities = t.entities
+        cols["id"].append(ident)
+        cols["text"].append(text)
+        cols["created"].append(created)
+        cols["kind"].append(kind)
+        cols["lang"].append(t.lang or None)
+        cols["reply_to"].append(reply_to)
+        cols["urls"].append(urls)
+        mentions.append(_unique(m.screen_name for m in entities.user_mentions) if entities else [])
+        hashtags.append(_unique(h.text for h in entities.hashtags) if entities else [])
+        extras.append("{" + ", ".join(extra) + "}")
+        if self.deleted:
+            out.deleted_at.append(t.deleted_at)
+        chain = _edit_chain(t)
+        if chain is not None:
+            out.chains.append(chain)
+
+    @staticmethod
+    def _dates(values: list[str]) -> pa.Array:
+        """X's dates by Arrow where they have X's exact form, the rest by ``parse_datetime``."""
+        raw = pa.array(values, pa.string())
+        parsed = pc.strptime(raw, format=X_DATE_FORMAT, unit="us", error_is_null=True)
+        parsed = pc.cast(parsed, SCHEMA.field("created_at").type)
+        in_range = pc.and_(
+            pc.greater_equal(parsed, pa.scalar(_FIRST, parsed.type)),
+            pc.less_equal(parsed, pa.scalar(_LAST, parsed.type)),
+        )  # what Python's datetime holds in UTC; Arrow's int64 reaches further
+        usable = pc.and_(
+            pc.match_substring_regex(raw, X_DATE_PATTERN), pc.fill_null(in_range, False)
+        )
+        odd = np.flatnonzero(~np.asarray(usable.to_numpy(zero_copy_only=False), dtype=bool))
+        if not len(odd):
+            return parsed
+        fixed = []
+        for i in odd:
+            try:
+                fixed.append(parse_datetime(values[i]))
+            except ValueError:
+                raise Unusual("a date only the careful reader can report") from None
+        mask = pa.array(~np.asarray(usable.to_numpy(zero_copy_only=False), dtype=bool))
+        return pc.replace_with_mask(parsed, mask, pa.array(fixed, parsed.type))
+
+
+def _typed(values: list[Any], kind: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values, kind)
+    except UnicodeEncodeError:
+        from tweetgen.columns import valid_unicode
+
+        return pa.array(valid_unicode(values), kind)
+
+
+def _edit_chain(t: _Tweet) -> list[str] | None:
+    """The edit chain of an edited post (more than one id), as the reader's ``_superseded``."""
+    info = t.edit_info
+    if info is None:
+        return None
+    found: list[str] = []
+    holders = (info.initial, info.edit.editControlInitial if info.edit else None)
+    for holder in holders:
+        ids = holder.editTweetIds if holder is not None else None
+        if ids is not None and len(ids) > 1:
+            found.append("\x00".join(str(i) for i in ids))
+    return found or None
+
+
+def superseded(present: pa.ChunkedArray | pa.Array, chains: Iterable[list[str]]) -> set[str]:
+    """Ids of earlier versions whose latest version is among ``present`` ids."""
+    wanted = [c.split("\x00") for group in chains for c in group]
+    if not wanted:
+        return set()
+    lasts = pa.array([c[-1] for c in wanted], pa.string())
+    there = pc.is_in(lasts, value_set=pc.unique(present)).to_pylist()
+    return {i for c, ok in zip(wanted, there, strict=True) if ok for i in c[:-1]}
+
+
+def batches_of(files: Iterable[FileColumns]) -> Iterator[pa.RecordBatch]:
+    for f in files:
+        yield from f.batches
