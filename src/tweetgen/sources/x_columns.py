@@ -188,6 +188,31 @@ def _quoted(t: _Tweet, urls: list[dict[str, str | None]]) -> str | None:
     return "" if t.is_quote_status in (True, "true") else None
 
 
+def _reply(value: str | int) -> str | None:
+    text = str(value)
+    return text if text.strip() else None
+
+
+_RETWEET, _REPLY = PostKind.RETWEET.value, PostKind.REPLY.value
+_QUOTE, _ORIGINAL = PostKind.QUOTE.value, PostKind.ORIGINAL.value
+
+
+@dataclass
+class _Rows:
+    """Column lists of one piece, filled a tweet at a time."""
+
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    langs: list[str | None] = field(default_factory=list)
+    replies: list[str | None] = field(default_factory=list)
+    urls: list[list[dict[str, str | None]]] = field(default_factory=list)
+    mentions: list[list[str]] = field(default_factory=list)
+    hashtags: list[list[str]] = field(default_factory=list)
+    extras: list[str] = field(default_factory=list)
+
+
 def _plain_id(value: Any) -> str | None:
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
         return str(value).strip()
@@ -200,98 +225,86 @@ class _Builder:
     def __init__(self, account: Account, deleted: bool) -> None:
         self.account = account
         self.deleted = deleted
-        self.display = (
-            json.dumps(account.display_name, ensure_ascii=False) if account.display_name else None
-        )
+        name = account.display_name
+        self.display = f'"display_name": {json.dumps(name, ensure_ascii=False)}' if name else ""
 
     def batch(self, items: list[_Item], out: FileColumns) -> pa.RecordBatch:
-        cols: dict[str, list[Any]] = {
-            n: [] for n in ("id", "text", "created", "kind", "lang", "reply_to", "urls")
-        }
-        mentions: list[list[str]] = []
-        hashtags: list[list[str]] = []
-        extras: list[str] = []
+        rows = _Rows()
         for item in items:
-            t = item.tweet
-            if t is None:
+            if item.tweet is None:
                 raise Unusual("an entry without 'tweet'")
-            self._row(t, cols, mentions, hashtags, extras, out)
-        created = self._dates(cols["created"])
-        rows = len(cols["id"])
-        author = self.account.username
+            self._row(item.tweet, rows, out)
+        n = len(rows.ids)
         arrays = [
-            string_array(cols["id"]),
-            pa.array([author] * rows, pa.string()) if rows else pa.array([], pa.string()),
-            string_array(cols["text"]),
-            created,
-            pa.array([SOURCE_NAME] * rows, pa.string()),
-            pa.array(cols["kind"], pa.string()),
-            string_array(cols["lang"]),
-            string_array(cols["reply_to"]),
-            _typed(cols["urls"], SCHEMA.field("urls").type),
-            _typed(mentions, SCHEMA.field("mentions").type),
-            _typed(hashtags, SCHEMA.field("hashtags").type),
-            string_array(extras),
+            string_array(rows.ids),
+            pa.array([self.account.username] * n, pa.string()),
+            string_array(rows.texts),
+            self._dates(rows.created),
+            pa.array([SOURCE_NAME] * n, pa.string()),
+            pa.array(rows.kinds, pa.string()),
+            string_array(rows.langs),
+            string_array(rows.replies),
+            _typed(rows.urls, SCHEMA.field("urls").type),
+            _typed(rows.mentions, SCHEMA.field("mentions").type),
+            _typed(rows.hashtags, SCHEMA.field("hashtags").type),
+            string_array(rows.extras),
         ]
         return pa.RecordBatch.from_arrays(arrays, schema=SCHEMA)
 
-    def _row(
-        self,
-        t: _Tweet,
-        cols: dict[str, list[Any]],
-        mentions: list[list[str]],
-        hashtags: list[list[str]],
-        extras: list[str],
-        out: FileColumns,
-    ) -> None:
-        ident = _plain_id(t.id if t.id_str is UNSET else t.id_str)
+    def _row(self, t: _Tweet, rows: _Rows, out: FileColumns) -> None:
+        """One tweet, by ``parse_tweet``'s rules (see the module docstring)."""
+        ident = t.id_str
+        if type(ident) is not str or not ident or ident.strip() != ident:
+            ident = _plain_id(t.id if ident is UNSET else ident)
         text, created = t.full_text, t.created_at
-        if ident is None or not isinstance(text, str) or not isinstance(created, str):
+        if ident is None or type(text) is not str or type(created) is not str:
             raise Unusual("a tweet without id, full_text or created_at")
         if "&" in text:
             text = html.unescape(text)
-        raw_reply = t.in_reply_to_status_id if t.in_reply_to_status_id_str is UNSET else (
-            t.in_reply_to_status_id_str
-        )  # fmt: skip
-        reply_to = (
-            str(raw_reply) if isinstance(raw_reply, str | int) and str(raw_reply).strip() else None
-        )
-        urls = _links(t)
-        extra: list[str] = []
-        if self.display is not None:
-            extra.append(f'"display_name": {self.display}')
-        fav, rts = _count(t.favorite_count), _count(t.retweet_count)
-        if fav is not None:
-            extra.append(f'"favorite_count": {fav}')
+        raw_reply = t.in_reply_to_status_id_str
+        if raw_reply is UNSET:
+            raw_reply = t.in_reply_to_status_id
+        reply_to = None if raw_reply is None else _reply(raw_reply)
+        e, x = t.entities, t.extended_entities
+        urls = _links(t) if x is not None or (e is not None and (e.urls or e.media)) else []
         quoted = None
         if text.startswith("RT @"):
-            kind, reply_to = PostKind.RETWEET.value, None
+            kind, reply_to = _RETWEET, None
         elif reply_to:
-            kind = PostKind.REPLY.value
+            kind = _REPLY
         elif (quoted := _quoted(t, urls)) is not None:
-            kind = PostKind.QUOTE.value
+            kind = _QUOTE
         else:
-            kind = PostKind.ORIGINAL.value
-        if quoted:
-            extra.append(f'"quoted_id": {json.dumps(quoted, ensure_ascii=False)}')
-        if rts is not None:
-            extra.append(f'"retweet_count": {rts}')
-        entities = t.entities
-        cols["id"].append(ident)
-        cols["text"].append(text)
-        cols["created"].append(created)
-        cols["kind"].append(kind)
-        cols["lang"].append(t.lang or None)
-        cols["reply_to"].append(reply_to)
-        cols["urls"].append(urls)
-        mentions.append(_unique(m.screen_name for m in entities.user_mentions) if entities else [])
-        hashtags.append(_unique(h.text for h in entities.hashtags) if entities else [])
-        extras.append("{" + ", ".join(extra) + "}")
+            kind = _ORIGINAL
+        rows.ids.append(ident)
+        rows.texts.append(text)
+        rows.created.append(created)
+        rows.kinds.append(kind)
+        rows.langs.append(t.lang or None)
+        rows.replies.append(reply_to)
+        rows.urls.append(urls)
+        mentions = e.user_mentions if e is not None else None
+        rows.mentions.append(_unique(m.screen_name for m in mentions) if mentions else [])
+        tags = e.hashtags if e is not None else None
+        rows.hashtags.append(_unique(h.text for h in tags) if tags else [])
+        rows.extras.append(self._extra(t, quoted))
         if self.deleted:
             out.deleted_at.append(t.deleted_at)
-        chain = _edit_chain(t)
-        if chain is not None:
+        info = t.edit_info
+        if info is not None and (chain := _edit_chain(info)):
             out.chains.append(chain)
+
+    def _extra(self, t: _Tweet, quoted: str | None) -> str:
+        """``json.dumps(extra, sort_keys=True, ensure_ascii=False)`` of the post's extra."""
+        parts = [self.display] if self.display else []
+        fav, rts = _count(t.favorite_count), _count(t.retweet_count)
+        if fav is not None:
+            parts.append(f'"favorite_count": {fav}')
+        if quoted:
+            parts.append(f'"quoted_id": {json.dumps(quoted, ensure_ascii=False)}')
+        if rts is not None:
+            parts.append(f'"retweet_count": {rts}')
+        return "{" + ", ".join(parts) + "}"
 
     @staticmethod
     def _dates(values: list[str]) -> pa.Array:
@@ -328,18 +341,15 @@ def _typed(values: list[Any], kind: pa.DataType) -> pa.Array:
         return pa.array(valid_unicode(values), kind)
 
 
-def _edit_chain(t: _Tweet) -> list[str] | None:
-    """The edit chain of an edited post (more than one id), as the reader's ``_superseded``."""
-    info = t.edit_info
-    if info is None:
-        return None
+def _edit_chain(info: _EditInfo) -> list[str]:
+    """The edit chains of an edited post (more than one id), as the reader's ``_superseded``."""
     found: list[str] = []
     holders = (info.initial, info.edit.editControlInitial if info.edit else None)
     for holder in holders:
         ids = holder.editTweetIds if holder is not None else None
         if ids is not None and len(ids) > 1:
             found.append("\x00".join(str(i) for i in ids))
-    return found or None
+    return found
 
 
 def superseded(present: pa.ChunkedArray | pa.Array, chains: Iterable[list[str]]) -> set[str]:

@@ -1,0 +1,141 @@
+"""The columnar X archive reader: same posts as the careful per-post parser, field for field,
+on every archive we have; pieces, streaming and odd input do not change the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tweetgen.corpus import Corpus
+from tweetgen.errors import ArchiveError
+from tweetgen.pipeline import default_filters
+from tweetgen.sources import jsfile
+from tweetgen.sources import x_columns as xc
+from tweetgen.sources.safezip import ZipLimits
+from tweetgen.sources.x_archive import XArchiveSource
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample" / "x-archive-sample.zip"
+
+#: The data table and text digests of the bundled sample before the columnar rewrite
+#: (per-post reader and filters, main at 17ee9d2): the new path must give the same.
+SAMPLE_TABLE = [("downloaded", 511), ("retweets", 72), ("short tweets", 11), ("kept", 428)]
+SAMPLE_RAW_FINGERPRINT = "5dee4f97055f3949"
+SAMPLE_KEPT_FINGERPRINT = "e7ba30247fa213f3"
+MILAHU_TABLE = [("downloaded", 2045), ("retweets", 239), ("short tweets", 138), ("kept", 1668)]
+MILAHU_RAW_FINGERPRINT = "5ddbdbd5a5d86f0f"
+MILAHU_KEPT_FINGERPRINT = "8696b5d2fbe2836f"
+
+
+def records(location: Path | str, **options: Any) -> list[dict[str, Any]]:
+    return [
+        p.to_record() | {"extra": p.extra} for p in XArchiveSource().read(str(location), **options)
+    ]
+
+
+def careful_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the fast path decline every file, so the careful per-post parser reads all."""
+
+    def decline(*args: Any, **kwargs: Any) -> Any:
+        raise xc.Unusual("test")
+
+    monkeypatch.setattr(xc, "read_file", decline)
+
+
+ARCHIVES = [SAMPLE, FIXTURES / "x-archive-mini", FIXTURES / "x-archive-old"]
+
+
+@pytest.mark.parametrize("location", ARCHIVES, ids=lambda p: p.name)
+@pytest.mark.parametrize("deleted", [False, True])
+def test_fast_and_careful_paths_agree(
+    location: Path, deleted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = records(location, include_deleted=deleted)
+    careful_only(monkeypatch)
+    careful = records(location, include_deleted=deleted)
+    assert fast == careful
+    assert len(fast) > 0
+
+
+def test_the_fast_path_really_runs_on_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = xc.read_file
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        calls.append(sum(b.num_rows for b in out.batches))
+        return out
+
+    monkeypatch.setattr(xc, "read_file", counting)
+    records(SAMPLE)
+    assert calls == [300, 211]
+
+
+def test_sample_gives_the_same_table_and_texts_as_before() -> None:
+    raw = Corpus.from_source("x-archive", str(SAMPLE))
+    kept = raw.filter(*default_filters())
+    assert kept.report.table() == SAMPLE_TABLE
+    assert raw.fingerprint() == SAMPLE_RAW_FINGERPRINT
+    assert kept.fingerprint() == SAMPLE_KEPT_FINGERPRINT
+
+
+def test_fingerprints_catch_one_changed_text() -> None:
+    raw = Corpus.from_source("x-archive", str(SAMPLE))
+    changed = raw.filter(lambda p: p.with_text(p.text + "!") if p.id.endswith("5") else p)
+    assert changed.fingerprint() != SAMPLE_RAW_FINGERPRINT
+
+
+def test_real_archive_same_table_and_texts_as_before(milahu_archive: Path) -> None:
+    raw = Corpus.from_source("x-archive", str(milahu_archive))
+    kept = raw.filter(*default_filters())
+    assert kept.report.table() == MILAHU_TABLE
+    assert raw.fingerprint() == MILAHU_RAW_FINGERPRINT
+    assert kept.fingerprint() == MILAHU_KEPT_FINGERPRINT
+
+
+def test_small_pieces_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = records(SAMPLE)
+    monkeypatch.setattr(jsfile, "PIECE_BYTES", 3000)
+    assert records(SAMPLE) == whole
+
+
+def test_one_line_files_read_the_same(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    tweets = json.loads((FIXTURES / "x-archive-old" / "data" / "tweet.js").read_text()[25:])
+    (data / "tweet.js").write_text("window.YTD.tweet.part0 = " + json.dumps(tweets) + ";")
+    assert records(tmp_path) == records(FIXTURES / "x-archive-old")
+
+
+def test_a_folder_file_over_the_member_limit_is_streamed() -> None:
+    old = FIXTURES / "x-archive-old"
+    limits = ZipLimits(max_member_bytes=200, max_total_bytes=400)
+    assert (old / "data" / "tweet.js").stat().st_size > 3 * limits.max_member_bytes
+    posts = list(XArchiveSource(limits).read(str(old)))
+    assert len(posts) == 2
+
+
+def test_zips_keep_their_limits(tmp_path: Path) -> None:
+    limits = ZipLimits(max_member_bytes=2000, max_total_bytes=4000)
+    with pytest.raises(ArchiveError, match="over the limit"):
+        list(XArchiveSource(limits).read(str(SAMPLE)))
+
+
+def test_lone_surrogates_are_replaced(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    tweet = {
+        "id_str": "1",
+        "full_text": "broken \\ud800 text with words",
+        "created_at": "Mon Jan 07 12:00:00 +0000 2019",
+    }
+    body = json.dumps([{"tweet": tweet}]).replace("\\\\ud800", "\\ud800")
+    (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + body)
+    corpus = Corpus.from_source("x-archive", str(tmp_path))
+    assert corpus.texts == ["broken \ufffd text with words"]
+    corpus.save(tmp_path / "out")
+    assert Corpus.load(tmp_path / "out").texts == corpus.texts
