@@ -95,9 +95,9 @@ class Corpus:
     @classmethod
     def from_source(cls, name: str, location: str, **options: Any) -> Corpus:
         """Read ``location`` with the source plugin called ``name`` (e.g. ``x-archive``)."""
-        from tweetgen.plugins import get_source
+        from tweetgen.plugins import read_source
 
-        posts = get_source(name).read(location, **options)
+        posts = read_source(name, location, **options)
         return cls.from_posts(posts, meta={"source": name, "location": str(location)})
 
     # access ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tweetgen.errors import FilterError, TrainingError
 from tweetgen.filters.base import Filter
 from tweetgen.options import parse_assignments
-from tweetgen.plugins import get_filter, get_source
+from tweetgen.plugins import get_filter, read_source
 from tweetgen.post import Post
 from tweetgen.report import FilterReport
 
@@ -61,7 +61,7 @@ def read(
     """Read every post from ``location`` with the named source plugin."""
     from tweetgen.corpus import Corpus
 
-    posts = get_source(source).read(location, **options)
+    posts = read_source(source, location, **options)
     return Corpus.from_posts(
         _counting(posts, progress), meta={"source": source, "location": str(location)}
     )
