@@ -118,6 +118,22 @@ class TestUnescapeHtmlMeetsTheContract(FilterContract):
         return b.UnescapeHtml()
 
 
+def no_links(post: Post) -> Post | None:
+    return None if post.urls else post
+
+
+class TestAPlainFunctionMeetsTheContract(FilterContract):
+    @pytest.fixture
+    def filter(self) -> Callable[[Post], Post | None]:
+        return no_links
+
+
+class TestAChainMeetsTheContract(FilterContract):
+    @pytest.fixture
+    def filter(self) -> object:
+        return b.DropRetweets() | b.DropShort(min_words=2)
+
+
 class Reverse:
     name, reason = "reverse", "reversed"
 
@@ -140,6 +156,15 @@ class NewIds:
             yield Post("x" + p.id, p.author, p.text, p.created_at, p.source)
 
 
+class TableDisagrees(b.DropShort):
+    """Its table path keeps every row; its stream path drops short posts."""
+
+    def filter_table(self, table: Any) -> Any:
+        from tweetgen.filters.base import TableStep
+
+        return TableStep(None)
+
+
 def _some(n: int) -> list[Post]:
     when = datetime.fromisoformat("2024-01-01T00:00:00+09:00")
     return [Post(str(i), "me", f"post number {i}", when, "test") for i in range(n)]
@@ -151,6 +176,7 @@ def _some(n: int) -> list[Post]:
         (Reverse(), "order changed"),
         (AppendBang(), "not idempotent"),
         (NewIds(), "not a subset of the input ids"),
+        (TableDisagrees(min_words=5), "the table path (filter_table) and the post stream"),
     ],
 )
 def test_filter_problems_catch_broken_filters(broken: object, message: str) -> None:

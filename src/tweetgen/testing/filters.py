@@ -9,10 +9,14 @@ A filter's test module subclasses :class:`FilterContract` and provides a ``filte
         def filter(self):
             return MyFilter(threshold=3)
 
+The fixture may return anything :meth:`tweetgen.Corpus.filter` accepts: a filter class's
+instance, a chain ``a | b``, or a plain function ``Post -> Post | None``.
+
 Each check runs the filter the way tweetgen runs it (through :meth:`tweetgen.Corpus.filter`)
 over generated posts of every kind (see :mod:`tweetgen.testing.strategies`): ids and order are
 kept, a second run changes nothing (set ``idempotent = False`` for filters where that cannot
-hold), and the report counts exactly what was dropped and rewritten.
+hold), the report counts exactly what was dropped and rewritten, and a filter with a table
+path (``filter_table``) agrees with its own post-by-post ``__call__``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tweetgen.filters.base import as_filter
 from tweetgen.post import Post
 from tweetgen.report import FilterStep
 from tweetgen.testing.strategies import posts
@@ -34,15 +39,22 @@ DEFAULT_EXAMPLES = 40
 
 
 def apply_filter(filter: Any, items: Sequence[Post]) -> tuple[list[Post], list[FilterStep]]:
-    """Run ``filter`` over ``items`` as tweetgen does; the posts kept and the steps reported."""
+    """Run ``filter`` over ``items`` as tweetgen does; the posts kept and the steps reported.
+
+    ``filter`` is anything :meth:`tweetgen.Corpus.filter` accepts: a filter, a chain, or a
+    plain function ``Post -> Post | None``.
+    """
     from tweetgen.corpus import Corpus
 
     corpus = Corpus.from_posts(items, meta={"source": "test"})
-    result: Any = corpus.filter(filter)
-    if isinstance(result, tuple):  # (corpus, report): the older Corpus.filter
-        result = result[0]
+    result = corpus.filter(filter)
     steps = list(result.report.steps[len(corpus.report.steps) :])
     return list(result), steps
+
+
+def stream_filter(filter: Any, items: Sequence[Post]) -> list[Post]:
+    """Run ``filter`` one post at a time (its ``__call__``), bypassing any table path."""
+    return list(as_filter(filter)(list(items)))
 
 
 def filter_problems(filter: Any, items: Sequence[Post], *, idempotent: bool = True) -> list[str]:
@@ -56,6 +68,12 @@ def filter_problems(filter: Any, items: Sequence[Post], *, idempotent: bool = Tr
     elif kept != [i for i in ids if i in set(kept)]:
         problems.append(f"order changed: {ids} became {kept}")
     problems += _report_problems(items, out, steps)
+    streamed = stream_filter(filter, items)
+    if [(p.id, p.text) for p in streamed] != [(p.id, p.text) for p in out]:
+        problems.append(
+            "the table path (filter_table) and the post stream (__call__) disagree: "
+            f"{[(p.id, p.text) for p in out]} vs {[(p.id, p.text) for p in streamed]}"
+        )
     if idempotent and not problems:
         again, _ = apply_filter(filter, out)
         if [(p.id, p.text) for p in again] != [(p.id, p.text) for p in out]:
