@@ -70,6 +70,6 @@ def prepare(
             **parse_options(source_options),
         )
     out_console = Console()
-    out_console.print(data_table(result.corpus.report, source))
+    out_console.print(data_table(result.report, source))
     out_console.print(steps_table(result.report))
-    click.echo(f"saved {len(result.corpus):,} posts to {out}")
+    click.echo(f"saved {len(result):,} posts to {out}")

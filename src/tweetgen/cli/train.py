@@ -260,7 +260,7 @@ def run(
     with chain_progress(console) as progress:
 
         def filtered(result: Any) -> None:  # the data table as soon as it is known
-            summary.print(data_table(result.corpus.report, source_name))
+            summary.print(data_table(result.report, source_name))
 
         result = run_chain(
             source,

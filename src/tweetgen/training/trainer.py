@@ -8,12 +8,10 @@ checkpoint format in our hands. Subclasses (e.g. a LoRA trainer) override the sm
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import random
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
+from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
 from tweetgen.training.config import TrainConfig, resolve_device
@@ -42,6 +41,7 @@ MIN_CHARACTERS = 6_000
 WARN_CHARACTERS = 40_000
 MODEL_INFO = "tweetgen.json"
 TINY_BASE_DIR = "tiny-base"
+CHECKPOINTS_DIR = "checkpoints"
 
 
 @dataclass
@@ -200,7 +200,11 @@ class Trainer:
         run = _Run(self, corpus, progress or (lambda _event: None))
         for message in warnings:
             run.emit("warning", message=message)
-        with base_model.quiet_transformers(), _torch_threads(self.config.threads):
+        with (
+            _guard_places(self.config),  # a bad --out or a user's folder: refused before work
+            base_model.quiet_transformers(),
+            _torch_threads(self.config.threads),
+        ):
             result = run.execute()
         result.warnings = warnings + result.warnings
         return result
@@ -481,19 +485,17 @@ class _Run:
         """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
         work = self.cfg.work_path
         self.store.clear()
-        shutil.rmtree(work / TINY_BASE_DIR, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            work.rmdir()
+        remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
+        remove_if_empty(work)
 
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
         out = self.cfg.out_dir
-        earlier_model = lambda p: (p / "tweetgen.json").is_file()  # noqa: E731
-        with atomic_dir(out, replaceable=earlier_model, error=TrainingError) as tmp:
+        with atomic_dir(out, replaceable=_earlier_model, error=TrainingError) as tmp:
             self.trainer.save_model(self.model, self.tokenizer, tmp)
             info = {
                 "trainer": self.trainer.name,
-                "config": self.cfg.to_dict(),
+                "config": redact(self.cfg.to_dict()),
                 "metrics": self.metrics,
                 "history": self.history,
                 "corpus_fingerprint": self.corpus.fingerprint(),
@@ -502,6 +504,27 @@ class _Run:
             write_json(tmp / MODEL_INFO, info)
             _finalize(tmp, self.corpus, self.cfg, self.metrics)
         return out
+
+
+def _earlier_model(path: Path) -> bool:
+    return (path / MODEL_INFO).is_file()
+
+
+@contextmanager
+def _guard_places(config: TrainConfig) -> Iterator[None]:
+    """Hold the output's and the work folder's locks; refuse unusable ones before any work.
+
+    Only the process that writes them (rank 0 under torchrun) takes the locks.
+    """
+    if distributed.secondary_rank():
+        yield
+        return
+    with (
+        output_guard(config.out_dir, replaceable=_earlier_model, error=TrainingError),
+        output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError),
+    ):
+        CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
+        yield
 
 
 def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
