@@ -171,12 +171,21 @@ def _snippet(card: str) -> str:
 
 
 def _run_python(code: str, cwd: Path) -> str:
+    import os
     import subprocess
     import sys
 
+    # a user's environment: without the quieting the CLI (run earlier in this process) sets
+    quiet = (
+        "TRANSFORMERS_VERBOSITY",
+        "HF_HUB_DISABLE_PROGRESS_BARS",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in quiet}
     result = subprocess.run(
         [sys.executable, "-W", "always", "-c", code],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
