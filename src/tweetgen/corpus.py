@@ -209,7 +209,10 @@ class Corpus:
         directory = Path(directory)
         earlier_corpus = lambda p: (p / META_FILE).is_file()  # noqa: E731
         with atomic_dir(directory, replaceable=earlier_corpus, error=CorpusError) as tmp:
-            self.dataset.flatten_indices().save_to_disk(str(tmp / POSTS_DIR))
+            dataset = self.dataset
+            if dataset._indices is not None:  # a split or a selection: write its rows only
+                dataset = dataset.flatten_indices()
+            dataset.save_to_disk(str(tmp / POSTS_DIR))
             meta = {
                 "format": FORMAT_VERSION,
                 "posts": len(self),
