@@ -21,7 +21,6 @@ unless ``--keep``; 1,000,000 posts take about 1.2 GB there.
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
 import random
@@ -190,9 +189,8 @@ def tokenizer_for(texts: list[str]) -> Any:
 
     from tweetgen.training.base_model import EOS, train_bpe
 
-    return GPT2Tokenizer(
-        tokenizer_object=train_bpe(texts[:5000], 4096), eos_token=EOS, bos_token=EOS, unk_token=EOS
-    )
+    bpe = train_bpe(texts[:5000], 4096)
+    return GPT2Tokenizer(tokenizer_object=bpe, eos_token=EOS, bos_token=EOS, unk_token=EOS)
 
 
 def token_stages(corpus: Any, pack_cap: int) -> dict[str, Any]:
@@ -226,55 +224,53 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the generated archive")
     args = parser.parse_args(argv)
 
-    work = args.work
-    shutil.rmtree(work, ignore_errors=True)
-    archive, corpus_dir = work / "archive", work / "corpus"
+    shutil.rmtree(args.work, ignore_errors=True)
+    archive, corpus_dir = args.work / "archive", args.work / "corpus"
     try:
         seconds, size = timed(lambda: build_archive(archive, args.posts, args.parts, args.source))
-        print(
-            f"built {args.posts:,} posts, {size / MiB:,.0f} MiB in {args.parts} parts ({seconds:.0f} s)"
-        )
+        mib = size / MiB
+        print(f"built {args.posts:,} posts, {mib:,.0f} MiB, {args.parts} parts ({seconds:.0f} s)")
         results: dict[str, Any] = {
             "posts": args.posts,
             "parts": args.parts,
-            "archive_mib": round(size / MiB, 1),
-            "load_average": os.getloadavg(),
+            "archive_mib": round(mib, 1),
+            "load_average_before": os.getloadavg(),
             "cpus": os.cpu_count(),
         }
-        tweetgen = str(Path(sys.executable).with_name("tweetgen"))
-        s, rss, out = run_measured(
-            [tweetgen, "prepare", "x-archive", str(archive), "--out", str(corpus_dir)]
-        )
-        kept = int(re.search(r"saved ([\d,]+) posts", out).group(1).replace(",", ""))  # type: ignore[union-attr]
-        results["prepare"] = {
-            "seconds": s,
-            "posts_per_s": args.posts / s,
-            "peak_rss_mib": rss,
-            "kept": kept,
-        }
-        code = f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import bench_ingest as b; print(b.huggingtweets_loop(__import__('pathlib').Path({str(archive)!r})))"
-        s, rss, out = run_measured([sys.executable, "-c", code])
-        results["huggingtweets_loop"] = {
-            "seconds": s,
-            "posts_per_s": args.posts / s,
-            "peak_rss_mib": rss,
-            "kept": int(out),
-        }
-        results["ratio_prepare_vs_loop"] = (
-            results["prepare"]["posts_per_s"] / results["huggingtweets_loop"]["posts_per_s"]
-        )
+        results.update(commands(archive, corpus_dir, args.posts))
         shutil.rmtree(corpus_dir, ignore_errors=True)
         if not args.skip_stages:
             results["stages"] = library_stages(archive, corpus_dir, args.pack_cap)
-        results["peak_rss_mib_stages_process"] = peak_rss_mib()
+            results["peak_rss_mib_stages_process"] = peak_rss_mib()
+        results["load_average_after"] = os.getloadavg()
         report(results)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(results, indent=2) + "\n")
     finally:
         if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(args.work, ignore_errors=True)
     return 0
+
+
+def commands(archive: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
+    """``tweetgen prepare`` and the seed's loop, each a process of its own, back to back."""
+    tweetgen = str(Path(sys.executable).with_name("tweetgen"))
+    prepare = [tweetgen, "prepare", "x-archive", str(archive), "--out", str(corpus_dir)]
+    s, rss, out = run_measured(prepare)
+    saved = re.search(r"saved ([\d,]+) posts", out)
+    kept = int(saved.group(1).replace(",", "")) if saved else -1
+    results: dict[str, Any] = {}
+    results["prepare"] = {"seconds": s, "posts_per_s": posts / s, "peak_rss_mib": rss, "kept": kept}
+    code = (
+        f"import sys, pathlib; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
+        f"import bench_ingest as b; print(b.huggingtweets_loop(pathlib.Path({str(archive)!r})))"
+    )
+    s, rss, out = run_measured([sys.executable, "-c", code])
+    loop = {"seconds": s, "posts_per_s": posts / s, "peak_rss_mib": rss, "kept": int(out)}
+    results["huggingtweets_loop"] = loop
+    results["ratio_prepare_vs_loop"] = results["prepare"]["posts_per_s"] / loop["posts_per_s"]
+    return results
 
 
 def library_stages(archive: Path, corpus_dir: Path, pack_cap: int) -> dict[str, Any]:
@@ -282,13 +278,16 @@ def library_stages(archive: Path, corpus_dir: Path, pack_cap: int) -> dict[str, 
     from tweetgen.pipeline import default_filters
 
     stages: dict[str, Any] = {}
-    seconds, raw = timed(lambda: Corpus.from_source("x-archive", str(archive)))
-    stages["read"] = {"posts": len(raw), "seconds": seconds}
-    seconds, kept = timed(lambda: raw.filter(*default_filters()))
-    stages["filter"] = {"posts": len(raw), "seconds": seconds}
-    seconds, _ = timed(lambda: kept.save(corpus_dir))
-    stages["save"] = {"posts": len(kept), "seconds": seconds}
-    del raw
+    began = time.perf_counter()
+    raw = Corpus.from_source("x-archive", str(archive))
+    stages["read"] = {"posts": len(raw), "seconds": time.perf_counter() - began}
+    began = time.perf_counter()
+    kept = raw.filter(*default_filters())
+    stages["filter"] = {"posts": len(raw), "seconds": time.perf_counter() - began}
+    began = time.perf_counter()
+    kept.save(corpus_dir)
+    stages["save"] = {"posts": len(kept), "seconds": time.perf_counter() - began}
+    del raw, kept
     stages.update(token_stages(Corpus.load(corpus_dir), pack_cap))
     for stage in stages.values():
         if isinstance(stage, dict) and "seconds" in stage:
@@ -297,30 +296,21 @@ def library_stages(archive: Path, corpus_dir: Path, pack_cap: int) -> dict[str, 
 
 
 def report(results: dict[str, Any]) -> None:
-    rows: list[tuple[str, Any]] = []
+    print(f"{results['posts']:,} posts, {results['archive_mib']:,} MiB in {results['parts']} parts")
     for name in ("prepare", "huggingtweets_loop"):
         r = results[name]
-        rows.append(
-            (
-                name,
-                f"{r['seconds']:8.2f} s {r['posts_per_s']:>12,.0f} posts/s  peak {r['peak_rss_mib']:,.0f} MiB  kept {r['kept']:,}",
-            )
+        print(
+            f"{name:>20}  {r['seconds']:8.2f} s {r['posts_per_s']:>10,.0f} posts/s"
+            f"  peak {r['peak_rss_mib']:,.0f} MiB  kept {r['kept']:,}"
         )
-    rows.append(("ratio", f"{results['ratio_prepare_vs_loop']:.2f}x"))
+    print(f"{'ratio':>20}  {results['ratio_prepare_vs_loop']:.2f}x")
     for name, r in results.get("stages", {}).items():
         if isinstance(r, dict) and "seconds" in r:
             note = f"  ({r['note']})" if "note" in r else ""
-            rows.append(
-                (
-                    name,
-                    f"{r['seconds']:8.2f} s {r['posts_per_s']:>12,.0f} posts/s on {r['posts']:,}{note}",
-                )
+            print(
+                f"{name:>20}  {r['seconds']:8.2f} s {r['posts_per_s']:>10,.0f} posts/s"
+                f" on {r['posts']:,}{note}"
             )
-    print(
-        f"{results['posts']:,} posts, {results['archive_mib']:,} MiB, load {results['load_average']}"
-    )
-    for label, text in rows:
-        print(f"{label:>20}  {text}")
 
 
 if __name__ == "__main__":
