@@ -164,7 +164,8 @@ def options_table(declared: Iterable[Option]) -> str:
     rows = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
     for o in declared:
         default = "" if o.default is None else f"`{o.default!r}`"
-        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {o.help} |")
+        meaning = o.help.replace("|", "\\|")
+        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {meaning} |")
     return "\n".join(rows)
 
 
