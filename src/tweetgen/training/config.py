@@ -36,6 +36,7 @@ RESUMABLE_FIELDS = frozenset(
         "wandb",
         "wandb_project",
         "wandb_entity",
+        "wandb_posts",
         "checkpoint_every",
         "keep_checkpoints",
     }
@@ -86,6 +87,8 @@ class TrainConfig:
     wandb: bool = False
     wandb_project: str = "tweetgen"
     wandb_entity: str | None = None
+    #: With ``wandb``: log the posts themselves as artifacts, not only the data table.
+    wandb_posts: bool = True
     # sizes of the "tiny" base model
     tiny_vocab_size: int = 2048
     tiny_n_layer: int = 4
@@ -251,7 +254,7 @@ def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
         raise TrainingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
-_BOOLS = ("packing", "keep_checkpoints", "resume", "wandb")
+_BOOLS = ("packing", "keep_checkpoints", "resume", "wandb", "wandb_posts")
 _INTS = {
     "epochs": 1,
     "tiny_epochs": 1,
