@@ -28,7 +28,13 @@ if TYPE_CHECKING:  # Arrow and the fast reader load on first read, not with the 
 OPTIONS = {
     o.name: o
     for o in (
-        Option("include_deleted", bool, False, "also read data/deleted-tweets.js"),
+        Option(
+            "include_deleted",
+            bool,
+            False,
+            "also read data/deleted-tweets.js (posts deleted in the last ~14 days; "
+            "they get extra['deleted'] = true)",
+        ),
         Option("author", str, None, "handle to record as the author (default: data/account.js)"),
     )
 }
