@@ -249,8 +249,9 @@ def generate(
     Example:
       tweetgen generate model/ "My dream is" -n 5 --seed 1
     """
-    from tweetgen.generate import Generator
+    from tweetgen.generate import Generator, check_generation_args
 
+    check_generation_args(prompt, **kwargs)  # before the model loads
     result = Generator(model_dir, device=device).generate(
         prompt, cut_at_newline=not keep_newlines, novelty=not allow_copies, **kwargs
     )
