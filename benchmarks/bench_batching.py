@@ -35,7 +35,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "x-archive-sample.zip"
 
 def load_texts(archive: Path) -> list[str]:
     corpus = Corpus.from_source("x-archive", str(archive))
-    return corpus.filter(*default_filters()).corpus.texts
+    return corpus.filter(*default_filters()).texts
 
 
 def build_model(args: argparse.Namespace, vocab: int) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 from tweetgen.errors import FilterError, TrainingError
 from tweetgen.filters.base import Filter
 from tweetgen.options import parse_assignments
-from tweetgen.plugins import get_filter, get_source
-from tweetgen.post import Post
+from tweetgen.plugins import get_filter
 from tweetgen.report import FilterReport
 
 if TYPE_CHECKING:  # datasets, torch and transformers load on first use, not on import
-    from tweetgen.corpus import Corpus, Filtered
+    from tweetgen.corpus import Corpus
     from tweetgen.generate import GenerationResult
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel
@@ -44,13 +43,6 @@ def default_filters() -> list[Filter]:
     return builtin_defaults()
 
 
-def _counting(posts: Iterable[Post], progress: ProgressCallback | None) -> Iterator[Post]:
-    for i, post in enumerate(posts, 1):
-        if progress is not None:
-            progress(i)
-        yield post
-
-
 def read(
     source: str,
     location: str,
@@ -58,13 +50,12 @@ def read(
     progress: ProgressCallback | None = None,
     **options: Any,
 ) -> Corpus:
-    """Read every post from ``location`` with the named source plugin."""
+    """Read every post from ``location`` with the named source plugin, batch by batch."""
     from tweetgen.corpus import Corpus
+    from tweetgen.sources.batches import source_batches
 
-    posts = get_source(source).read(location, **options)
-    return Corpus.from_posts(
-        _counting(posts, progress), meta={"source": source, "location": str(location)}
-    )
+    batches = source_batches(source, location, progress=progress, **options)
+    return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
 
 
 def prepare(
@@ -72,21 +63,22 @@ def prepare(
     location: str,
     out: str | Path | None = None,
     *,
-    filters: Sequence[Filter] | None = None,
+    filters: Sequence[Any] | None = None,
     progress: ProgressCallback | None = None,
     **options: Any,
-) -> Filtered:
-    """Read, filter and (when ``out`` is given) save a corpus; return it with its report."""
+) -> Corpus:
+    """Read, filter and (when ``out`` is given) save a corpus; its ``report`` has the steps."""
     corpus = read(source, location, progress=progress, **options)
     return filter_and_save(corpus, out, filters)
 
 
 def filter_and_save(
-    corpus: Corpus, out: str | Path | None, filters: Sequence[Filter] | None = None
-) -> Filtered:
+    corpus: Corpus, out: str | Path | None, filters: Sequence[Any] | None = None
+) -> Corpus:
+    """``corpus`` filtered (by the default chain unless ``filters``), saved when ``out``."""
     result = corpus.filter(*(default_filters() if filters is None else filters))
     if out is not None:
-        result.corpus.save(out)
+        result.save(out)
     return result
 
 
@@ -153,7 +145,7 @@ def run_chain(
     location: str,
     out: str | Path,
     *,
-    filters: Sequence[Filter] | None = None,
+    filters: Sequence[Any] | None = None,
     config: TrainConfig | None = None,
     trainer: str = "full",
     samples: int = 5,
@@ -182,19 +174,15 @@ def run_chain(
     base = resolve_base_model(config.base_model)
     raw = read(source, location, progress=read_progress, **options)
     filtered = filter_and_save(raw, None, filters)
-    check_corpus_size(filtered.corpus)  # too little text: say so before writing anything
-    filtered.corpus.save(out / "corpus")
+    check_corpus_size(filtered)  # too little text: say so before writing anything
+    filtered.save(out / "corpus")
     if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
         from tweetgen.training.tracking import log_preprocess
 
-        log_preprocess(
-            raw, filtered.corpus, project=config.wandb_project, entity=config.wandb_entity
-        )
+        log_preprocess(raw, filtered, project=config.wandb_project, entity=config.wandb_entity)
     config = config.replace(base_model=base, out_dir=out / "model")
-    model = trainer_class(config).train(filtered.corpus, progress=train_progress)
+    model = trainer_class(config).train(filtered, progress=train_progress)
     generation = Generator(model.path, device=config.device).generate(
         prompt, samples, seed=config.seed
     )
-    return ChainResult(
-        filtered.corpus, filtered.report, model, generation, time.perf_counter() - began
-    )
+    return ChainResult(filtered, filtered.report, model, generation, time.perf_counter() - began)

@@ -88,6 +88,6 @@ def prepare(
             **parse_options(source_options),
         )
     out_console = Console()
-    out_console.print(report_table(result.corpus.report))
+    out_console.print(report_table(result.report))
     out_console.print(steps_table(result.report))
-    click.echo(f"saved {len(result.corpus):,} posts to {out}")
+    click.echo(f"saved {len(result):,} posts to {out}")
