@@ -194,7 +194,9 @@ def _stored_shapes(
                 for key in handle.keys():  # noqa: SIM118 - safe_open is not a mapping
                     shapes[key] = tuple(handle.get_slice(key).get_shape())
         except (SafetensorError, OSError, ValueError) as exc:
-            raise error(f"damaged weights: {first_line(exc)}", path=file) from None
+            raise error(
+                f"cannot load the model: damaged weights ({first_line(exc)})", path=file
+            ) from None
     return shapes, files[0] if len(files) == 1 else index
 
 

@@ -201,7 +201,7 @@ class Trainer:
         for message in warnings:
             run.emit("warning", message=message)
         with (
-            _guard_places(self.config),  # a bad --out or a user's folder: refused before work
+            guard_places(self.config),  # a bad --out or a user's folder: refused before work
             base_model.quiet_transformers(),
             _torch_threads(self.config.threads),
         ):
@@ -511,7 +511,7 @@ def _earlier_model(path: Path) -> bool:
 
 
 @contextmanager
-def _guard_places(config: TrainConfig) -> Iterator[None]:
+def guard_places(config: TrainConfig) -> Iterator[None]:
     """Hold the output's and the work folder's locks; refuse unusable ones before any work.
 
     Only the process that writes them (rank 0 under torchrun) takes the locks.
@@ -588,5 +588,6 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
+    "guard_places",
     "resolve_device",
 ]
