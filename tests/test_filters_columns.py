@@ -151,7 +151,7 @@ def test_the_comparison_catches_a_wrong_column_path() -> None:
 
 def test_py_spaces_is_what_str_isspace_accepts() -> None:
     spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-    assert vx.PY_SPACES == spaces
+    assert spaces == vx.PY_SPACES
 
 
 def test_ascii_word_characters_are_the_ascii_letters_digits_and_symbols() -> None:

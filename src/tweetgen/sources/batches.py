@@ -24,9 +24,10 @@ def source_batches(
 
     Options and the location are checked before this returns (sources check on ``read``).
     """
-    from tweetgen.plugins import get_source
+    from tweetgen.plugins import check_source_options, get_source
 
     source = get_source(name)
+    options = check_source_options(type(source), options)  # did-you-mean on a typo
     read_batches = getattr(source, "read_batches", None)
     if callable(read_batches):
         batches: Iterator[pa.RecordBatch] = iter(read_batches(location, **options))
