@@ -19,10 +19,12 @@ import re
 import stat
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tweetgen.errors import ArchiveError, SourceError
+from tweetgen.errors import ArchiveError, InputFormatError, SourceError, first_line
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,40 @@ def check_zip(path: Path, limits: InputLimits = LIMITS) -> None:
             )
 
 
+#: What a reader (a plugin's above all) raises when the data is not the shape it assumed.
+_SHAPE_ERRORS: tuple[type[BaseException], ...] = (
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    ValueError,  # includes UnicodeError and json's errors
+    RecursionError,
+)
+
+
+@contextmanager
+def reader_errors(source: str, location: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn a reader's crash on data of an unexpected shape into one :class:`InputFormatError`
+    naming the input: a field of the wrong type deep in a plugin's mapping must not end in a
+    traceback. Errors tweetgen raises on purpose pass unchanged."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except _SHAPE_ERRORS as exc:
+        problem = f"{type(exc).__name__}: {first_line(exc)}"[:200]
+        raise InputFormatError(
+            f"{source}: unexpected data in this input ({problem})", path=location
+        ) from None
+    except Exception as exc:  # pyarrow's conversion errors (ArrowTypeError...) and the like
+        if type(exc).__module__.startswith("pyarrow"):
+            problem = f"{type(exc).__name__}: {first_line(exc)}"[:200]
+            raise InputFormatError(
+                f"{source}: a field of the wrong type in this input ({problem})", path=location
+            ) from None
+        raise
+
+
 __all__ = [
     "LIMITS",
     "MAX_DEPTH",
@@ -157,4 +193,5 @@ __all__ = [
     "check_folder",
     "check_input",
     "check_zip",
+    "reader_errors",
 ]

@@ -53,12 +53,13 @@ def read(
 ) -> Corpus:
     """Read every post from ``location`` with the named source plugin, batch by batch."""
     from tweetgen.corpus import Corpus
-    from tweetgen.inputs import check_input
+    from tweetgen.inputs import check_input, reader_errors
     from tweetgen.sources.batches import source_batches
 
     check_input(location)  # no FIFO, device, endless folder or zip of a million parts
-    batches = source_batches(source, location, progress=progress, **options)
-    return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
+    with reader_errors(source, location):  # a field of the wrong type: one line, no traceback
+        batches = source_batches(source, location, progress=progress, **options)
+        return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
 
 
 def prepare(

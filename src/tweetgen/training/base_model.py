@@ -116,10 +116,11 @@ def load_tokenizer(
         if (Path(name_or_path) / CONFIG).exists():  # AutoTokenizer reads it too
             check_config(name_or_path, error=error)
         check_tokenizer(name_or_path, error=error)
+    errors = (*load_errors(), TypeError, KeyError)  # a config.json of the wrong shape
     try:
         with quiet_transformers():
             return AutoTokenizer.from_pretrained(str(name_or_path))
-    except (*load_errors(), TypeError, KeyError) as exc:
+    except errors as exc:
         raise error(f"cannot load the tokenizer: {first_line(exc)}", path=name_or_path) from None
 
 
@@ -137,12 +138,13 @@ def load_causal_lm(
 
     if is_local_dir(name_or_path):  # missing or renamed tensors must not load as random ones
         check_weights(name_or_path, error=error)
+    errors = (*load_errors(), TypeError, KeyError)
     try:
         with quiet_transformers():
             return AutoModelForCausalLM.from_pretrained(
                 str(name_or_path), attn_implementation=attn_implementation, **kwargs
             )
-    except (*load_errors(), TypeError, KeyError) as exc:
+    except errors as exc:
         raise error(f"cannot load the model: {first_line(exc)}", path=name_or_path) from None
 
 

@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
+from tweetgen.atomic import (
+    atomic_dir,
+    check_output,
+    output_guard,
+    remove_if_empty,
+    remove_owned,
+    write_json,
+)
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
 from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
@@ -519,12 +526,21 @@ def guard_places(config: TrainConfig) -> Iterator[None]:
     if distributed.secondary_rank():
         yield
         return
+    check_places(config)
     with (
         output_guard(config.out_dir, replaceable=_earlier_model, error=TrainingError),
         output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError),
     ):
         CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
         yield
+
+
+def check_places(config: TrainConfig) -> None:
+    """Refuse an unusable ``out_dir`` or work folder (creates nothing, takes no lock): the CLI
+    calls this before reading the corpus."""
+    check_output(config.out_dir, replaceable=_earlier_model, error=TrainingError)
+    check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
+    CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
 
 def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
@@ -588,6 +604,7 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
+    "check_places",
     "guard_places",
     "resolve_device",
 ]
