@@ -22,6 +22,13 @@ if TYPE_CHECKING:  # datasets, torch and transformers load on first use, not on 
     from tweetgen.training.trainer import TrainedModel
 
 ProgressCallback = Callable[[int], None]
+#: Told the name of each stage as it starts ("filtering", "saving the corpus", ...).
+StageCallback = Callable[[str], None]
+
+
+def _tell(stage: StageCallback | None, name: str) -> None:
+    if stage is not None:
+        stage(name)
 
 
 def parse_filter_spec(spec: str) -> Filter:
@@ -69,12 +76,13 @@ def prepare(
     *,
     filters: Sequence[Any] | None = None,
     progress: ProgressCallback | None = None,
+    stage: StageCallback | None = None,
     **options: Any,
 ) -> Corpus:
     """Read, filter and (when ``out`` is given) save a corpus; its ``report`` has the steps."""
     with corpus_output(out):  # an unusable --out is refused before reading
         corpus = read(source, location, progress=progress, **options)
-        return filter_and_save(corpus, out, filters)
+        return filter_and_save(corpus, out, filters, stage=stage)
 
 
 def corpus_output(out: str | Path | None) -> AbstractContextManager[Any]:
@@ -90,11 +98,17 @@ def corpus_output(out: str | Path | None) -> AbstractContextManager[Any]:
 
 
 def filter_and_save(
-    corpus: Corpus, out: str | Path | None, filters: Sequence[Any] | None = None
+    corpus: Corpus,
+    out: str | Path | None,
+    filters: Sequence[Any] | None = None,
+    *,
+    stage: StageCallback | None = None,
 ) -> Corpus:
     """``corpus`` filtered (by the default chain unless ``filters``), saved when ``out``."""
+    _tell(stage, "filtering")
     result = corpus.filter(*(default_filters() if filters is None else filters))
     if out is not None:
+        _tell(stage, "saving the corpus")
         result.save(out)
     return result
 
@@ -169,13 +183,16 @@ def run_chain(
     prompt: str = "",
     read_progress: ProgressCallback | None = None,
     train_progress: Callable[[Any], None] | None = None,
+    stage: StageCallback | None = None,
+    on_filtered: Callable[[Corpus], None] | None = None,
     **options: Any,
 ) -> ChainResult:
     """Read, filter, save the corpus to ``out/corpus``, train into ``out/model``, sample.
 
     ``config`` supplies the training settings; its ``base_model`` may be ``auto`` and its
     ``out_dir`` is replaced by ``out/model``. Samples use the training seed, so a rerun
-    prints the same posts.
+    prints the same posts. ``on_filtered`` gets the filtered corpus before training starts
+    (the CLI prints the data table then).
     """
     import time
 
@@ -193,17 +210,21 @@ def run_chain(
     config = config.replace(base_model=base, out_dir=out / "model")
     with corpus_output(out / "corpus"), guard_places(config):  # locked, checked: then read
         raw = read(source, location, progress=read_progress, **options)
-        filtered = filter_and_save(raw, None, filters)
+        filtered = filter_and_save(raw, None, filters, stage=stage)
+        if on_filtered is not None:
+            on_filtered(filtered)
         check_corpus_size(filtered)  # too little text: say so before writing anything
+        _tell(stage, "saving the corpus")
         filtered.save(out / "corpus")
         if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
             from tweetgen.training.tracking import log_preprocess
 
-            log_preprocess(raw, filtered, project=config.wandb_project, entity=config.wandb_entity)
+            _tell(stage, "logging the data to W&B")
+            log_preprocess(raw, filtered, config)
         model = trainer_class(config).train(filtered, progress=train_progress)
+        _tell(stage, "sampling")
         generation = Generator(model.path, device=config.device).generate(
             prompt, samples, seed=config.seed
         )
-        return ChainResult(
-            filtered, filtered.report, model, generation, time.perf_counter() - began
-        )
+        seconds = time.perf_counter() - began
+        return ChainResult(filtered, filtered.report, model, generation, seconds)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
-from tweetgen.options import MAX_SEED, parse_bool, parse_int
+from tweetgen.options import MAX_SEED, did_you_mean, parse_bool, parse_int
 
 if TYPE_CHECKING:
     import torch
@@ -36,6 +36,7 @@ RESUMABLE_FIELDS = frozenset(
         "wandb",
         "wandb_project",
         "wandb_entity",
+        "wandb_posts",
         "checkpoint_every",
         "keep_checkpoints",
     }
@@ -86,6 +87,8 @@ class TrainConfig:
     wandb: bool = False
     wandb_project: str = "tweetgen"
     wandb_entity: str | None = None
+    #: With ``wandb``: log the posts themselves as artifacts, not only the data table.
+    wandb_posts: bool = True
     # sizes of the "tiny" base model
     tiny_vocab_size: int = 2048
     tiny_n_layer: int = 4
@@ -177,7 +180,8 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise TrainingError(f"unknown training setting(s): {', '.join(unknown)}")
+            hint = did_you_mean(unknown, known)
+            raise TrainingError(f"unknown training setting(s): {', '.join(unknown)}{hint}")
         try:
             return cls(**data)
         except TypeError as exc:
@@ -250,7 +254,7 @@ def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
         raise TrainingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
-_BOOLS = ("packing", "keep_checkpoints", "resume", "wandb")
+_BOOLS = ("packing", "keep_checkpoints", "resume", "wandb", "wandb_posts")
 _INTS = {
     "epochs": 1,
     "tiny_epochs": 1,

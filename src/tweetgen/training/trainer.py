@@ -29,6 +29,7 @@ from tweetgen.atomic import (
     write_json,
 )
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
+from tweetgen.options import Option
 from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
@@ -126,6 +127,8 @@ class Trainer:
 
     name = "full"
     description = "Fine-tune every weight of a causal LM (GPT-2, a local model, or 'tiny')."
+    #: Options of this trainer beyond the TrainConfig fields (``--set NAME=VALUE``): none.
+    options: tuple[Option, ...] = ()
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
