@@ -116,7 +116,7 @@ def load_tokenizer(
         if (Path(name_or_path) / CONFIG).exists():  # AutoTokenizer reads it too
             check_config(name_or_path, error=error)
         check_tokenizer(name_or_path, error=error)
-    errors = (*load_errors(), TypeError, KeyError)  # a config.json of the wrong shape
+    errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
     try:
         with quiet_transformers():
             return AutoTokenizer.from_pretrained(str(name_or_path))
@@ -138,7 +138,7 @@ def load_causal_lm(
 
     if is_local_dir(name_or_path):  # missing or renamed tensors must not load as random ones
         check_weights(name_or_path, error=error)
-    errors = (*load_errors(), TypeError, KeyError)
+    errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
     try:
         with quiet_transformers():
             return AutoModelForCausalLM.from_pretrained(
