@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,18 +28,6 @@ _METRICS = (
 )
 
 
-def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``--set`` pairs; a dotted key (``lora.rank=4``) goes into ``extra`` for trainer plugins."""
-    settings = parse_assignments(pairs, what="setting", error=TrainingError)
-    for key in [k for k in settings if "." in k]:
-        section, _, name = key.partition(".")
-        extra = settings.setdefault("extra", {})
-        if not isinstance(extra, dict) or not section or not name:
-            raise TrainingError(f"bad setting {key!r}: use SECTION.NAME=VALUE or extra={{...}}")
-        extra.setdefault(section, {})[name] = settings.pop(key)
-    return settings
-
-
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``train`` and ``run`` share (unset ones keep TrainConfig's defaults)."""
     options = [
@@ -59,17 +46,21 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--lr",
             "learning_rate",
             type=float,
-            help="Learning rate [1.372e-4 for a fine-tune, 2e-3 for tiny].",
+            help="Learning rate at 1,024 tokens per step, scaled by sqrt for larger steps "
+            "[1.372e-4 for a fine-tune, 2e-3 for tiny].",
         ),
-        click.option("--batch-size", type=int, help="Sequences per step [8]."),
+        click.option(
+            "--batch-tokens",
+            type=int,
+            help="Tokens per step and device [chosen for the device and the corpus].",
+        ),
         click.option("--max-steps", type=int, help="Stop after this many steps."),
         click.option("--seed", type=int, help="Seed for splitting, training and samples [42]."),
         click.option("--device", help="auto, cpu, cuda, cuda:N or mps [auto]."),
         click.option(
             "--wandb/--no-wandb",
             default=None,
-            help="Track with Weights & Biases (default: on when wandb is installed; "
-            "offline without an API key).",
+            help="Track with Weights & Biases [off].",
         ),
         click.option("--resume", is_flag=True, help="Continue from the newest checkpoint."),
         click.option(
@@ -77,7 +68,8 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "settings",
             multiple=True,
             metavar="KEY=VALUE",
-            help="Any other TrainConfig field, e.g. --set block_size=64 (see docs/cli.md).",
+            help="Any other TrainConfig field, e.g. --set block_size=64, --set tiny.n_layer=2 "
+            "or --set lora.rank=4 (see docs/cli.md).",
         ),
     ]
     for option in reversed(options):
@@ -86,39 +78,20 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(out: Path, kwargs: dict[str, Any]) -> Any:
+    """The options as one settings mapping; the core (TrainConfig.from_settings) does the rest."""
     from tweetgen.training.config import TrainConfig
 
     values = {k: kwargs.pop(k) for k in list(kwargs) if k in _CONFIG_KEYS}
-    values = {k: v for k, v in values.items() if v is not None}
-    if "learning_rate" in values:  # --lr means the rate used, whichever base is trained
-        values["tiny_learning_rate"] = values["learning_rate"]
-    if "epochs" in values:  # likewise --epochs
-        values["tiny_epochs"] = values["epochs"]
-    if "wandb" not in values:  # the seed always logged: on whenever wandb is installed
-        values["wandb"] = importlib.util.find_spec("wandb") is not None
-    if not values.get("resume"):
-        values.pop("resume", None)
-    values |= _parse_settings(kwargs.pop("settings"))
-    values["out_dir"] = out
-    return TrainConfig.from_dict(values)
-
-
-def _resolved(config: Any, console: Console) -> Any:
-    """``auto`` made concrete before training starts, and the choice shown."""
-    from tweetgen.pipeline import AUTO_BASE, resolve_base_model
-
-    base = resolve_base_model(config.base_model)
-    if config.base_model == AUTO_BASE:
-        why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
-        console.print(f"base model: {base} ({why})")
-    return config.replace(base_model=base)
+    values = {k: v for k, v in values.items() if v is not None and v is not False}
+    values |= parse_assignments(kwargs.pop("settings"), what="setting", error=TrainingError)
+    return TrainConfig.from_settings(values | {"out_dir": out})
 
 
 _CONFIG_KEYS = (
     "base_model",
     "epochs",
     "learning_rate",
-    "batch_size",
+    "batch_tokens",
     "max_steps",
     "seed",
     "device",
@@ -156,6 +129,8 @@ class ChainProgress:
                 total=event.total_steps,
                 detail=f"step {event.step:,}/{event.total_steps:,}  loss {loss:.3f}",
             )
+        elif event.stage == "base" and event.message.startswith("auto chose"):
+            self.progress.console.print(f"base model: {event.message.removeprefix('auto chose ')}")
         elif event.stage in ("base", "evaluate", "save"):
             label = {"base": "loading the base model", "evaluate": "evaluating"}
             self.progress.update(task, description=label.get(event.stage, "saving"))
@@ -211,7 +186,6 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     console = Console(stderr=True)
     config = _config(out, kwargs)
     corpus = Corpus.load(corpus_dir)
-    config = _resolved(config, console)
     console.print(f"training on {len(corpus):,} posts")
     with chain_progress(console) as progress:
         model = get_trainer_class(trainer)(config).train(corpus, progress=progress.training)
@@ -309,7 +283,7 @@ def run(
 
     filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
     console = Console(stderr=True)
-    config = _resolved(_config(out / "model", kwargs), console)
+    config = _config(out / "model", kwargs)
     with chain_progress(console) as progress:
         result = run_chain(
             source,

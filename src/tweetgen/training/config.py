@@ -121,7 +121,9 @@ class TrainConfig:
     # presets and settings ---------------------------------------------------------------
 
     @classmethod
-    def tiny_preset(cls, out_dir: str | os.PathLike[str] = "model", **overrides: Any) -> TrainConfig:
+    def tiny_preset(
+        cls, out_dir: str | os.PathLike[str] = "model", **overrides: Any
+    ) -> TrainConfig:
         """A run on the tiny base: offline, seconds on a CPU (``tiny`` sizes via overrides)."""
         return cls.from_settings({"base_model": TINY, "out_dir": out_dir} | overrides)
 

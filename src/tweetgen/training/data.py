@@ -302,6 +302,8 @@ class Batch:
     input_ids: torch.Tensor
     targets: torch.Tensor
     position_ids: torch.Tensor
+    #: Tokens with a target (counted on the host, so the loop never asks the device).
+    labelled: int
 
     def to(self, device: torch.device | str) -> Batch:
         """Copy to ``device`` (asynchronously from pinned memory); targets become int64."""
@@ -310,6 +312,7 @@ class Batch:
             move(self.input_ids),
             move(self.targets).long(),
             move(self.position_ids),
+            self.labelled,
         )
 
 
@@ -376,9 +379,13 @@ class Batches:
         tensors = [torch.from_numpy(a) for a in arrays]
         if self.pin:
             tensors = [t.pin_memory() for t in tensors]
+        targets = arrays[1]
         for i in range(start, self._len):
             first = (i * self.world + self.rank) * self.rows
-            yield Batch(*(t[first : first + self.rows] for t in tensors))
+            rows = slice(first, first + self.rows)
+            labelled = int(np.count_nonzero(targets[rows] != IGNORE))
+            ids, targets_t, positions = (t[rows] for t in tensors)
+            yield Batch(ids, targets_t, positions, labelled)
 
 
 def _pad_rows(array: np.ndarray, rows: int, value: int) -> np.ndarray:
