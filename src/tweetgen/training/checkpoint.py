@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.atomic import atomic_dir, check_claimable, claim_dir, owned, remove_owned, write_json
 from tweetgen.errors import TrainingError, first_line
+from tweetgen.secrets import redact
 from tweetgen.training.base_model import load_errors
 from tweetgen.training.config import TrainConfig
 
@@ -49,7 +50,7 @@ class CheckpointStore:
 
     def paths(self) -> list[Path]:
         """Complete checkpoints, oldest first (temporaries start with a dot and are skipped)."""
-        if not self.root.is_dir():
+        if not self.root.is_dir() or not owned(self.root):  # never read a user's folder
             return []
         found = [
             p for p in self.root.iterdir() if p.name.startswith(PREFIX) and (p / META).is_file()
@@ -60,6 +61,7 @@ class CheckpointStore:
         import torch
         from safetensors.torch import save_file
 
+        claim_dir(self.root, error=TrainingError)
         target = self.root / f"{PREFIX}{step:08d}"
         with atomic_dir(target, replaceable=lambda p: (p / META).is_file()) as tmp:
             save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, tmp / WEIGHTS)
@@ -67,7 +69,7 @@ class CheckpointStore:
             meta = {
                 "step": step,
                 "fingerprint": self.fingerprint,
-                "config": self.config.to_dict(),
+                "config": redact(self.config.to_dict()),  # no credentials on disk
             }
             write_json(tmp / META, meta)
         self.saved_step = step
@@ -101,8 +103,9 @@ class CheckpointStore:
                 "checkpoint was made from a different corpus; train without resume to start over",
                 path=path,
             )
-        saved = TrainConfig.from_dict(meta["config"]).identity()
-        differing = sorted(k for k, v in self.config.identity().items() if saved.get(k) != v)
+        saved = redact(TrainConfig.from_dict(meta["config"]).identity())
+        current = redact(self.config.identity())  # the saved config holds no credentials
+        differing = sorted(k for k, v in current.items() if saved.get(k) != v)
         if differing:
             raise TrainingError(
                 f"checkpoint was made with different settings ({', '.join(differing)}); "
@@ -110,8 +113,14 @@ class CheckpointStore:
                 path=path,
             )
 
+    def check(self) -> None:
+        """Refuse, before training, a checkpoint folder tweetgen did not make (the user's)."""
+        check_claimable(self.root, error=TrainingError)
+
     def clear(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        """Delete the checkpoints, only ever in a folder tweetgen made (it holds a marker)."""
+        if not remove_owned(self.root):
+            self.check()
 
 
 __all__ = ["Checkpoint", "CheckpointStore"]

@@ -20,7 +20,6 @@ import json
 import math
 import os
 import random
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,17 +28,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
 from tweetgen.errors import (
     MissingDependencyError,
     NotEnoughDataError,
     TrainingError,
     TweetgenError,
 )
+from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import CheckpointStore
 from tweetgen.training.config import TrainConfig, resolve_device
-from tweetgen.training.data import IGNORE, Batch, Batches, Tokens, tokenize_corpus
+from tweetgen.training.data import (
+    CACHE_SUFFIX,
+    IGNORE,
+    Batch,
+    Batches,
+    Tokens,
+    tokenize_corpus,
+)
 from tweetgen.training.tracking import NullTracker, Tracker, start_train_run
 
 if TYPE_CHECKING:
@@ -55,6 +62,7 @@ WARN_CHARACTERS = 40_000
 MODEL_INFO = "tweetgen.json"
 TINY_BASE_DIR = "tiny-base"
 TOKEN_CACHE_DIR = "tokens"
+CHECKPOINTS_DIR = "checkpoints"
 #: Tokens per step each device aims for: enough to keep it busy.
 DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 1_024}
 #: A small corpus gets smaller steps, so that every epoch has at least this many.
@@ -154,7 +162,11 @@ class Trainer:
         """
         warnings = check_corpus_size(corpus)
         _passive_omp_waits()
-        with base_model.quiet_transformers(), _torch_threads(self.config.threads):
+        with (
+            _guard_places(self.config),  # a bad --out or a user's folder: refused before work
+            base_model.quiet_transformers(),
+            _torch_threads(self.config.threads),
+        ):
             import torch
 
             with _tf32(), _Run(self, corpus, progress) as run:
@@ -384,7 +396,9 @@ class _Run:
         if cfg.compile or (cfg.compile is None and self._worth_compiling(planned)):
             self.metrics["compiled"] = float(compile_blocks(self.model))
         self.net = distributed.wrap(self.model, self.dist, self.device)
-        self.store = CheckpointStore(cfg.work_path / "checkpoints", cfg, self.corpus.fingerprint())
+        self.store = CheckpointStore(
+            cfg.work_path / CHECKPOINTS_DIR, cfg, self.corpus.fingerprint()
+        )
         self.start_tracking()
         return cfg, self.dist, self.device
 
@@ -595,20 +609,20 @@ class _Run:
         """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
         work = self.cfg.work_path
         self.store.clear()
-        shutil.rmtree(work / TINY_BASE_DIR, ignore_errors=True)
-        shutil.rmtree(work / TOKEN_CACHE_DIR, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            work.rmdir()
+        remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
+        for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
+            cached.unlink(missing_ok=True)
+        remove_if_empty(work / TOKEN_CACHE_DIR)
+        remove_if_empty(work)
 
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
         out = self.cfg.out_dir
-        earlier_model = lambda p: (p / MODEL_INFO).is_file()  # noqa: E731
-        with atomic_dir(out, replaceable=earlier_model, error=TrainingError) as tmp:
+        with atomic_dir(out, replaceable=_earlier_model, error=TrainingError) as tmp:
             self.method.save(self.model, self.tokenizer, tmp)
             info = {
                 "trainer": self.trainer.name,
-                "config": self.cfg.to_dict(),
+                "config": redact(self.cfg.to_dict()),
                 "metrics": self.metrics,
                 "history": self.history,
                 "corpus_fingerprint": self.corpus.fingerprint(),
@@ -617,6 +631,27 @@ class _Run:
             write_json(tmp / MODEL_INFO, info)
             _finalize(tmp, self.corpus, self.cfg, self.metrics)
         return out
+
+
+def _earlier_model(path: Path) -> bool:
+    return (path / MODEL_INFO).is_file()
+
+
+@contextmanager
+def _guard_places(config: TrainConfig) -> Iterator[None]:
+    """Hold the output's and the work folder's locks; refuse unusable ones before any work.
+
+    Only the process that writes them (rank 0 under torchrun) takes the locks.
+    """
+    if distributed.secondary_rank():
+        yield
+        return
+    with (
+        output_guard(config.out_dir, replaceable=_earlier_model, error=TrainingError),
+        output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError),
+    ):
+        CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
+        yield
 
 
 def compile_blocks(model: Any) -> bool:
