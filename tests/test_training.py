@@ -20,6 +20,7 @@ transformers = pytest.importorskip("transformers")
 from tweetgen.corpus import Corpus  # noqa: E402
 from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
 from tweetgen.training.base_model import build_tiny_base  # noqa: E402
+from tweetgen.training.config import TrainConfig  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
     corpus_from_texts,
     synthetic_texts,
@@ -74,11 +75,16 @@ def test_tiny_base_is_an_ordinary_model_directory(tmp_path: Path) -> None:
 
 def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
     events: list[TrainProgress] = []
-    config = tiny_config(tmp_path / "model", epochs=3)
+    config = tiny_config(tmp_path / "model", epochs=3, log_every=4)
     result = Trainer(config).train(corpus, progress=events.append)
     assert result.path == tmp_path / "model"
     assert set(result.metrics) >= METRICS
-    assert result.metrics["steps"] == sum(1 for e in events if e.stage == "train")
+    steps = [e for e in events if e.stage == "train"]
+    assert result.metrics["steps"] == len(steps) == 18
+    # the loss is read back from the device every log_every steps (and at the end), no more
+    assert [e.step for e in steps if "train/loss" in e.metrics] == [4, 8, 12, 16, 18]
+    saved = TrainConfig.from_dict(json.loads((result.path / MODEL_INFO).read_text())["config"])
+    assert (saved.epochs, saved.learning_rate, saved.batch_tokens) == (3, 2e-3, 512)
     assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
     assert result.history[0]["step"] == 0 and len(result.history) == 4
     assert any("characters" in w for w in result.warnings)  # a small corpus is flagged

@@ -196,3 +196,18 @@ def test_tokens_take_keeps_posts_whole() -> None:
         tokens.ids[tokens.offsets[3] : tokens.offsets[4]].tolist()
         + tokens.ids[tokens.offsets[1] : tokens.offsets[2]].tolist()
     )
+
+
+def test_fused_gelu_computes_the_same_function() -> None:
+    from tweetgen.training.base_model import fuse_activation
+
+    model = _model("sdpa")
+    assert model.config.activation_function == "gelu_new"
+    ids = torch.tensor([[0, 5, 6, 7, 0]])
+    with torch.no_grad():
+        before = model(input_ids=ids, use_cache=False).logits
+        fuse_activation(model)
+        after = model(input_ids=ids, use_cache=False).logits
+    assert model.config.activation_function == "gelu_pytorch_tanh"
+    assert type(model.transformer.h[0].mlp.act).__name__ != "NewGELUActivation"
+    torch.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)

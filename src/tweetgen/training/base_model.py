@@ -142,13 +142,13 @@ def fuse_activation(model: Any) -> None:
     The same function (the tanh approximation), computed in one pass; the saved config names
     ``gelu_pytorch_tanh``, which every transformers version since 4.x loads.
     """
-    from transformers.activations import GELUTanh, NewGELUActivation
+    from transformers.activations import ACT2FN, NewGELUActivation
 
     swapped = False
     for module in model.modules():
         for name, child in module.named_children():
             if type(child) is NewGELUActivation:
-                setattr(module, name, GELUTanh())
+                setattr(module, name, ACT2FN["gelu_pytorch_tanh"])
                 swapped = True
     if swapped and getattr(model.config, "activation_function", None) == "gelu_new":
         model.config.activation_function = "gelu_pytorch_tanh"

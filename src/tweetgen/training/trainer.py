@@ -64,12 +64,19 @@ TINY_BASE_DIR = "tiny-base"
 TOKEN_CACHE_DIR = "tokens"
 CHECKPOINTS_DIR = "checkpoints"
 #: Tokens per step each device aims for: enough to keep it busy.
-DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 1_024}
+DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 2_048}
 #: A small corpus gets smaller steps, so that every epoch has at least this many.
 MIN_STEPS_PER_EPOCH = 8
 #: ``compile`` unset compiles on CUDA when a run has at least this many tokens to train on:
 #: compiling GPT-2 124M took 30-38 s on an H200, about 10M tokens of uncompiled training.
 COMPILE_MIN_TOKENS = 20_000_000
+#: Without ``checkpoint_every``, an epoch end is checkpointed only when more than this many
+#: seconds of training would be lost without it (writing 124M weights and AdamW state takes
+#: seconds: more than a short run on a GPU spends training).
+CHECKPOINT_MIN_SECONDS = 60.0
+#: Blocks at least this long attend through FlexAttention on CUDA, which skips the masked
+#: tiles that SDPA with a 4-D mask computes (short blocks have few of them).
+FLEX_MIN_BLOCK = 512
 #: Tokens/s is also measured from this step on, once warm-up (and compiling) is over.
 STEADY_FROM_STEP = 5
 
@@ -196,6 +203,7 @@ class Trainer:
         loss_sum = torch.zeros((), device=device)  # summed since the last read-back
         tokens = window = 0  # labelled tokens trained on: in all, since the last read-back
         began, steady = time.perf_counter(), None
+        paused = 0.0  # seconds spent evaluating and checkpointing: not training
         model.train()
         while step < total:
             epoch, start = divmod(step, per_epoch)
@@ -219,7 +227,7 @@ class Trainer:
                 tokens, window = tokens + batch.labelled, window + batch.labelled
                 loss_sum += summed.detach()
                 if step == STEADY_FROM_STEP:
-                    steady = (_synced(device), tokens)
+                    steady = (_synced(device) - paused, tokens)
                 metrics = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
                 if step % cfg.log_every == 0 or step == total:
                     metrics["train/loss"] = run.log_loss(loss_sum, window, step)
@@ -228,15 +236,19 @@ class Trainer:
                 if step >= total:
                     break
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                    paused -= _synced(device)
                     run.save_checkpoint(step, optimizer)
-            # 3. epoch end: evaluate, keep a checkpoint to resume from
+                    paused += time.perf_counter()
+            # 3. epoch end: evaluate, keep a checkpoint to resume from (when it is worth it)
+            paused -= _synced(device)
             run.log_loss(loss_sum, window, step)
             window = 0
             run.evaluate(step=step)
-            if step < total and run.store.saved_step != step:
+            if step < total and run.store.saved_step != step and run.checkpoint_due():
                 run.save_checkpoint(step, optimizer)
-        seconds = _synced(device) - began
-        run.speed(tokens, seconds, steady, _synced(device))
+            paused += time.perf_counter()
+        seconds = _synced(device) - began - paused
+        run.speed(tokens, seconds, steady, _synced(device) - paused)
         # 4. the model directory
         return run.finish(step)
 
@@ -260,26 +272,48 @@ def ahead(batches: Iterable[Batch], device: torch.device) -> Iterator[Batch]:
         yield queue
 
 
-def post_mask(position_ids: torch.Tensor, model: Any) -> torch.Tensor:
+def post_mask(position_ids: torch.Tensor, model: Any) -> Any:
     """A 4D attention mask keeping every token inside its own post (no host sync).
 
     Packed posts restart ``position_ids`` at 0, so a token at index ``i`` with position ``p``
     belongs to the post starting at ``i - p``: it attends to indices in ``[i - p, i]``.
-    Boolean (True: attend) for SDPA; additive for eager attention.
+    Boolean (True: attend) for SDPA; additive for eager attention; a FlexAttention block mask
+    (document masking) for flex attention.
     """
     import torch
 
-    size = position_ids.shape[1]
+    rows, size = position_ids.shape
     index = torch.arange(size, device=position_ids.device)
-    first = (index - position_ids).unsqueeze(-1)  # (rows, size, 1): each query's post start
+    starts = index - position_ids  # (rows, size): where each token's post starts
+    implementation = getattr(model.config, "_attn_implementation", "sdpa")
+    if implementation == "flex_attention":
+        from torch.nn.attention.flex_attention import create_block_mask
+
+        def same_post(b: Any, h: Any, q: Any, kv: Any) -> Any:
+            return (kv <= q) & (kv >= starts[b, q])
+
+        return create_block_mask(same_post, rows, None, size, size, device=starts.device)
+    first = starts.unsqueeze(-1)  # (rows, size, 1)
     allowed = (index <= index.unsqueeze(-1)) & (index >= first)
     allowed = allowed.unsqueeze(1)
-    if getattr(model.config, "_attn_implementation", "sdpa") != "eager":
+    if implementation != "eager":
         return allowed
     dtype = model.dtype
     return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(
         ~allowed, torch.finfo(dtype).min
     )
+
+
+def use_flex_attention(model: Any) -> None:
+    """Switch ``model`` to FlexAttention, which has no attention dropout: that is set to 0."""
+    import torch
+
+    model.set_attn_implementation("flex_attention")
+    for module in model.modules():
+        if isinstance(getattr(module, "attn_dropout", None), torch.nn.Dropout):
+            module.attn_dropout.p = 0.0
+    if hasattr(model.config, "attn_pdrop"):
+        model.config.attn_pdrop = 0.0
 
 
 def lr_factor(config: TrainConfig, step: int, total: int) -> float:
@@ -340,6 +374,7 @@ class _Run:
         self.tracker: Tracker = NullTracker()
         self.dist = distributed.Dist()
         self.epoch_loss = [0.0, 0.0]  # summed loss and tokens since the last evaluation
+        self._last_checkpoint = time.perf_counter()
 
     def __enter__(self) -> _Run:
         return self
@@ -381,6 +416,8 @@ class _Run:
         if cfg.block_size > limit:
             raise TrainingError(f"block_size {cfg.block_size} exceeds the model's limit {limit}")
         base_model.fuse_activation(model)
+        if self.device.type == "cuda" and cfg.block_size >= FLEX_MIN_BLOCK:
+            use_flex_attention(model)
         self.model = self.method.prepare(model)
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
         torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
@@ -549,7 +586,13 @@ class _Run:
 
     # checkpoints -----------------------------------------------------------------------
 
+    def checkpoint_due(self) -> bool:
+        """At an epoch end: always with ``checkpoint_every``, else after a minute's training."""
+        since = time.perf_counter() - self._last_checkpoint
+        return bool(self.cfg.checkpoint_every) or since >= CHECKPOINT_MIN_SECONDS
+
     def save_checkpoint(self, step: int, optimizer: torch.optim.Optimizer) -> None:
+        self._last_checkpoint = time.perf_counter()
         if not self.dist.main:
             return
         state = {
