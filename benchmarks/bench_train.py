@@ -85,7 +85,8 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--rows", default="recipe,default")
-    p.add_argument("--large", type=int, default=40, help="corpus copies for the large row")
+    p.add_argument("--large", type=int, default=40, help="corpus copies for the large rows")
+    p.add_argument("--large-batch-tokens", type=int, help="batch_tokens of the large rows")
     p.add_argument("--reference-steps", type=int, default=40)
     p.add_argument("--out", type=Path)
     return p.parse_args()
@@ -216,8 +217,10 @@ def large(base: Path, corpus: Any, work: Path, args: argparse.Namespace, device:
 
     split = _split(corpus)
     big = corpus_from_texts(split.train.texts * args.large + split.validation.texts)
-    compiled = device == "cuda"  # compiling on a CPU takes minutes: the dry run skips it
-    return _tweetgen_row("large", big, base, work, device, epochs=1, compile=compiled)
+    settings = {"epochs": 1, "compile": device == "cuda"}  # compiling on a CPU takes minutes
+    if args.large_batch_tokens:
+        settings["batch_tokens"] = args.large_batch_tokens
+    return _tweetgen_row("large", big, base, work, device, **settings)
 
 
 def large1024(base: Path, corpus: Any, work: Path, args: argparse.Namespace, device: str) -> dict:
@@ -227,6 +230,8 @@ def large1024(base: Path, corpus: Any, work: Path, args: argparse.Namespace, dev
     split = _split(corpus)
     big = corpus_from_texts(split.train.texts * args.large + split.validation.texts)
     settings = {"epochs": 1, "compile": device == "cuda", "block_size": RECIPE_BLOCK}
+    if args.large_batch_tokens:
+        settings["batch_tokens"] = args.large_batch_tokens
     return _tweetgen_row("large1024", big, base, work, device, **settings)
 
 
