@@ -24,7 +24,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "x-archive-sample.zip"
 
 def main() -> None:
     overrides = {k: json.loads(v) for k, v in (a.split("=", 1) for a in sys.argv[1:])}
-    corpus = Corpus.from_source("x-archive", str(SAMPLE)).filter(*default_filters()).corpus
+    corpus = Corpus.from_source("x-archive", str(SAMPLE)).filter(*default_filters())
     settings = {"base_model": "tiny", "out_dir": "build/bench-recipe"} | overrides
     config = TrainConfig.from_settings(settings)
     cpu, wall = time.process_time(), time.perf_counter()

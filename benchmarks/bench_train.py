@@ -49,7 +49,7 @@ def main() -> None:
     args = _parse()
     from tweetgen.pipeline import prepare
 
-    texts = prepare("x-archive", str(args.archive)).corpus.texts
+    texts = prepare("x-archive", str(args.archive)).texts
     work = Path(tempfile.mkdtemp(prefix="bench-train-"))
     from tweetgen.training.testing import corpus_from_texts
 

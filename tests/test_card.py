@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from huggingface_hub import ModelCard
 
 from tweetgen.card import render_card, scrub
 from tweetgen.export import CARD_FILE, METADATA_FILE, finalize_model_dir, read_metadata
@@ -27,8 +28,10 @@ def test_trained_model_card_has_every_section_in_order(trained_model: Path) -> N
     card = (trained_model / CARD_FILE).read_text()
     positions = [card.index(s) for s in SECTIONS]
     assert positions == sorted(positions)
-    front = card.split("---\n")[1]
-    assert "widget:" in front and '- text: "My dream is"' in front and "- tweetgen" in front
+    data = ModelCard(card).data.to_dict()
+    assert data["widget"] == [{"text": "My dream is"}] and "tweetgen" in data["tags"]
+    assert data["license"] == "mit" and "gpt2" in data["tags"]  # the model's own type
+    assert "base_model" not in data  # the tiny base is no hub model
     assert "pipeline('text-generation', model=" in card
     assert "own posts" in card and "consent" in card and "generated" in card
 
@@ -37,18 +40,13 @@ def test_data_table_numbers_come_from_the_corpus_report(trained_model: Path) -> 
     meta = read_metadata(trained_model)
     assert meta is not None
     card = (trained_model / CARD_FILE).read_text()
-    rows = dict(
-        re.findall(
-            r"^\| (Posts read|Retweets dropped|Short posts dropped|Posts kept) \| ([\d,]+) \|$",
-            card,
-            re.M,
-        )
-    )
+    data = card.split("## Training data")[1].split("## ")[0]
+    rows = dict(_rows(data))
     table = dict(meta["data"])
-    assert rows == {
-        "Posts read": f"{table['downloaded']:,}",
-        "Retweets dropped": f"{table['retweets']:,}",
-        "Short posts dropped": f"{table['short tweets']:,}",
+    assert rows == {  # synthetic posts: not from X, so "Posts"
+        "Posts downloaded": f"{table['downloaded']:,}",
+        "Reposts": f"{table['retweets']:,}",
+        "Short posts": f"{table['short tweets']:,}",
         "Posts kept": f"{table['kept']:,}",
     }
 
@@ -101,3 +99,115 @@ def test_filters_are_listed_in_order() -> None:
     card = render_card(meta, model_ref="m")
     assert "in order: `drop-retweets`, `remove-urls`." in card and "`jsonl` source" in card
     assert "in order: none." in render_card({}, model_ref="m")
+
+
+SEED_TABLE = [["downloaded", 2045], ["retweets", 239], ["short tweets", 138], ["kept", 1668]]
+
+
+def _rows(card: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\| ([A-Z][\w ]+) \| ([\d,]+) \|$", card, re.M)
+
+
+def test_x_sources_get_the_seed_wording_and_others_say_posts() -> None:
+    x = render_card({"data": SEED_TABLE, "corpus": {"source": "x-archive"}}, model_ref="m")
+    assert _rows(x) == [
+        ("Tweets downloaded", "2,045"),
+        ("Retweets", "239"),
+        ("Short tweets", "138"),
+        ("Tweets kept", "1,668"),
+    ]
+    other = render_card({"data": SEED_TABLE, "corpus": {"source": "mastodon"}}, model_ref="m")
+    assert [label for label, _ in _rows(other)] == [
+        "Posts downloaded",
+        "Reposts",
+        "Short posts",
+        "Posts kept",
+    ]
+
+
+def test_widget_prompt_and_language_follow_the_account() -> None:
+    for language, prompt in [("es", "Mi sueño es"), ("zh-CN", "我的梦想是"), ("ja", "私の夢は")]:
+        card = render_card({"corpus": {"language": language}}, model_ref="m")
+        data = ModelCard(card).data.to_dict()
+        assert data["language"] == language.split("-")[0]
+        assert data["widget"] == [{"text": prompt}]
+        assert f"generator({prompt!r}" in card  # the usage snippet prompts in it too
+    data = ModelCard(render_card({}, model_ref="m")).data.to_dict()
+    assert "language" not in data and data["widget"] == [{"text": "My dream is"}]
+
+
+def test_hub_base_model_license_and_overrides() -> None:
+    meta = {"config": {"base_model": "gpt2"}, "base_model_on_hub": True}
+    data = ModelCard(render_card(meta, model_ref="m")).data.to_dict()
+    assert data["base_model"] == "gpt2" and data["license"] == "mit"
+    local = {"config": {"base_model": "my/base"}, "base_model_on_hub": False}
+    data = ModelCard(render_card(local, model_ref="m")).data.to_dict()
+    assert "base_model" not in data and data["license"] == "other"
+    card = {"license": "cc-by-4.0", "datasets": ["me/my-posts"]}
+    chosen = {"config": {"base_model": "gpt2", "extra": {"card": card}}}
+    data = ModelCard(render_card(chosen, model_ref="m")).data.to_dict()
+    assert data["license"] == "cc-by-4.0" and data["datasets"] == ["me/my-posts"]
+
+
+def test_online_runs_are_linked_and_offline_runs_are_not() -> None:
+    links = {
+        "run": "https://wandb.ai/me/tweetgen/runs/abc",
+        "artifacts": "https://wandb.ai/me/tweetgen/runs/abc/artifacts",
+        "model": "https://wandb.ai/me/tweetgen/artifacts/model/model",
+        "posts": "https://wandb.ai/me/tweetgen/artifacts/dataset/training-posts",
+    }
+    card = render_card({"config": {"wandb": True}, "wandb": links}, model_ref="m")
+    for url in links.values():
+        assert f"]({url})" in card
+    assert "`examples` table" in card
+    offline = render_card({"config": {"wandb": True}}, model_ref="m")
+    assert "https://" not in offline and "tracked offline" in offline
+
+
+def _snippet(card: str) -> str:
+    found = re.search(r"```python\n(.*?)```", card, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def _run_python(code: str, cwd: Path) -> str:
+    import os
+    import subprocess
+    import sys
+
+    # a user's environment: without the quieting the CLI (run earlier in this process) sets
+    quiet = (
+        "TRANSFORMERS_VERBOSITY",
+        "HF_HUB_DISABLE_PROGRESS_BARS",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in quiet}
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_usage_snippet_runs_from_any_folder_without_warnings(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    code = _snippet((trained_model / CARD_FILE).read_text())
+    assert str(trained_model) in code
+    stderr = _run_python(code, cwd=tmp_path)  # a folder that is not the model's parent
+    assert "warn" not in stderr.lower(), stderr
+    # the check can fail: the old snippet's max_new_tokens next to the model's max_length
+    old = code.replace("num_return_sequences=5", "num_return_sequences=5, max_new_tokens=40")
+    assert "max_new_tokens" in old
+    assert "max_length" in _run_python(old, cwd=tmp_path)
+
+
+def test_every_file_of_the_model_has_the_usual_mode(trained_model: Path) -> None:
+    modes = {f.name: f.stat().st_mode & 0o777 for f in trained_model.iterdir() if f.is_file()}
+    assert modes["model.safetensors"] == modes["config.json"] == modes["README.md"]
+    assert modes["model.safetensors"] & 0o044 == 0o044, oct(modes["model.safetensors"])

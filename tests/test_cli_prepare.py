@@ -24,11 +24,24 @@ def prepare(*args: str) -> Result:
     return result
 
 
+#: The data table's wording (the seed's for X sources, "Posts" for others) -> report keys.
+KEYS = {
+    "Tweets downloaded": "downloaded",
+    "Posts downloaded": "downloaded",
+    "Retweets": "retweets",
+    "Reposts": "retweets",
+    "Short tweets": "short tweets",
+    "Short posts": "short tweets",
+    "Tweets kept": "kept",
+    "Posts kept": "kept",
+}
+
+
 def table(output: str) -> dict[str, int]:
     """Rows of the data table (``downloaded``, ``retweets``...) as numbers."""
     rows: dict[str, int] = {}
-    for label, number in re.findall(r"│ ([a-z][a-z ]*?) +│ +([\d,]+) │", output):
-        rows.setdefault(label, int(number.replace(",", "")))
+    for label, number in re.findall(r"│ ([A-Z][a-z ]*?) +│ +([\d,]+) │", output):
+        rows.setdefault(KEYS.get(label, label.lower()), int(number.replace(",", "")))
     return rows
 
 
@@ -56,6 +69,7 @@ def test_prepare_real_archive_folder(milahu_archive: Path, tmp_path: Path) -> No
     rows = check_consistent(result.output, out)
     assert rows["downloaded"] == 2045
     assert rows["retweets"] == 239
+    assert "Tweets downloaded" in result.output and "Short tweets" in result.output
     assert 1000 < rows["kept"] < 2045 - 239
 
 
@@ -90,8 +104,10 @@ def test_prepare_with_explicit_filters_and_options(sample_archive: Path, tmp_pat
 def test_prepare_jsonl_export(sample_archive: Path, tmp_path: Path) -> None:
     exported = Corpus.from_source("x-archive", str(sample_archive)).to_jsonl(tmp_path / "a.jsonl")
     out = tmp_path / "corpus"
-    rows = check_consistent(prepare("jsonl", str(exported), "--out", str(out)).output, out)
+    result = prepare("jsonl", str(exported), "--out", str(out))
+    rows = check_consistent(result.output, out)
     assert (rows["downloaded"], rows["retweets"]) == (511, 72)
+    assert "Posts downloaded" in result.output and "Tweets" not in result.output
 
 
 @pytest.fixture

@@ -80,7 +80,8 @@ def test_run_chains_everything(sample_archive: Path, tmp_path: Path) -> None:
     )
     assert code == 0, output
     assert (out / "corpus" / "corpus.json").is_file() and (out / "model" / "README.md").is_file()
-    for row in ("downloaded", "retweets", "short tweets", "kept", "perplexity after"):
+    rows = ("Tweets downloaded", "Retweets", "Short tweets", "Tweets kept", "perplexity after")
+    for row in rows:
         assert row in output
     assert "Generated posts" in output and "base model: tiny" in output
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import os
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen import hookspecs
+from tweetgen import SourceError, hookspecs
 from tweetgen.plugins import get_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,25 +83,35 @@ def test_tutorial_plugin_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             "Look before you leap.",
         ]
         assert {p.author for p in corpus} == {"wisdom"}
+        assert {p.author for p in Corpus.from_source("fortune", str(fortunes), author="me")} == {
+            "me"
+        }
+        with pytest.raises(SourceError, match=r"unknown option.*autor.*did you mean author"):
+            Corpus.from_source("fortune", str(fortunes), autor="me")
     finally:
         pm.unregister(module)
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(tmp_path / "test_fortune.py"),
-        ],
-        cwd=tmp_path,
+    result = _pytest_in(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # the contract can fail: the same plugin with its hook misspelled does
+    plugin_file = tmp_path / "tweetgen_fortune.py"
+    plugin_file.write_text(
+        files["tweetgen_fortune.py"].replace("register_sources", "register_source")
+    )
+    result = _pytest_in(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "register_source is not a tweetgen hook" in result.stdout
+
+
+def _pytest_in(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fortune.py"],
+        cwd=folder,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+        env={**os.environ, "PYTHONPATH": str(folder)},
     )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_quickstart_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

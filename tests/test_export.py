@@ -83,7 +83,9 @@ def test_novelty_index_is_written_without_the_texts(model_dir: Path) -> None:
 def test_the_card_is_written(model_dir: Path) -> None:
     card = (model_dir / CARD_FILE).read_text()
     assert card.startswith("---\n") and "## Training data" in card
-    assert "model='me'" in card  # an absolute out_dir is named by its last part only
+    # the snippet names the model by its absolute path (it runs from any folder); the
+    # metadata keeps no path, and `push` renders the card again with the hub id
+    assert "model='/home/someone/models/me'" in card
 
 
 def test_a_directory_without_tokenizer_is_refused(tmp_path: Path) -> None:

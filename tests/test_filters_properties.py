@@ -23,6 +23,7 @@ from tweetgen.filters import builtin as b
 from tweetgen.filters.base import Filter
 from tweetgen.filters.dedup import jaccard, shingles
 from tweetgen.filters.text import count_words, is_word, normalise
+from tweetgen.testing.strategies import posts, texts
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "filters.md"
 
@@ -34,38 +35,8 @@ URL_LEFT = re.compile(r"https?://|www\.|(?<![\w.-])t\.co/", re.IGNORECASE)
 EMAIL_LEFT = re.compile(r"(?<![\w.+@-])\w[\w.+-]*@[\w-]+\.[a-z]{2,}\b", re.IGNORECASE)
 BREAKS = re.compile(r"[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
-FRAGMENTS = [
-    "http://", "https://", "HTTP://", "www.", "www", "t.co/", "x.com/a?b=1&c=2", ".", ",", ")", "(",
-    " ", "  ", "\t", "\n", "\r\n", "\u2028", "\u00a0", "&amp;", "&lt;", "&gt;", "&", ";", "#",
-    "@", "@bob", "@a.bsky.social", "RT @", "a@b.co", "+1 555 123 4567", "555-123-4567", "12",
-    "word", "Word", "ünï", "😂", "日本語", "\u200b", "&#x1F600;", "&amp;amp;",
-]  # fmt: skip
-
-TEXT = st.one_of(
-    st.text(max_size=60),
-    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=16).map("".join),
-)
-LANGS = st.one_of(st.none(), st.sampled_from(["en", "en-GB", "de", "fr", "und", "qme", "", "ZH"]))
-
-
-@st.composite
-def posts(draw: st.DrawFn, max_size: int = 8) -> list[Post]:
-    items = draw(
-        st.lists(st.tuples(TEXT, st.sampled_from(list(PostKind)), LANGS), max_size=max_size)
-    )
-    return [
-        Post(
-            id=str(i),
-            author="me",
-            text=text,
-            created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
-            source="test",
-            kind=kind,
-            lang=lang,
-            reply_to="0" if kind is PostKind.REPLY else None,
-        )
-        for i, (text, kind, lang) in enumerate(items)
-    ]
+#: Posts and texts from the strategies tweetgen ships for plugin authors (tweetgen.testing).
+TEXT = texts()
 
 
 FAST = settings(
@@ -210,7 +181,7 @@ def test_prop_keep_languages(items: list[Post], languages: list[str], keep_unkno
     out = check_common(
         "keep-languages", b.KeepLanguages(languages=languages, keep_unknown=keep_unknown), items
     )
-    known = {"en", "de", "fr", "zh"}
+    known = {"en", "de", "fr", "zh", "ja"}
     for p in items:
         primary = (p.lang or "").lower().split("-")[0]
         expected = primary in languages if primary in known else keep_unknown

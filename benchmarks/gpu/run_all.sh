@@ -45,7 +45,7 @@ import sys
 sys.path.insert(0, "benchmarks")
 from bench_train import build_base
 from tweetgen.pipeline import prepare
-texts = prepare("x-archive", sys.argv[1]).corpus.texts
+texts = prepare("x-archive", sys.argv[1]).texts
 build_base(texts, __import__("pathlib").Path(sys.argv[2]), sys.argv[3])
 print("base built:", sys.argv[3])
 PY

@@ -43,12 +43,12 @@ def fortunes(path: Path) -> Corpus:
     """A fortune file (entries separated by ``%`` lines) as one author's cleaned posts."""
     entries = [e.strip() for e in path.read_text(encoding="utf-8").split("\n%\n")]
     corpus = corpus_from_texts([e for e in entries if e and e != "%"], author=path.name)
-    return corpus.filter(*default_filters()).corpus
+    return corpus.filter(*default_filters())
 
 
 def pretraining_corpus(target: Path) -> Corpus:
     """The bundled sample plus every other fortune file in the target's directory."""
-    corpora = [prepare("x-archive", str(SAMPLE)).corpus]
+    corpora = [prepare("x-archive", str(SAMPLE))]
     for path in sorted(target.parent.iterdir()):
         if path != target and path.is_file() and "." not in path.name:
             corpora.append(fortunes(path))

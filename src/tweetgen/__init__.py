@@ -25,12 +25,15 @@ from tweetgen.errors import (
 )
 from tweetgen.filters.base import Chain, Clean, Drop, Filter
 from tweetgen.hookspecs import hookimpl
+from tweetgen.options import Option
 from tweetgen.plugins import get_filters, get_sources, get_trainers, list_plugins
 from tweetgen.post import Post, PostKind, Url
 from tweetgen.report import FilterReport, FilterStep
 
 if TYPE_CHECKING:
     from tweetgen.corpus import Corpus
+
+    __version__: str
     from tweetgen.generate import Generator, Sample
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel, Trainer
@@ -48,7 +51,16 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
+    if name == "__version__":  # read on demand: installed metadata is the one source of truth
+        from tweetgen.plugins import tweetgen_version
+
+        return tweetgen_version()
     raise AttributeError(f"module 'tweetgen' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy names too, so completion and ``dir(tweetgen)`` show the whole API."""
+    return sorted({*globals(), *_LAZY, "__version__"})
 
 
 __all__ = [
@@ -69,6 +81,7 @@ __all__ = [
     "MissingDependencyError",
     "NetworkError",
     "NotEnoughDataError",
+    "Option",
     "PluginError",
     "Post",
     "PostKind",

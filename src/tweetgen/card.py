@@ -1,25 +1,61 @@
 """The model card (``README.md``) of a trained model, rendered from its ``tweetgen.json``.
 
 The layout follows the seed (huggingtweets): hub metadata with a widget, how the model was made,
-the data table, the training procedure, how to use it, and its limits, plus a consent note.
-Rendering works from the metadata alone, so ``push`` can re-render it with the hub repo id.
+the data table ("Tweets downloaded / Retweets / Short tweets / Tweets kept"), the training
+procedure with links to the W&B runs, how to use it, and its limits, plus a consent note.
+The metadata block is built with ``huggingface_hub.ModelCardData``. Rendering works from the
+metadata alone, so ``push`` can re-render it with the hub repo id.
+
+``--set card.license=ID`` and ``--set card.datasets=[...]`` (``TrainConfig.extra["card"]``)
+override the license (default: the base model's, ``mit`` for GPT-2 and the tiny base,
+``other`` otherwise) and name hub datasets the posts come from.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from tweetgen.datatable import labelled
 from tweetgen.secrets import redact
 
+#: The seed's widget prompt, and the same words in the languages accounts most often write.
 WIDGET_TEXT = "My dream is"
-
-_LABELS = {
-    "downloaded": "Posts read",
-    "retweets": "Retweets dropped",
-    "short tweets": "Short posts dropped",
-    "kept": "Posts kept",
+WIDGET_TEXTS = {
+    "en": WIDGET_TEXT,
+    "es": "Mi sueño es",
+    "fr": "Mon rêve est",
+    "de": "Mein Traum ist",
+    "it": "Il mio sogno è",
+    "pt": "O meu sonho é",
+    "nl": "Mijn droom is",
+    "ca": "El meu somni és",
+    "pl": "Moim marzeniem jest",
+    "sv": "Min dröm är",
+    "tr": "Benim hayalim",
+    "ru": "Моя мечта —",
+    "uk": "Моя мрія —",
+    "ar": "حلمي هو",
+    "hi": "मेरा सपना है",
+    "id": "Mimpi saya adalah",
+    "ja": "私の夢は",
+    "zh": "我的梦想是",
+    "ko": "내 꿈은",
+    "th": "ความฝันของฉันคือ",
+}
+#: Licenses of the bases tweetgen knows; the tiny base is built by tweetgen (MIT) itself.
+BASE_LICENSES = {
+    "tiny": "mit",
+    "gpt2": "mit",
+    "gpt2-medium": "mit",
+    "gpt2-large": "mit",
+    "gpt2-xl": "mit",
+    "distilgpt2": "apache-2.0",
+    "openai-community/gpt2": "mit",
+    "openai-community/gpt2-medium": "mit",
+    "openai-community/gpt2-large": "mit",
+    "openai-community/gpt2-xl": "mit",
+    "distilbert/distilgpt2": "apache-2.0",
 }
 _METRICS = (
     ("perplexity_before", "Validation perplexity before training", "{:.2f}"),
@@ -46,15 +82,44 @@ _HYPERPARAMETERS = (
 scrub = redact
 
 
-def _front_matter(meta: Mapping[str, Any]) -> str:
-    lines = ["---"]
-    language = meta.get("corpus", {}).get("language")
-    if language:
-        lines.append(f"language: {language}")
-    lines += ["library_name: transformers", "pipeline_tag: text-generation", "tags:"]
-    lines += ["- tweetgen", "- text-generation", "- gpt2"]
-    lines += ["widget:", f"- text: {json.dumps(WIDGET_TEXT)}", "---"]
-    return "\n".join(lines)
+def primary_language(meta: Mapping[str, Any]) -> str | None:
+    """The primary subtag (``zh`` of ``zh-CN``) of the corpus's main language, if known."""
+    language = str(meta.get("corpus", {}).get("language") or "")
+    primary = language.replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary.isalpha() and primary != "und" else None
+
+
+def widget_text(meta: Mapping[str, Any]) -> str:
+    """A prompt in the account's language (English when tweetgen has none for it)."""
+    return WIDGET_TEXTS.get(primary_language(meta) or "en", WIDGET_TEXT)
+
+
+def _card_settings(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    settings = (meta.get("config", {}).get("extra") or {}).get("card") or {}
+    return settings if isinstance(settings, Mapping) else {}
+
+
+def card_data(meta: Mapping[str, Any]) -> Any:
+    """The hub metadata block (``ModelCardData``) for ``meta``."""
+    from huggingface_hub import ModelCardData
+
+    config = meta.get("config", {})
+    base = str(config.get("base_model") or "")
+    settings = _card_settings(meta)
+    tags = ["tweetgen", "text-generation"]
+    if meta.get("model_type"):
+        tags.append(str(meta["model_type"]))
+    datasets = settings.get("datasets")
+    return ModelCardData(
+        language=primary_language(meta),
+        license=str(settings.get("license") or BASE_LICENSES.get(base, "other")),
+        library_name="transformers",
+        pipeline_tag="text-generation",
+        tags=tags,
+        base_model=base if meta.get("base_model_on_hub") else None,
+        datasets=[str(d) for d in datasets] if isinstance(datasets, list) else None,
+        widget=[{"text": widget_text(meta)}],
+    )
 
 
 def _who(meta: Mapping[str, Any]) -> str:
@@ -64,22 +129,29 @@ def _who(meta: Mapping[str, Any]) -> str:
 
 def _data_section(meta: Mapping[str, Any]) -> str:
     corpus = meta.get("corpus", {})
-    rows = ["| Data | Posts |", "| --- | ---: |"]
-    for label, count in meta.get("data", []):
-        rows.append(f"| {_LABELS.get(label, label.capitalize() + ' dropped')} | {count:,} |")
+    source = corpus.get("source")
+    rows = ["| Data | Count |", "| --- | ---: |"]
+    rows += [f"| {label} | {count:,} |" for label, count in labelled(meta.get("data", []), source)]
     span = ""
     if corpus.get("first") and corpus.get("last"):
         span = f", written between {corpus['first'][:10]} and {corpus['last'][:10]}"
     steps = [s.get("name", "?") for s in meta.get("report", {}).get("steps", [])]
     filters = ", ".join(f"`{name}`" for name in steps) if steps else "none"
-    return (
+    text = (
         "## Training data\n\n"
         f"The model was trained on posts by {_who(meta)} read with the "
-        f"`{corpus.get('source') or 'unknown'}` source{span}. Filters applied before training, "
+        f"`{source or 'unknown'}` source{span}. Filters applied before training, "
         f"in order: {filters}.\n\n"
         + "\n".join(rows)
         + f"\n\nCorpus fingerprint: `{corpus.get('fingerprint', 'unknown')}`."
     )
+    links = meta.get("wandb") or {}
+    if links.get("posts"):
+        text += (
+            "\n\nThe data is tracked with W&B artifacts at every step of the pipeline: "
+            f"[training data]({links['posts']})."
+        )
+    return text
 
 
 def _procedure_section(meta: Mapping[str, Any]) -> str:
@@ -106,29 +178,46 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
     text += "| Hyperparameter | Value |\n| --- | --- |\n" + "\n".join(lines)
     if results:
         text += "\n\n| Result | Value |\n| --- | ---: |\n" + "\n".join(results)
+    return text + _tracking_text(meta, config)
+
+
+def _tracking_text(meta: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    links = meta.get("wandb") or {}
+    if links.get("run"):
+        text = (
+            "\n\nHyperparameters and metrics are recorded in the "
+            f"[W&B training run]({links['run']}) for full transparency and reproducibility, "
+            f"with an `examples` table of generated posts. At the end of training the "
+            f"[final model]({links.get('model', links['run'])}) was logged and versioned"
+        )
+        return text + (
+            f" ([all artifacts]({links['artifacts']}))." if "artifacts" in links else "."
+        )
     if config.get("wandb"):
         project = config.get("wandb_project", "tweetgen")
-        text += f"\n\nThe run was tracked with Weights & Biases (project `{project}`)."
-    return text
+        return f"\n\nThe run was tracked offline with Weights & Biases (project `{project}`)."
+    return ""
 
 
-def _usage_section(model_ref: str, on_hub: bool) -> str:
+def _usage_section(model_ref: str, on_hub: bool, prompt: str) -> str:
     local = model_ref
     fetch = ""
     if on_hub:
         local = model_ref.rsplit("/", 1)[-1]
         fetch = f"hf download {model_ref} --local-dir {local}\n"
+    quoted = '"' + prompt.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return (
         "## How to use\n\n"
-        "With `transformers` alone:\n\n"
+        "With `transformers` alone (the sampling settings come with the model):\n\n"
         "```python\n"
         "from transformers import pipeline\n\n"
         f"generator = pipeline('text-generation', model={model_ref!r})\n"
-        f"print(generator({WIDGET_TEXT!r}, num_return_sequences=5, max_new_tokens=40))\n"
+        f"for post in generator({prompt!r}, num_return_sequences=5):\n"
+        "    print(post['generated_text'])\n"
         "```\n\n"
         "With tweetgen, which also drops samples that copy a training post:\n\n"
         "```bash\n"
-        f"{fetch}tweetgen generate {local} {json.dumps(WIDGET_TEXT)} -n 5\n"
+        f"{fetch}tweetgen generate {local} {quoted} -n 5\n"
         "```"
     )
 
@@ -136,12 +225,13 @@ def _usage_section(model_ref: str, on_hub: bool) -> str:
 def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False) -> str:
     """The whole ``README.md`` for the metadata of ``tweetgen.json``.
 
-    ``model_ref`` is what the usage snippet loads: a local directory, or with ``on_hub`` a
-    hub repo id.
+    ``model_ref`` is what the usage snippet loads: a local directory (best absolute, so the
+    snippet runs from any folder), or with ``on_hub`` a hub repo id.
     """
+    from huggingface_hub import ModelCard
+
     who = _who(meta)
     sections = [
-        _front_matter(meta),
         f"# {who} (tweetgen)\n\n"
         f"A language model that writes posts in the voice of {who}. "
         f"It was made with tweetgen {meta.get('tweetgen_version', '')}.".rstrip(),
@@ -154,7 +244,7 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
         "(top-p 0.95), and ends at the end-of-text token or the first newline.",
         _data_section(meta),
         _procedure_section(meta),
-        _usage_section(model_ref, on_hub),
+        _usage_section(model_ref, on_hub, widget_text(meta)),
         "## Limitations and bias\n\n"
         "The model has the limitations and biases of GPT-2 and of its training data; on top "
         "of that, whatever is in this person's posts (opinions, mistakes, other people's "
@@ -165,7 +255,9 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
         "person who wrote them. Whenever you publish text it generates, say that it was "
         "generated by a model: it is not something the person said.",
     ]
-    return "\n\n".join(sections) + "\n"
+    body = "\n\n".join(sections)
+    card = ModelCard(f"---\n{card_data(meta).to_yaml()}\n---\n\n{body}\n")
+    return str(card)
 
 
-__all__ = ["WIDGET_TEXT", "render_card", "scrub"]
+__all__ = ["WIDGET_TEXT", "WIDGET_TEXTS", "card_data", "render_card", "scrub", "widget_text"]

@@ -6,47 +6,33 @@ import hashlib
 import json
 import math
 import random
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import datasets
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tweetgen.atomic import atomic_dir, atomic_file
+from tweetgen.columns import (
+    FEATURES,
+    dataset_of,
+    dataset_table,
+    empty_table,
+    post_batches,
+    table_posts,
+)
 from tweetgen.errors import CorpusError
-from tweetgen.filters.base import Filter
+from tweetgen.filters.apply import run_filters
+from tweetgen.filters.base import steps_of
 from tweetgen.post import Post
 from tweetgen.report import FilterReport, FilterStep
 
 FORMAT_VERSION = 1
 META_FILE = "corpus.json"
 POSTS_DIR = "posts"
-
-FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "author": datasets.Value("string"),
-        "text": datasets.Value("string"),
-        "created_at": datasets.Value("timestamp[us, tz=UTC]"),
-        "source": datasets.Value("string"),
-        "kind": datasets.Value("string"),
-        "lang": datasets.Value("string"),
-        "reply_to": datasets.Value("string"),
-        "urls": datasets.List(
-            {"short": datasets.Value("string"), "expanded": datasets.Value("string")}
-        ),
-        "mentions": datasets.List(datasets.Value("string")),
-        "hashtags": datasets.List(datasets.Value("string")),
-        "extra": datasets.Value("string"),
-    }
-)
-
-
-class Filtered(NamedTuple):
-    corpus: Corpus
-    report: FilterReport
 
 
 class Split(NamedTuple):
@@ -88,17 +74,28 @@ class Corpus:
 
     @classmethod
     def from_posts(cls, posts: Iterable[Post], *, meta: dict[str, Any] | None = None) -> Corpus:
-        records = [p.to_record() for p in posts]
-        columns = {k: [r[k] for r in records] for k in FEATURES}
-        return cls(datasets.Dataset.from_dict(columns, features=FEATURES), meta=meta)
+        """A corpus of ``posts``, converted to Arrow one batch at a time."""
+        return cls.from_batches(post_batches(posts), meta=meta)
+
+    @classmethod
+    def from_batches(
+        cls, batches: Iterable[pa.RecordBatch], *, meta: dict[str, Any] | None = None
+    ) -> Corpus:
+        """A corpus of record batches in the corpus schema (``tweetgen.columns.SCHEMA``)."""
+        tables = [pa.Table.from_batches([b]) for b in batches if b.num_rows]
+        return cls.from_table(pa.concat_tables(tables) if tables else empty_table(), meta=meta)
+
+    @classmethod
+    def from_table(cls, table: pa.Table, *, meta: dict[str, Any] | None = None) -> Corpus:
+        return cls(dataset_of(table), meta=meta)
 
     @classmethod
     def from_source(cls, name: str, location: str, **options: Any) -> Corpus:
         """Read ``location`` with the source plugin called ``name`` (e.g. ``x-archive``)."""
-        from tweetgen.plugins import get_source
+        from tweetgen.sources.batches import source_batches
 
-        posts = get_source(name).read(location, **options)
-        return cls.from_posts(posts, meta={"source": name, "location": str(location)})
+        batches = source_batches(name, location, **options)
+        return cls.from_batches(batches, meta={"source": name, "location": str(location)})
 
     # access ----------------------------------------------------------------------------
 
@@ -106,62 +103,62 @@ class Corpus:
         return len(self.dataset)
 
     def __iter__(self) -> Iterator[Post]:
-        for record in self.dataset:
-            yield Post.from_record(record)
+        return table_posts(self.table)
 
     def __repr__(self) -> str:
         return f"<Corpus {len(self)} posts, authors={sorted(self.authors)}>"
 
     @property
+    def table(self) -> pa.Table:
+        """The posts as an Arrow table, in order (memory-mapped after :meth:`load`)."""
+        return dataset_table(self.dataset)
+
+    @property
     def texts(self) -> list[str]:
-        return list(self.dataset["text"])
+        texts: list[str] = self.table.column("text").to_pylist()
+        return texts
 
     @property
     def authors(self) -> set[str]:
-        return set(self.dataset["author"])
+        return set(pc.unique(self.table.column("author")).to_pylist())
 
     def fingerprint(self) -> str:
         """A digest of the texts in order: checkpoints use it to refuse a different corpus."""
         digest = hashlib.sha256()
-        for text in self.dataset["text"]:
-            digest.update(text.encode("utf-8"))
-            digest.update(b"\x00")
+        for chunk in self.table.column("text").chunks:
+            if len(chunk):
+                digest.update(("\x00".join(chunk.to_pylist()) + "\x00").encode("utf-8"))
         return digest.hexdigest()[:16]
 
     def stats(self) -> CorpusStats:
-        texts = self.texts
-        dates = sorted(self.dataset["created_at"])
+        table = self.table
+        texts = table.column("text")
+        dates = pc.min_max(table.column("created_at")).as_py()
+        langs = pc.fill_null(table.column("lang"), "und")
+        langs = pc.if_else(pc.equal(langs, ""), "und", langs)
         return CorpusStats(
             posts=len(self),
-            authors=dict(Counter(self.dataset["author"]).most_common()),
-            kinds=dict(Counter(self.dataset["kind"]).most_common()),
-            languages=dict(Counter(lang or "und" for lang in self.dataset["lang"]).most_common()),
-            characters=sum(len(t) for t in texts),
-            words=sum(len(t.split()) for t in texts),
-            first=dates[0].isoformat() if dates else None,
-            last=dates[-1].isoformat() if dates else None,
+            authors=_counts(table.column("author")),
+            kinds=_counts(table.column("kind")),
+            languages=_counts(langs),
+            characters=int(pc.sum(pc.utf8_length(texts)).as_py() or 0),
+            words=sum(len(t.split()) for chunk in texts.chunks for t in chunk.to_pylist()),
+            first=dates["min"].isoformat() if len(self) else None,
+            last=dates["max"].isoformat() if len(self) else None,
         )
 
     # transformations -------------------------------------------------------------------
 
-    def _derive(self, posts: Iterable[Post], report: FilterReport | None = None) -> Corpus:
-        new = Corpus.from_posts(posts, meta=self.meta)
-        new.report = report if report is not None else FilterReport(len(new))
-        return new
+    def filter(self, *filters: Any) -> Corpus:
+        """The corpus after ``filters``, in order, as ``datasets.Dataset.filter`` returns one.
 
-    def filter(self, *filters: Filter) -> Filtered:
-        """Apply ``filters`` in order; return the new corpus and what each one did."""
-        posts = list(self)
-        steps: list[FilterStep] = []
-        for f in filters:
-            before = {p.id: p.text for p in posts}
-            out = list(f(posts))
-            changed = sum(1 for p in out if before.get(p.id) != p.text)
-            steps.append(FilterStep(f.name, f.reason, len(posts), len(posts) - len(out), changed))
-            posts = out
-        step_report = FilterReport(len(self), steps)
-        corpus = self._derive(posts, self.report.extend(step_report))
-        return Filtered(corpus, step_report)
+        A filter may be a :class:`~tweetgen.filters.Filter`, a chain ``a | b`` (each member
+        is its own step) or a plain function ``Post -> Post | None``. The new corpus's
+        ``report`` holds this corpus's steps followed by one step per filter.
+        """
+        table, steps = run_filters(self.table, steps_of(filters))
+        report = self.report.extend(FilterReport(len(self), steps))
+        return Corpus(dataset_of(table), report=report, meta=self.meta)
 
     def split(self, validation: float = 0.1, *, seed: int = 0) -> Split:
         """Shuffle with ``seed`` and hold out a fraction (at least one post) for validation."""
@@ -250,6 +247,13 @@ class Corpus:
         return path
 
 
+def _counts(column: pa.ChunkedArray) -> dict[str, int]:
+    """Values by count, most common first (ties in order of first appearance)."""
+    counts = pc.value_counts(column).to_pylist()
+    ordered = sorted(counts, key=lambda c: -c["counts"])
+    return {c["values"]: c["counts"] for c in ordered}
+
+
 def _merge_steps(reports: Sequence[FilterReport]) -> list[FilterStep]:
     """Sum steps with the same name across authors (order of the first report kept)."""
     totals: dict[tuple[str, str], list[int]] = {}
@@ -262,4 +266,4 @@ def _merge_steps(reports: Sequence[FilterReport]) -> list[FilterStep]:
     return [FilterStep(n, r, *v) for (n, r), v in totals.items()]
 
 
-__all__ = ["Corpus", "CorpusStats", "Filtered", "Split"]
+__all__ = ["FEATURES", "Corpus", "CorpusStats", "Split"]

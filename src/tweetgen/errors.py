@@ -63,6 +63,10 @@ class TrainingError(TweetgenError):
     """Training could not start or continue (bad config, bad checkpoint, bad base model)."""
 
 
+class TrackingError(TweetgenError):
+    """Experiment tracking (W&B) could not start or record a run."""
+
+
 class GenerationError(TweetgenError):
     """Sampling from a trained model failed."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import atomic_file, write_json
 from tweetgen.card import render_card
+from tweetgen.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
 from tweetgen.novelty import NoveltyIndex
 from tweetgen.secrets import redact
@@ -63,10 +65,42 @@ def finalize_model_dir(
         corpus=corpus, config=config_dict, metrics=metrics
     )
     meta.pop("corpus_fingerprint", None)  # now meta["corpus"]["fingerprint"]
+    model_type = _model_config(path).get("model_type")
+    if isinstance(model_type, str):
+        meta["model_type"] = model_type
     write_json(path / METADATA_FILE, meta)
     write_json(path / NOVELTY_FILE, NoveltyIndex.build(corpus.texts).to_dict())
-    ref = _local_ref(Path(config_dict.get("out_dir") or path))
-    write_card(path, meta, model_ref=ref)
+    write_card(path, meta, model_ref=local_ref(Path(config_dict.get("out_dir") or path)))
+    usual_modes(path)
+
+
+def usual_modes(path: Path) -> None:
+    """Give every file the mode a new file gets (0644 under the usual umask).
+
+    transformers writes ``model.safetensors`` through a private temporary file (0600), so
+    without this the weights alone would be unreadable to anyone else who may read the rest.
+    """
+    mode = 0o666 & ~_umask()
+    for file in path.rglob("*"):
+        if file.is_file() and not file.is_symlink():
+            file.chmod(mode)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def add_tracking_links(path: str | os.PathLike[str], links: Mapping[str, str]) -> None:
+    """Record an online W&B run's links in ``tweetgen.json`` and re-render the card with them."""
+    path = Path(path)
+    meta = read_metadata(path)
+    if meta is None:
+        return
+    meta["wandb"] = dict(links)
+    write_json(path / METADATA_FILE, meta)
+    write_card(path, meta, model_ref=local_ref(path))
 
 
 def write_generation_config(path: Path) -> None:
@@ -90,11 +124,16 @@ def write_generation_config(path: Path) -> None:
     generation.save_pretrained(str(path))
 
 
-def _max_positions(path: Path) -> int | None:
+def _model_config(path: Path) -> dict[str, Any]:
     try:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def _max_positions(path: Path) -> int | None:
+    config = _model_config(path)
     value = config.get("n_positions", config.get("max_position_embeddings"))
     return value if isinstance(value, int) else None
 
@@ -106,11 +145,8 @@ def build_metadata(
     from tweetgen.plugins import tweetgen_version
 
     stats = corpus.stats()
-    language = next((k for k in stats.languages if k.isalpha() and k != "und"), None)
-    merged = corpus.meta.get("merged") or []
-    source = corpus.meta.get("source") or ", ".join(
-        sorted({str(m.get("source")) for m in merged if isinstance(m, dict) and m.get("source")})
-    )
+    language = next((k for k in stats.languages if _is_language(k)), None)
+    base = str(config.get("base_model") or "")
     return {
         "format": FORMAT_VERSION,
         "tweetgen_version": tweetgen_version(),
@@ -120,7 +156,7 @@ def build_metadata(
             "fingerprint": corpus.fingerprint(),
             "posts": len(corpus),
             "authors": sorted(stats.authors),
-            "source": source or None,
+            "source": source_of(corpus.meta),
             "language": language,
             "first": stats.first,
             "last": stats.last,
@@ -129,7 +165,20 @@ def build_metadata(
         "report": corpus.report.to_dict(),
         "metrics": {str(k): _json_number(v) for k, v in metrics.items()},
         "generation": SAMPLING_DEFAULTS,
+        "base_model_on_hub": _is_hub_id(base),
     }
+
+
+def _is_language(tag: str) -> bool:
+    primary = tag.replace("_", "-").split("-", 1)[0]
+    return primary.isalpha() and primary.lower() not in ("und", "zxx", "qme", "qam", "qht")
+
+
+def _is_hub_id(base: str) -> bool:
+    """Whether the base model names a hub repository (not ``tiny``, not a local folder)."""
+    if not base or base == "tiny" or os.path.isabs(base) or Path(base).exists():
+        return False
+    return re.fullmatch(r"[\w.-]+(/[\w.-]+)?", base) is not None
 
 
 def write_card(
@@ -168,14 +217,11 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-def _local_ref(out_dir: Path) -> str:
-    """How the card's usage snippet names a local model: relative when possible."""
-    if not out_dir.is_absolute():
-        return out_dir.as_posix()
-    try:
-        return out_dir.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return out_dir.name
+def local_ref(out_dir: Path) -> str:
+    """How a local card's usage snippet names the model: its absolute path, so the snippet
+    runs from any folder. ``tweetgen push`` re-renders the card with the hub id instead, and
+    ``tweetgen.json`` never holds the path."""
+    return Path(os.path.abspath(out_dir)).as_posix()
 
 
 __all__ = [
@@ -183,9 +229,12 @@ __all__ = [
     "METADATA_FILE",
     "NOVELTY_FILE",
     "SAMPLING_DEFAULTS",
+    "add_tracking_links",
     "build_metadata",
     "finalize_model_dir",
+    "local_ref",
     "read_metadata",
     "read_novelty",
+    "usual_modes",
     "write_card",
 ]

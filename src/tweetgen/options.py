@@ -7,9 +7,14 @@ accepts the same spellings (``true``/``yes``/``1``...) and fails with the same k
 
 from __future__ import annotations
 
+import builtins
+import difflib
+import inspect
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from tweetgen.errors import SourceError, TweetgenError
@@ -54,9 +59,113 @@ def check_options(
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise error(
-            f"unknown option(s) {', '.join(unknown)} for {owner} "
+            f"unknown option(s) {', '.join(unknown)} for {owner}{did_you_mean(unknown, allowed)} "
             f"(known: {', '.join(sorted(allowed)) or 'none'})"
         )
+
+
+def did_you_mean(unknown: Iterable[str], known: Iterable[str]) -> str:
+    """``": did you mean author?"`` for a near miss of a known name, else ``""``."""
+    choices, names = sorted(known), list(unknown)
+    guesses = [
+        f"{name} -> {match[0]}" if len(names) > 1 else match[0]
+        for name in names
+        if (match := difflib.get_close_matches(name, choices, n=1, cutoff=0.6))
+    ]
+    return f": did you mean {', '.join(guesses)}?" if guesses else ""
+
+
+#: Types an :class:`Option` may declare, by the name ``tweetgen plugins`` shows.
+OPTION_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option a source or trainer takes: ``-o NAME=VALUE`` or ``--set NAME=VALUE``.
+
+    Declared as a class attribute (``options = (Option("limit", int, None, "..."),)``), it is
+    what ``tweetgen plugins NAME`` and the docs' option tables show, and what tweetgen checks
+    options against before calling the plugin: unknown names fail with a did-you-mean, and
+    command-line strings are converted to ``type`` (``bool`` takes ``yes``/``no``...).
+    """
+
+    name: str
+    type: builtins.type = str
+    default: Any = None
+    help: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in OPTION_TYPES.values():
+            raise TypeError(f"option {self.name}: type must be one of {', '.join(OPTION_TYPES)}")
+
+    @property
+    def type_name(self) -> str:
+        return self.type.__name__
+
+    def parse(self, value: Any, owner: str, error: builtins.type[TweetgenError]) -> Any:
+        """``value`` as ``type`` (``None`` stays ``None``: the plugin's default applies)."""
+        label = f"{owner}: option {self.name}"
+        if value is None or self.type is str:
+            return value if value is None or isinstance(value, str) else str(value)
+        if self.type is bool:
+            return parse_bool(value, name=label, error=error)
+        if self.type is int:
+            return parse_int(value, name=label, minimum=-(2**63), error=error)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise error(f"{label} must be a finite number, got {value!r}")
+        return number
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: what ``tweetgen plugins NAME --json`` prints."""
+        default = self.default if isinstance(self.default, str | int | float | bool) else None
+        return {"name": self.name, "type": self.type_name, "default": default, "help": self.help}
+
+
+def declared_options(cls: type[Any]) -> list[Option] | None:
+    """The options ``cls`` declares, or ``None`` when it declares none.
+
+    ``options`` may be a sequence of :class:`Option`, a mapping of names to :class:`Option`, or
+    (the older form) a mapping of names to help strings, read as ``str`` options.
+    """
+    raw = getattr(cls, "options", None)
+    if raw is None or inspect.isroutine(raw):
+        return None
+    items = raw.items() if isinstance(raw, Mapping) else ((None, o) for o in raw)
+    found: list[Option] = []
+    for name, item in items:
+        if isinstance(item, Option):
+            found.append(item)
+        elif isinstance(name, str) and isinstance(item, str):
+            found.append(Option(name, str, None, item))
+        else:
+            raise TypeError(f"{cls.__name__}.options: expected Option declarations, got {item!r}")
+    return found
+
+
+def apply_declared(
+    owner: str,
+    declared: Iterable[Option],
+    options: Mapping[str, Any],
+    *,
+    error: type[TweetgenError] = SourceError,
+) -> dict[str, Any]:
+    """``options`` checked against ``declared`` (did-you-mean on a typo) and converted."""
+    table = {o.name: o for o in declared}
+    check_options(owner, options, table, error=error)
+    return {k: table[k].parse(v, owner, error) for k, v in options.items()}
+
+
+def options_table(declared: Iterable[Option]) -> str:
+    """A Markdown table of ``declared``: the docs' option tables are these, checked by a test."""
+    rows = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for o in declared:
+        default = "" if o.default is None else f"`{o.default!r}`"
+        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {o.help} |")
+    return "\n".join(rows)
 
 
 def parse_assignments(

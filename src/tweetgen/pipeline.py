@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,17 +11,23 @@ from typing import TYPE_CHECKING, Any
 from tweetgen.errors import FilterError, TrainingError
 from tweetgen.filters.base import Filter
 from tweetgen.options import parse_assignments
-from tweetgen.plugins import get_filter, get_source
-from tweetgen.post import Post
+from tweetgen.plugins import get_filter
 from tweetgen.report import FilterReport
 
 if TYPE_CHECKING:  # datasets, torch and transformers load on first use, not on import
-    from tweetgen.corpus import Corpus, Filtered
+    from tweetgen.corpus import Corpus
     from tweetgen.generate import GenerationResult
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel
 
 ProgressCallback = Callable[[int], None]
+#: Told the name of each stage as it starts ("filtering", "saving the corpus", ...).
+StageCallback = Callable[[str], None]
+
+
+def _tell(stage: StageCallback | None, name: str) -> None:
+    if stage is not None:
+        stage(name)
 
 
 def parse_filter_spec(spec: str) -> Filter:
@@ -44,13 +50,6 @@ def default_filters() -> list[Filter]:
     return builtin_defaults()
 
 
-def _counting(posts: Iterable[Post], progress: ProgressCallback | None) -> Iterator[Post]:
-    for i, post in enumerate(posts, 1):
-        if progress is not None:
-            progress(i)
-        yield post
-
-
 def read(
     source: str,
     location: str,
@@ -58,13 +57,12 @@ def read(
     progress: ProgressCallback | None = None,
     **options: Any,
 ) -> Corpus:
-    """Read every post from ``location`` with the named source plugin."""
+    """Read every post from ``location`` with the named source plugin, batch by batch."""
     from tweetgen.corpus import Corpus
+    from tweetgen.sources.batches import source_batches
 
-    posts = get_source(source).read(location, **options)
-    return Corpus.from_posts(
-        _counting(posts, progress), meta={"source": source, "location": str(location)}
-    )
+    batches = source_batches(source, location, progress=progress, **options)
+    return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
 
 
 def prepare(
@@ -72,21 +70,29 @@ def prepare(
     location: str,
     out: str | Path | None = None,
     *,
-    filters: Sequence[Filter] | None = None,
+    filters: Sequence[Any] | None = None,
     progress: ProgressCallback | None = None,
+    stage: StageCallback | None = None,
     **options: Any,
-) -> Filtered:
-    """Read, filter and (when ``out`` is given) save a corpus; return it with its report."""
+) -> Corpus:
+    """Read, filter and (when ``out`` is given) save a corpus; its ``report`` has the steps."""
     corpus = read(source, location, progress=progress, **options)
-    return filter_and_save(corpus, out, filters)
+    return filter_and_save(corpus, out, filters, stage=stage)
 
 
 def filter_and_save(
-    corpus: Corpus, out: str | Path | None, filters: Sequence[Filter] | None = None
-) -> Filtered:
+    corpus: Corpus,
+    out: str | Path | None,
+    filters: Sequence[Any] | None = None,
+    *,
+    stage: StageCallback | None = None,
+) -> Corpus:
+    """``corpus`` filtered (by the default chain unless ``filters``), saved when ``out``."""
+    _tell(stage, "filtering")
     result = corpus.filter(*(default_filters() if filters is None else filters))
     if out is not None:
-        result.corpus.save(out)
+        _tell(stage, "saving the corpus")
+        result.save(out)
     return result
 
 
@@ -153,20 +159,23 @@ def run_chain(
     location: str,
     out: str | Path,
     *,
-    filters: Sequence[Filter] | None = None,
+    filters: Sequence[Any] | None = None,
     config: TrainConfig | None = None,
     trainer: str = "full",
     samples: int = 5,
     prompt: str = "",
     read_progress: ProgressCallback | None = None,
     train_progress: Callable[[Any], None] | None = None,
+    stage: StageCallback | None = None,
+    on_filtered: Callable[[Corpus], None] | None = None,
     **options: Any,
 ) -> ChainResult:
     """Read, filter, save the corpus to ``out/corpus``, train into ``out/model``, sample.
 
     ``config`` supplies the training settings; its ``base_model`` may be ``auto`` and its
     ``out_dir`` is replaced by ``out/model``. Samples use the training seed, so a rerun
-    prints the same posts.
+    prints the same posts. ``on_filtered`` gets the filtered corpus before training starts
+    (the CLI prints the data table then).
     """
     import time
 
@@ -181,20 +190,21 @@ def run_chain(
     trainer_class = get_trainer_class(trainer)  # fail before any reading or writing
     base = resolve_base_model(config.base_model)
     raw = read(source, location, progress=read_progress, **options)
-    filtered = filter_and_save(raw, None, filters)
-    check_corpus_size(filtered.corpus)  # too little text: say so before writing anything
-    filtered.corpus.save(out / "corpus")
+    filtered = filter_and_save(raw, None, filters, stage=stage)
+    if on_filtered is not None:
+        on_filtered(filtered)
+    check_corpus_size(filtered)  # too little text: say so before writing anything
+    _tell(stage, "saving the corpus")
+    filtered.save(out / "corpus")
+    config = config.replace(base_model=base, out_dir=out / "model")
     if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
         from tweetgen.training.tracking import log_preprocess
 
-        log_preprocess(
-            raw, filtered.corpus, project=config.wandb_project, entity=config.wandb_entity
-        )
-    config = config.replace(base_model=base, out_dir=out / "model")
-    model = trainer_class(config).train(filtered.corpus, progress=train_progress)
+        _tell(stage, "logging the data to W&B")
+        log_preprocess(raw, filtered, config)
+    model = trainer_class(config).train(filtered, progress=train_progress)
+    _tell(stage, "sampling")
     generation = Generator(model.path, device=config.device).generate(
         prompt, samples, seed=config.seed
     )
-    return ChainResult(
-        filtered.corpus, filtered.report, model, generation, time.perf_counter() - began
-    )
+    return ChainResult(filtered, filtered.report, model, generation, time.perf_counter() - began)

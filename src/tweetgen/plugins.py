@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import os
@@ -15,8 +16,8 @@ from typing import Any, Literal
 import pluggy
 
 from tweetgen import hookspecs
-from tweetgen.errors import FilterError, PluginError
-from tweetgen.options import check_options
+from tweetgen.errors import FilterError, PluginError, SourceError
+from tweetgen.options import Option, apply_declared, check_options, declared_options
 
 ENTRY_POINT_GROUP = "tweetgen"
 
@@ -80,11 +81,115 @@ def get_plugin_manager() -> pluggy.PluginManager:
         except Exception as exc:  # a broken plugin must not take every command down with it
             BROKEN[name] = f"{type(exc).__name__}: {exc}"
             warnings.warn(f"plugin {name!r} failed to load: {BROKEN[name]}", stacklevel=2)
+            continue
+        plugin = pm.get_plugin(name)
+        problems = hook_problems(plugin) if plugin is not None else []
+        if problems:  # loaded, but part of it is ignored: say so rather than stay silent
+            PROBLEMS[name] = problems
+            for problem in problems:
+                warnings.warn(f"plugin {name!r}: {problem}", stacklevel=2)
     return pm
 
 
 #: Entry-point plugins that failed to import, with the reason (shown by ``tweetgen plugins``).
 BROKEN: dict[str, str] = {}
+
+#: Entry-point plugins that loaded with hooks tweetgen ignores (see :func:`hook_problems`).
+PROBLEMS: dict[str, list[str]] = {}
+
+_HOOK_NAMES = tuple(
+    sorted(
+        n
+        for n, f in vars(hookspecs).items()
+        if hasattr(f, f"{hookspecs.hookspec.project_name}_spec")
+    )
+)
+#: Unmarked functions starting with this look like hooks a plugin meant to provide.
+_HOOK_PREFIX = "register_"
+#: The attribute ``@hookimpl`` sets on the functions it marks.
+_MARKER = f"{hookspecs.hookimpl.project_name}_impl"
+
+
+def hook_problems(plugin: object) -> list[str]:
+    """What tweetgen would silently ignore in ``plugin``, one readable line each.
+
+    pluggy skips functions without ``@hookimpl`` and accepts marked functions whose name no
+    hook has (``register_source``); both mean a plugin that loads yet provides nothing. This
+    runs pluggy's own validation (``check_pending``) on a throwaway manager, so the shared
+    one is never touched, and looks for unmarked functions named like hooks.
+    """
+    problems: list[str] = []
+    for name in _names(plugin):
+        func = getattr(plugin, name, None)
+        if not callable(func):
+            continue
+        if hasattr(func, _MARKER):
+            if name not in _HOOK_NAMES:
+                problems.append(_unknown_hook_message(name))
+        elif _defined_by(func, plugin) and name in _HOOK_NAMES:
+            problems.append(f"{name} is not marked @tweetgen.hookimpl, so it is never called")
+        elif _defined_by(func, plugin) and (name.startswith(_HOOK_PREFIX) or _close_hook(name)):
+            problems.append(
+                f"{name} is neither a hook nor marked @tweetgen.hookimpl{_did_you_mean(name)}"
+            )
+    pm = pluggy.PluginManager("tweetgen")
+    pm.add_hookspecs(hookspecs)
+    try:
+        pm.register(plugin)
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        if not problems:  # e.g. a hook taking an argument its spec does not pass
+            problems.append(" ".join(str(exc).split()))
+    return problems
+
+
+def provided_by(plugin: object) -> dict[Kind, list[type[Any]]]:
+    """The classes ``plugin`` registers through its hooks, by kind, without registering it."""
+    pm = pluggy.PluginManager("tweetgen")
+    pm.add_hookspecs(hookspecs)
+    try:
+        pm.register(plugin)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        raise PluginError(f"plugin {_label(plugin)}: {' '.join(str(exc).split())}") from None
+    found: dict[Kind, list[type[Any]]] = {kind: [] for kind in _HOOKS}
+    for kind, hook in _HOOKS.items():
+        getattr(pm.hook, hook)(register=found[kind].append)
+    return found
+
+
+def _label(plugin: object) -> str:
+    return str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+
+
+def check_plugin(plugin: object, name: str | None = None) -> None:
+    """Raise :class:`PluginError` naming ``plugin`` and each hook tweetgen would ignore."""
+    problems = hook_problems(plugin)
+    if problems:
+        raise PluginError(f"plugin {name or _label(plugin)}: " + "; ".join(problems))
+
+
+def _names(plugin: object) -> list[str]:
+    return [n for n in dir(plugin) if not n.startswith("_")]
+
+
+def _defined_by(func: Any, plugin: object) -> bool:
+    """Functions a module merely imports (``from x import register_y``) are not its own."""
+    module = getattr(plugin, "__name__", None) if inspect.ismodule(plugin) else None
+    return module is None or getattr(func, "__module__", module) == module
+
+
+def _close_hook(name: str) -> bool:
+    return bool(difflib.get_close_matches(name, _HOOK_NAMES, n=1, cutoff=0.8))
+
+
+def _did_you_mean(name: str) -> str:
+    match = difflib.get_close_matches(name, _HOOK_NAMES, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]}?)" if match else ""
+
+
+def _unknown_hook_message(hook: str) -> str:
+    known = ", ".join(_HOOK_NAMES)
+    return f"{hook} is not a tweetgen hook{_did_you_mean(hook)}; hooks are: {known}"
 
 
 def _entry_point_names() -> set[str]:
@@ -146,6 +251,52 @@ def get_trainers() -> dict[str, type[Any]]:
 def get_source(name: str) -> Any:
     """An instance of the source called ``name``."""
     return _get("source", name)()
+
+
+def read_source(name: str, location: str, **options: Any) -> Any:
+    """``get_source(name).read(location, **options)``, options checked against the declarations.
+
+    An unknown option (``-o autor=me``) fails here with a did-you-mean, before the source runs.
+    """
+    cls = _get("source", name)
+    return cls().read(location, **check_source_options(cls, options))
+
+
+def check_source_options(cls: type[Any], options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` for source ``cls``: checked and converted when it declares ``options``.
+
+    A source that declares none is checked against the keyword parameters of its ``read``
+    unless that takes ``**options`` (then the source checks them itself).
+    """
+    owner = f"source {getattr(cls, 'name', cls.__name__)!r}"
+    declared = declared_options(cls)
+    if declared is not None:
+        return apply_declared(owner, declared, options, error=SourceError)
+    params = list(inspect.signature(cls.read).parameters.values())[2:]  # after self, location
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        check_options(owner, options, [p.name for p in params], error=SourceError)
+    return dict(options)
+
+
+def plugin_options(kind: Kind, name: str) -> list[Option] | None:
+    """What ``tweetgen plugins NAME`` shows: the declared options (``None``: not declared)."""
+    return declared_options(_get(kind, name))
+
+
+def find_registration(name: str) -> Registration:
+    """The source, filter or trainer called ``name`` (sources first when names repeat)."""
+    for kind in _HOOKS:
+        found = registrations(kind).get(name)
+        if found is not None:
+            return found
+    known = sorted({n for kind in _HOOKS for n in registrations(kind)})
+    raise PluginError(f"no source, filter or trainer named {name!r}{_near(name, known)}")
+
+
+def _near(name: str, known: list[str]) -> str:
+    from tweetgen.options import did_you_mean
+
+    return did_you_mean([name], known)
 
 
 def get_filter(name: str, **options: Any) -> Any:

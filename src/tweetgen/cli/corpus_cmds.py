@@ -8,7 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tweetgen.cli.prepare import report_table
+from tweetgen.cli.output import data_table
+from tweetgen.datatable import source_of
 from tweetgen.errors import CorpusError
 
 _corpus_dir = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -23,7 +24,7 @@ def stats(corpus_dir: Path) -> None:
     corpus = Corpus.load(corpus_dir)
     s = corpus.stats()
     console = Console()
-    console.print(report_table(corpus.report, title=f"{corpus_dir}"))
+    console.print(data_table(corpus.report, source_of(corpus.meta), title=f"{corpus_dir}"))
     table = Table(show_header=False, title="Contents")
     table.add_row("posts", f"{s.posts:,}")
     table.add_row("characters", f"{s.characters:,}")

@@ -7,36 +7,17 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
-from tweetgen.cli.progress import post_counter
+from tweetgen.cli.output import data_table, steps_table
+from tweetgen.cli.progress import chain_progress
 from tweetgen.errors import SourceError
 from tweetgen.options import parse_assignments
 from tweetgen.pipeline import parse_filter_spec
 from tweetgen.pipeline import prepare as prepare_corpus
-from tweetgen.report import FilterReport
 
 
 def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return parse_assignments(pairs, what="source option", error=SourceError, json_values=False)
-
-
-def report_table(report: FilterReport, title: str = "Data") -> Table:
-    table = Table(title=title)
-    table.add_column("")
-    table.add_column("posts", justify="right")
-    for label, count in report.table():
-        table.add_row(label, f"{count:,}")
-    return table
-
-
-def steps_table(report: FilterReport) -> Table:
-    table = Table(title="Filters, in order")
-    for column in ("filter", "seen", "dropped", "changed"):
-        table.add_column(column, justify="left" if column == "filter" else "right")
-    for s in report.steps:
-        table.add_row(s.name, f"{s.seen:,}", f"{s.dropped:,}", f"{s.changed:,}")
-    return table
 
 
 filter_option = click.option(
@@ -78,16 +59,17 @@ def prepare(
     """
     filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
     console = Console(stderr=True)
-    with post_counter(console, f"reading {location}") as progress:
+    with chain_progress(console) as progress:
         result = prepare_corpus(
             source,
             location,
             out,
             filters=filters,
-            progress=progress,
+            progress=progress.reading,
+            stage=progress.stage,
             **parse_options(source_options),
         )
     out_console = Console()
-    out_console.print(report_table(result.corpus.report))
+    out_console.print(data_table(result.report, source))
     out_console.print(steps_table(result.report))
-    click.echo(f"saved {len(result.corpus):,} posts to {out}")
+    click.echo(f"saved {len(result):,} posts to {out}")

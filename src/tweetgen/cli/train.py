@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from tweetgen.cli.prepare import filter_option, parse_options, report_table, source_option
+from tweetgen.cli.output import (
+    data_table,
+    metrics_table,
+    print_samples,
+    print_wandb,
+    tracking_notice,
+    write_samples,
+)
+from tweetgen.cli.prepare import filter_option, parse_options, source_option
+from tweetgen.cli.progress import chain_progress
 from tweetgen.errors import TrainingError
 from tweetgen.options import parse_assignments
 
 _model_dir = click.Path(exists=True, file_okay=False, path_type=Path)
-_METRICS = (
-    ("perplexity_before", "perplexity before", "{:.2f}"),
-    ("perplexity_after", "perplexity after", "{:.2f}"),
-    ("eval_loss", "validation loss", "{:.4f}"),
-    ("steps", "steps", "{:,.0f}"),
-    ("train_seconds", "training time (s)", "{:,.1f}"),
-    ("tokens_per_second", "tokens/second", "{:,.0f}"),
-)
+#: ``-n`` means the same in ``generate`` and ``run``.
+N_HELP = "How many posts to write (copies of training posts are replaced by new ones)."
 
 
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,7 +59,15 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--wandb/--no-wandb",
             default=None,
-            help="Track with Weights & Biases [off].",
+            help="Track with Weights & Biases (off by default; offline without an API key; "
+            "its files stay in the work folder).",
+        ),
+        click.option(
+            "--wandb-no-posts",
+            "wandb_posts",
+            flag_value=False,
+            default=None,
+            help="With --wandb: log the data table but not the posts themselves.",
         ),
         click.option("--resume", is_flag=True, help="Continue from the newest checkpoint."),
         click.option(
@@ -82,9 +89,22 @@ def _config(out: Path, kwargs: dict[str, Any]) -> Any:
     from tweetgen.training.config import TrainConfig
 
     values = {k: kwargs.pop(k) for k in list(kwargs) if k in _CONFIG_KEYS}
-    values = {k: v for k, v in values.items() if v is not None and v is not False}
+    values = {k: v for k, v in values.items() if v is not None}
+    if not values.get("resume"):
+        values.pop("resume", None)
     values |= parse_assignments(kwargs.pop("settings"), what="setting", error=TrainingError)
     return TrainConfig.from_settings(values | {"out_dir": out})
+
+
+def _resolved(config: Any, console: Console) -> Any:
+    """``auto`` made concrete (by the core's rule, as the API's Trainer does) and shown."""
+    from tweetgen.pipeline import AUTO_BASE, resolve_base_model
+
+    base = resolve_base_model(config.base_model)
+    if config.base_model == AUTO_BASE:
+        why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
+        console.print(f"base model: {base} ({why})")
+    return config.replace(base_model=base)
 
 
 _CONFIG_KEYS = (
@@ -96,77 +116,9 @@ _CONFIG_KEYS = (
     "seed",
     "device",
     "wandb",
+    "wandb_posts",
     "resume",
 )
-
-
-class ChainProgress:
-    """One rich display for a whole run: a post counter while reading, then a step bar."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task: Any = None
-
-    def _task(self, description: str, total: int | None) -> Any:
-        if self.task is None:
-            self.task = self.progress.add_task(description, total=total, detail="")
-        return self.task
-
-    def reading(self, count: int) -> None:
-        task = self._task("reading", None)
-        self.progress.update(task, detail=f"{count:,} posts")
-
-    def training(self, event: Any) -> None:
-        task = self._task("preparing", None)
-        if event.stage == "warning":
-            self.progress.console.print(f"[yellow]warning:[/] {event.message}")
-        elif event.stage == "train":
-            loss = event.metrics.get("train/loss", float("nan"))
-            self.progress.update(
-                task,
-                description=f"training, epoch {event.epoch + 1}",
-                completed=event.step,
-                total=event.total_steps,
-                detail=f"step {event.step:,}/{event.total_steps:,}  loss {loss:.3f}",
-            )
-        elif event.stage == "base" and event.message.startswith("auto chose"):
-            self.progress.console.print(f"base model: {event.message.removeprefix('auto chose ')}")
-        elif event.stage in ("base", "evaluate", "save"):
-            label = {"base": "loading the base model", "evaluate": "evaluating"}
-            self.progress.update(task, description=label.get(event.stage, "saving"))
-
-
-@contextmanager
-def chain_progress(console: Console) -> Iterator[ChainProgress]:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.fields[detail]}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        yield ChainProgress(progress)
-
-
-def _metrics_table(metrics: dict[str, float]) -> Table:
-    table = Table(title="Training", show_header=False)
-    for key, label, fmt in _METRICS:
-        if isinstance(metrics.get(key), int | float):
-            table.add_row(label, fmt.format(metrics[key]))
-    return table
-
-
-def _print_samples(console: Console, result: Any) -> None:
-    console.print("[bold]Generated posts[/] (written by the model, not by the person):")
-    for sample in result.samples:
-        console.print(f"  • {sample.text}", markup=False, highlight=False)
-    if result.dropped_copies:
-        console.print(f"  ({result.dropped_copies} sample(s) copied a training post: dropped)")
-    if not result.novelty_checked:
-        console.print("  (this model has no novelty.json: copies of training posts not checked)")
-    if len(result.samples) == 0:
-        console.print("  (no new posts came out; train longer or on more posts)")
 
 
 @click.command(name="train")
@@ -186,19 +138,29 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     console = Console(stderr=True)
     config = _config(out, kwargs)
     corpus = Corpus.load(corpus_dir)
+    config = _resolved(config, console)
     console.print(f"training on {len(corpus):,} posts")
+    _say_tracking(console, config, posts=False)
     with chain_progress(console) as progress:
         model = get_trainer_class(trainer)(config).train(corpus, progress=progress.training)
     out_console = Console()
-    out_console.print(_metrics_table(model.metrics))
+    out_console.print(metrics_table(model.metrics))
     out_console.print(f"saved the model to {model.path}")
-    _print_wandb(model.wandb_run)
+    print_wandb(model.wandb_run)
+
+
+def _say_tracking(console: Console, config: Any, *, posts: bool) -> None:
+    from tweetgen.training.tracking import plan
+
+    notice = tracking_notice(plan(config), posts=posts)
+    if notice:
+        console.print(notice, markup=False, highlight=False, soft_wrap=True)
 
 
 @click.command()
 @click.argument("model_dir", type=_model_dir)
 @click.argument("prompt", default="")
-@click.option("-n", "--num", "n", default=5, show_default=True, help="How many posts.")
+@click.option("-n", "--num", "n", default=5, show_default=True, help=N_HELP)
 @click.option("--seed", type=int, help="Same seed, same posts.")
 @click.option("--max-new-tokens", type=int, help="Longest continuation, in tokens.")
 @click.option("--temperature", type=float, help="Sampling temperature [model default 1.0].")
@@ -207,14 +169,15 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
 @click.option("--keep-newlines", is_flag=True, help="Do not end posts at the first newline.")
 @click.option("--allow-copies", is_flag=True, help="Keep samples that copy a training post.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.option("--json", "fmt", flag_value="json", help="Print one JSON document.")
+@click.option("--jsonl", "fmt", flag_value="jsonl", help="Print one JSON object per post.")
 def generate(
     model_dir: Path,
     prompt: str,
     keep_newlines: bool,
     allow_copies: bool,
     device: str,
-    as_json: bool,
+    fmt: str | None,
     **kwargs: Any,
 ) -> None:
     """Write posts with the model in MODEL_DIR, optionally starting with PROMPT.
@@ -228,10 +191,7 @@ def generate(
     result = Generator(model_dir, device=device).generate(
         prompt, cut_at_newline=not keep_newlines, novelty=not allow_copies, **kwargs
     )
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_samples(Console(), result)
+    write_samples(result, fmt or "text")
 
 
 @click.command()
@@ -258,7 +218,7 @@ def push(model_dir: Path, repo_id: str, private: bool) -> None:
 @filter_option
 @source_option
 @training_options
-@click.option("-n", "--samples", default=5, show_default=True, help="Posts to print at the end.")
+@click.option("-n", "--num", "samples", default=5, show_default=True, help=N_HELP)
 @click.option("--prompt", default="", help="Start of the printed posts.")
 def run(
     source: str,
@@ -283,8 +243,15 @@ def run(
 
     filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
     console = Console(stderr=True)
-    config = _config(out / "model", kwargs)
+    config = _resolved(_config(out / "model", kwargs), console)
+    summary = Console()
+    source_name = source
+    _say_tracking(console, config, posts=True)
     with chain_progress(console) as progress:
+
+        def filtered(result: Any) -> None:  # the data table as soon as it is known
+            summary.print(data_table(result.report, source_name))
+
         result = run_chain(
             source,
             location,
@@ -296,25 +263,16 @@ def run(
             prompt=prompt,
             read_progress=progress.reading,
             train_progress=progress.training,
+            stage=progress.stage,
+            on_filtered=filtered,
             **parse_options(source_options),
         )
-    summary = Console()
-    summary.print(report_table(result.corpus.report))
-    summary.print(_metrics_table(result.model.metrics))
+    summary.print(metrics_table(result.model.metrics))
     base = result.model.config.base_model
     summary.print(f"base model: {base}; corpus: {out / 'corpus'}; model: {result.model.path}")
-    _print_wandb(result.model.wandb_run)
+    print_wandb(result.model.wandb_run)
     summary.print(f"done in {result.seconds:,.1f} s")
-    _print_samples(summary, result.generation)
+    print_samples(summary, result.generation)
 
 
 COMMANDS = [train_command, generate, push, run]
-
-
-def _print_wandb(location: str | None) -> None:
-    if location is None:
-        return
-    if location.startswith("http"):
-        click.echo(f"W&B run: {location}")
-    else:
-        click.echo(f"W&B offline run: {location} (upload with `wandb sync {location}`)")

@@ -7,18 +7,49 @@ has no words), the row the seed counted them in. See ``docs/filters.md`` for eac
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tweetgen import hookimpl
 from tweetgen.errors import FilterError
 from tweetgen.filters import text as tx
-from tweetgen.filters.base import Clean, Drop, Filter
+from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
 from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
 from tweetgen.post import Post, PostKind
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 #: Reason of every cleaning filter: what it drops are posts it emptied.
 SHORT = "short tweets"
+#: Rows that may hold a URL (a superset of ``text.URL_START``: RE2 has no lookbehind; ``ſ``
+#: is the one extra letter Python's case-insensitive match takes for ``s``).
+URL_CANDIDATE = r"http[sſ]?://|www\.|t\.co/"
+#: Every line break ``str.splitlines`` knows.
+BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
+
+
+def _text(table: pa.Table) -> pa.Array:
+    from tweetgen.filters import vector as vx
+
+    return vx.flat(table.column("text"))
+
+
+def _cleaned(table: pa.Table, candidates: pa.Array, clean: Callable[[str], str]) -> TableStep:
+    """A cleaning step: ``clean`` on the candidate rows, then drop what became blank."""
+    from tweetgen.filters import vector as vx
+
+    text = vx.rewrite(_text(table), candidates, clean)
+    return TableStep(vx.not_blank(text), text)
+
+
+def _replies(table: pa.Table) -> pa.Array:
+    import pyarrow.compute as pc
+
+    from tweetgen.filters import vector as vx
+
+    is_reply = pc.equal(table.column("kind"), PostKind.REPLY.value)
+    return vx.any_of(is_reply, pc.is_valid(table.column("reply_to")))
 
 
 class _Described:
@@ -45,6 +76,16 @@ class DropRetweets(_Described, Drop):
     def drops(self, post: Post) -> bool:
         return post.kind == PostKind.RETWEET or post.text.lstrip().startswith("RT @")
 
+    def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow.compute as pc
+
+        from tweetgen.filters import vector as vx
+
+        retweet = pc.equal(table.column("kind"), PostKind.RETWEET.value)
+        return TableStep(
+            pc.invert(vx.any_of(retweet, vx.starts_after_spaces(_text(table), "RT @")))
+        )
+
 
 class DropShort(_Described, Drop):
     """Posts with fewer than ``min_words`` words that are not URLs, @mentions or #hashtags."""
@@ -58,6 +99,25 @@ class DropShort(_Described, Drop):
     def drops(self, post: Post) -> bool:
         return tx.count_words(post.text) < self.min_words
 
+    def filter_table(self, table: pa.Table) -> TableStep:
+        """ASCII rows without URLs are counted by Arrow, the rest by ``count_words``."""
+        import numpy as np
+        import pyarrow as pa
+
+        from tweetgen.filters import vector as vx
+
+        text = _text(table)
+        slow = vx.to_bools(
+            vx.any_of(vx.non_ascii(text), vx.contains(text, URL_CANDIDATE, ignore_case=True))
+        )
+        counts = np.zeros(len(text), dtype=np.int64)
+        fast_rows, slow_rows = np.flatnonzero(~slow), np.flatnonzero(slow)
+        if len(fast_rows):
+            counts[fast_rows] = vx.ascii_word_counts(text.take(pa.array(fast_rows)))
+        if len(slow_rows):
+            counts[slow_rows] = [tx.count_words(t) for t in vx.python_values(text, slow_rows)]
+        return TableStep(pa.array(counts >= self.min_words))
+
 
 class RemoveUrls(_Described, Clean):
     """Links are noise to a language model and would teach it to invent t.co links."""
@@ -67,6 +127,12 @@ class RemoveUrls(_Described, Clean):
 
     def clean(self, text: str) -> str:
         return tx.remove_urls(text)
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        from tweetgen.filters import vector as vx
+
+        candidates = vx.contains(_text(table), URL_CANDIDATE, ignore_case=True)
+        return _cleaned(table, candidates, tx.remove_urls)
 
 
 class UnescapeHtml(_Described, Clean):
@@ -78,6 +144,12 @@ class UnescapeHtml(_Described, Clean):
     def clean(self, text: str) -> str:
         return tx.unescape_html(text)
 
+    def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow.compute as pc
+
+        candidates = pc.match_substring(_text(table), "&")
+        return _cleaned(table, candidates, tx.unescape_html)
+
 
 class CollapseWhitespace(_Described, Clean):
     """Single spaces, trimmed lines, at most one blank line; line breaks are kept."""
@@ -87,6 +159,14 @@ class CollapseWhitespace(_Described, Clean):
 
     def clean(self, text: str) -> str:
         return tx.collapse_whitespace(text)
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        """Texts whose only whitespace is single inner spaces are already collapsed."""
+        from tweetgen.filters import vector as vx
+
+        other_spaces = "[" + vx.PY_SPACES.replace(" ", "") + "]"
+        pattern = "|".join((_re2_class(other_spaces), "^ ", " $", "  "))
+        return _cleaned(table, vx.contains(_text(table), pattern), tx.collapse_whitespace)
 
 
 class Newlines(_Described, Clean):
@@ -101,6 +181,11 @@ class Newlines(_Described, Clean):
     def clean(self, text: str) -> str:
         return tx.normalise_newlines(text) if self.keep else tx.join_lines(text)
 
+    def filter_table(self, table: pa.Table) -> TableStep:
+        from tweetgen.filters import vector as vx
+
+        return _cleaned(table, vx.contains(_text(table), BREAK_CLASS), self.clean)
+
 
 # beyond the seed ---------------------------------------------------------------------------
 
@@ -113,6 +198,11 @@ class DropReplies(_Described, Drop):
 
     def drops(self, post: Post) -> bool:
         return _is_reply(post)
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow.compute as pc
+
+        return TableStep(pc.invert(_replies(table)))
 
 
 class StripReplyMentions(_Described, Clean):
@@ -138,6 +228,18 @@ class StripReplyMentions(_Described, Clean):
                 yield from super().__call__((post,))
             else:
                 yield post
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow.compute as pc
+
+        from tweetgen.filters import vector as vx
+
+        candidates = vx.starts_after_spaces(_text(table), "@", "＠")
+        if not self.replies_only:
+            return _cleaned(table, candidates, tx.strip_leading_mentions)
+        replies = _replies(table)  # only replies are cleaned, so only they can go blank
+        text = vx.rewrite(_text(table), pc.and_(candidates, replies), tx.strip_leading_mentions)
+        return TableStep(pc.or_(pc.invert(replies), vx.not_blank(text)), text)
 
 
 _UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
@@ -171,10 +273,22 @@ class KeepLanguages(_Described, Drop):
         self.keep_unknown = as_bool(keep_unknown, filter=self.name, option="keep_unknown")
 
     def drops(self, post: Post) -> bool:
-        primary = _primary(post.lang or "")
+        return self._drops_lang(post.lang or "")
+
+    def _drops_lang(self, lang: str) -> bool:
+        primary = _primary(lang)
         if _unknown(primary):
             return not self.keep_unknown
         return primary not in self.languages
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        """Decide once per distinct language tag, then look the rows up."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        langs = pc.fill_null(table.column("lang"), "")
+        kept = [v for v in pc.unique(langs).to_pylist() if not self._drops_lang(v)]
+        return TableStep(pc.is_in(langs, value_set=pa.array(kept, pa.string())))
 
 
 class MaxLength(_Described, Drop):
@@ -188,6 +302,11 @@ class MaxLength(_Described, Drop):
 
     def drops(self, post: Post) -> bool:
         return len(post.text) > self.max_chars
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow.compute as pc
+
+        return TableStep(pc.less_equal(pc.utf8_length(_text(table)), self.max_chars))
 
 
 class DropDuplicates(_Described, Drop):
@@ -203,6 +322,25 @@ class DropDuplicates(_Described, Drop):
             if key not in seen:
                 seen.add(key)
                 yield post
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        """Keys by Arrow for ASCII rows (lower case, spaces collapsed), by ``normalise``
+        for the rest; then the first row of each key is kept."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from tweetgen.columns import string_array
+        from tweetgen.filters import vector as vx
+
+        text = _text(table)
+        spaced = pc.replace_substring_regex(pc.ascii_lower(text), vx.ASCII_SPACE_CLASS + "+", " ")
+        keys = vx.flat(pc.utf8_trim(spaced, characters=" "))
+        slow = vx.non_ascii(text)
+        rows = vx.rows_of(slow)
+        if len(rows):
+            exact = string_array([tx.normalise(t) for t in vx.python_values(text, rows)])
+            keys = pc.replace_with_mask(keys, slow, exact)
+        return TableStep(pa.array(vx.first_occurrences(keys), pa.bool_()))
 
 
 class DropNearDuplicates(_Described, Drop):
@@ -220,6 +358,12 @@ class DropNearDuplicates(_Described, Drop):
         dropped = near_duplicates([p.text for p in batch], self.threshold, self.shingle)
         return (p for p, drop in zip(batch, dropped, strict=True) if not drop)
 
+    def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow as pa
+
+        dropped = near_duplicates(_text(table).to_pylist(), self.threshold, self.shingle)
+        return TableStep(pa.array([not d for d in dropped], pa.bool_()))
+
 
 class ScrubContacts(_Described, Clean):
     """Replace e-mail addresses and phone numbers with placeholders (``""`` removes them)."""
@@ -236,6 +380,20 @@ class ScrubContacts(_Described, Clean):
 
     def clean(self, text: str) -> str:
         return tx.scrub_contacts(text, self.email, self.phone)
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        """Only rows with an ``@``, two ASCII digits in a row, or any non-ASCII can change."""
+        from tweetgen.filters import vector as vx
+
+        text = _text(table)
+        candidates = vx.any_of(vx.non_ascii(text), vx.contains(text, "@|[0-9][0-9]"))
+        return _cleaned(table, candidates, self.clean)
+
+
+def _re2_class(chars: str) -> str:
+    """A character class written with ``\\x{...}`` escapes, safe for RE2."""
+    inner = "".join(f"\\x{{{ord(c):x}}}" for c in chars.strip("[]"))
+    return f"[{inner}]"
 
 
 # the chain and the registration ------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from tweetgen.errors import InputFormatError, SourceError
 from tweetgen.hookspecs import hookimpl
+from tweetgen.options import Option
 from tweetgen.post import Post
 from tweetgen.sources.jsfile import decode_utf8, parse_json_text
 from tweetgen.sources.records import OPTIONS, IdMaker, Mapping
@@ -33,7 +34,7 @@ class JsonlSource:
 
     name = "jsonl"
     description = "Posts from a JSON Lines file (one object per line), e.g. Corpus.to_jsonl."
-    options: ClassVar[dict[str, str]] = OPTIONS
+    options: ClassVar[dict[str, Option]] = OPTIONS
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         mapping = Mapping.from_options(self.name, location, options, ())
@@ -73,9 +74,9 @@ class CsvSource:
 
     name = "csv"
     description = "Posts from a CSV/TSV file with a header row (columns mapped by name)."
-    options: ClassVar[dict[str, str]] = {
+    options: ClassVar[dict[str, Option]] = {
         **OPTIONS,
-        "delimiter": "field separator (default ',' or tab for .tsv)",
+        "delimiter": Option("delimiter", str, None, "field separator (default ',', tab for .tsv)"),
     }
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen.errors import InputFormatError, SourceError
+from tweetgen.options import Option
 from tweetgen.post import Post, PostKind, Url
 from tweetgen.sources.values import check_options, parse_datetime
 
@@ -23,9 +24,12 @@ FIELDS = (
     "urls", "mentions", "hashtags", "extra",
 )  # fmt: skip
 OPTIONS = {
-    **{f"{f}_column": f"column holding {f} (default {f!r})" for f in FIELDS},
-    "author": "author for rows without one (default: the file name without suffix)",
-    "date": "created_at for rows without one (ISO 8601 or epoch seconds); else such rows fail",
+    o.name: o
+    for o in (
+        *(Option(f"{f}_column", str, f, f"the column holding {f}") for f in FIELDS),
+        Option("author", str, None, "author for rows without one (default: the file name)"),
+        Option("date", str, None, "created_at for rows without one (ISO 8601 or epoch seconds)"),
+    )
 }
 
 

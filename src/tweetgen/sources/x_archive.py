@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from tweetgen.errors import ArchiveError, InputFormatError, SourceError
 from tweetgen.hookspecs import hookimpl
+from tweetgen.options import Option
 from tweetgen.post import Post
 from tweetgen.sources.archive_tree import ArchiveTree, open_tree
 from tweetgen.sources.jsfile import parse_js
@@ -24,8 +25,11 @@ from tweetgen.sources.x_notes import NoteIndex, parse_note
 from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id, unwrap
 
 OPTIONS = {
-    "include_deleted": "also read data/deleted-tweets.js (true/false, default false)",
-    "author": "handle to record as the author instead of the one in data/account.js",
+    o.name: o
+    for o in (
+        Option("include_deleted", bool, False, "also read data/deleted-tweets.js"),
+        Option("author", str, None, "handle to record as the author (default: data/account.js)"),
+    )
 }
 _TWEETS = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _NOTES = re.compile(r"^note-tweet(?:-part(\d+))?\.js$")
@@ -39,7 +43,7 @@ class XArchiveSource:
 
     name = "x-archive"
     description = "An X (Twitter) account archive: the .zip X exports, or its extracted folder."
-    options: ClassVar[dict[str, str]] = OPTIONS
+    options: ClassVar[dict[str, Option]] = OPTIONS
 
     def __init__(self, limits: ZipLimits | None = None) -> None:
         self.limits = limits or ZipLimits()

@@ -53,6 +53,7 @@ RESUMABLE_FIELDS = frozenset(
         "wandb",
         "wandb_project",
         "wandb_entity",
+        "wandb_posts",
         "checkpoint_every",
         "keep_checkpoints",
     }
@@ -110,6 +111,8 @@ class TrainConfig:
     wandb: bool = False
     wandb_project: str = "tweetgen"
     wandb_entity: str | None = None
+    #: With ``wandb``: log the posts themselves as artifacts, not only the data table.
+    wandb_posts: bool = True
     #: Sizes of the tiny base: vocab_size, n_layer, n_head, n_embd.
     tiny: dict[str, int] = field(default_factory=lambda: dict(TINY_SIZES))
     #: Settings of trainer plugins, by section (``{"lora": {"rank": 4}}``).
@@ -323,7 +326,7 @@ def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
         raise TrainingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
-_BOOLS = ("keep_checkpoints", "resume", "wandb")
+_BOOLS = ("keep_checkpoints", "resume", "wandb", "wandb_posts")
 _INTS = {"block_size": 2, "seed": 0, "checkpoint_every": 0, "log_every": 1}
 _OPTIONAL_INTS = {"epochs": 1, "batch_tokens": 1, "max_steps": 1, "threads": 1}
 _OPTIONAL_FLOATS = frozenset({"learning_rate"})

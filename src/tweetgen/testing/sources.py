@@ -13,21 +13,31 @@ A source plugin's test module subclasses :class:`SourceContract` and provides tw
 
 The fixture data should contain at least one original post, one reply and one repost, so every
 check below has something to check.
+
+The contract also checks the plugin itself: its hooks must be ones tweetgen calls (a misspelled
+``register_source`` or a missing ``@hookimpl`` fails here) and it must register ``source_name``.
+It checks the installed plugin that registers ``source_name``; give a ``plugin`` fixture (the
+plugin module) to check one that is not installed, as the tutorial does.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
+from tweetgen.errors import PluginError
+from tweetgen.plugins import (
+    PROBLEMS,
+    get_plugin_manager,
+    hook_problems,
+    provided_by,
+    registrations,
+)
 from tweetgen.post import Post, PostKind
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);")
@@ -63,8 +73,37 @@ def contract_problems(posts: Sequence[Post], source_name: str) -> list[str]:
     return problems
 
 
+def plugin_problems(plugin: object | None, source_name: str) -> list[str]:
+    """Why ``plugin`` (else the installed plugin providing ``source_name``) breaks the contract."""
+    if plugin is None:
+        registration = registrations("source").get(source_name)
+        if registration is None:
+            ignored = [f"{name}: {p}" for name, found in PROBLEMS.items() for p in found]
+            hint = "; ".join(ignored) or "is it installed, with a `tweetgen` entry point?"
+            return [f"no loaded plugin registers a source named {source_name!r} ({hint})"]
+        plugin = get_plugin_manager().get_plugin(registration.plugin)
+    problems = hook_problems(plugin)
+    try:
+        names = [getattr(cls, "name", None) for cls in provided_by(plugin)["source"]]
+    except PluginError as exc:
+        return [*problems, str(exc)]
+    if source_name not in names:
+        problems.append(
+            f"the plugin registers no source named {source_name!r} (it registers {names})"
+        )
+    return problems
+
+
 class SourceContract:
-    """Mix into a pytest class; needs fixtures ``posts`` (list of Post) and ``source_name``."""
+    """Mix into a pytest class; needs fixtures ``posts`` (list of Post) and ``source_name``.
+
+    An optional ``plugin`` fixture names the plugin object to check instead of the installed one.
+    """
+
+    def test_plugin_hooks(self, request: pytest.FixtureRequest, source_name: str) -> None:
+        plugin = _optional_fixture(request, "plugin")
+        problems = plugin_problems(plugin, source_name)
+        assert not problems, "\n".join(problems)
 
     def test_contract(self, posts: list[Post], source_name: str) -> None:
         problems = contract_problems(posts, source_name)
@@ -78,42 +117,8 @@ class SourceContract:
         assert all(isinstance(p.id, str) for p in posts)
 
 
-#: ``reply(path, query) -> (status, body, headers)``: a str body is served as HTML, else JSON.
-Reply = tuple[int, Any, Mapping[str, str]]
-
-
-@contextmanager
-def loopback_server(reply: Callable[[str, dict[str, str]], Reply]) -> Iterator[str]:
-    """Serve GET requests on 127.0.0.1 from ``reply``; yield the base URL.
-
-    Source plugins test their real HTTP clients against this instead of the network.
-    """
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            status, body, headers = reply(url.path, query)
-            is_text = isinstance(body, str)
-            data = (body if is_text else json.dumps(body)).encode("utf-8")
-            self.send_response(status)
-            kind = "text/html" if is_text else "application/json; charset=utf-8"
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
+def _optional_fixture(request: pytest.FixtureRequest, name: str) -> Any:
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return None

@@ -1,0 +1,121 @@
+"""The Arrow layout of a corpus, and conversion between posts and record batches.
+
+Sources may hand the core :class:`~tweetgen.post.Post` objects or record batches in this
+schema; the core batches post streams itself (:func:`post_batches`) and otherwise moves whole
+columns. Strings reaching Arrow are made valid Unicode here: a lone surrogate (``"\\ud800"``
+in JSON) becomes U+FFFD instead of failing later at save.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import datasets
+import pyarrow as pa
+
+from tweetgen.post import Post
+
+#: Rows per record batch: big enough for Arrow kernels to pay off, small enough to stream.
+BATCH_ROWS = 16_384
+
+FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "author": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "created_at": datasets.Value("timestamp[us, tz=UTC]"),
+        "source": datasets.Value("string"),
+        "kind": datasets.Value("string"),
+        "lang": datasets.Value("string"),
+        "reply_to": datasets.Value("string"),
+        "urls": datasets.List(
+            {"short": datasets.Value("string"), "expanded": datasets.Value("string")}
+        ),
+        "mentions": datasets.List(datasets.Value("string")),
+        "hashtags": datasets.List(datasets.Value("string")),
+        "extra": datasets.Value("string"),
+    }
+)
+SCHEMA: pa.Schema = FEATURES.arrow_schema
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def valid_unicode(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (nested too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub(REPLACEMENT, value)
+    if isinstance(value, dict):
+        return {valid_unicode(k): valid_unicode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [valid_unicode(v) for v in value]
+    return value
+
+
+def string_array(values: Sequence[str | None]) -> pa.Array:
+    """A string array; lone surrogates are replaced rather than failing."""
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        return pa.array(valid_unicode(values), pa.string())
+
+
+def records_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
+    """Records (``Post.to_record`` dicts) as one batch in :data:`SCHEMA`."""
+    try:
+        return pa.RecordBatch.from_pylist(records, schema=SCHEMA)
+    except UnicodeEncodeError:
+        return pa.RecordBatch.from_pylist(valid_unicode(records), schema=SCHEMA)
+
+
+def post_batches(posts: Iterable[Post], rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """A stream of posts as record batches of ``rows`` posts (the last one shorter)."""
+    records: list[dict[str, Any]] = []
+    for post in posts:
+        records.append(post.to_record())
+        if len(records) == rows:
+            yield records_batch(records)
+            records = []
+    if records:
+        yield records_batch(records)
+
+
+def batch_posts(batch: pa.RecordBatch | pa.Table) -> Iterator[Post]:
+    for record in batch.to_pylist():
+        yield Post.from_record(record)
+
+
+def table_posts(table: pa.Table, rows: int = BATCH_ROWS) -> Iterator[Post]:
+    """The rows of ``table`` as posts, converted one batch at a time."""
+    for batch in table.to_batches(max_chunksize=rows):
+        yield from batch_posts(batch)
+
+
+def empty_table() -> pa.Table:
+    return SCHEMA.empty_table()
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """``table`` in :data:`SCHEMA` column order and types (a source's batches may differ)."""
+    if table.schema.equals(SCHEMA):
+        return table
+    return table.select(SCHEMA.names).cast(SCHEMA)
+
+
+def dataset_of(table: pa.Table) -> datasets.Dataset:
+    """A ``datasets.Dataset`` over ``table`` without re-encoding rows (``from_dict`` does)."""
+    from datasets.table import InMemoryTable
+
+    info = datasets.DatasetInfo(features=FEATURES)
+    # A random fingerprint: datasets would otherwise hash the whole table to make one.
+    return datasets.Dataset(InMemoryTable(conform(table)), info=info, fingerprint=uuid.uuid4().hex)
+
+
+def dataset_table(dataset: datasets.Dataset) -> pa.Table:
+    """The rows of ``dataset`` as an Arrow table, in order (zero-copy without an index map)."""
+    table: pa.Table = dataset.with_format("arrow")[:]
+    return table

@@ -1,0 +1,122 @@
+"""Column helpers for the built-in filters: Arrow kernels decide, Python finishes the rest.
+
+The text rules (:mod:`tweetgen.filters.text`) are Python regexes and Unicode tables that Arrow
+cannot reproduce exactly. So each built-in asks Arrow which rows *might* change (a cheap test
+that is never wrong in the safe direction: "http" appears, "&" appears, a non-ASCII character
+appears) and runs the exact Python rule on those rows only; the property tests check that the
+result equals the per-post path on every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeAlias
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Every character ``str.isspace`` accepts, i.e. what ``str.split()`` and ``\s`` split on.
+PY_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+#: ``PY_SPACES`` restricted to ASCII, as a regex class.
+ASCII_SPACE_CLASS = r"[\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f ]"
+
+Column: TypeAlias = "pa.Array | pa.ChunkedArray"
+
+
+def flat(column: Column) -> pa.Array:
+    """One contiguous array (a chunked column is concatenated once)."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    return column
+
+
+def to_bools(mask: Column) -> np.ndarray:
+    """A boolean Arrow column as numpy; nulls count as False."""
+    filled = pc.fill_null(flat(mask), False)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def any_of(*masks: Column) -> pa.Array:
+    out = flat(masks[0])
+    for m in masks[1:]:
+        out = pc.or_(out, flat(m))
+    return pc.fill_null(out, False)
+
+
+def non_ascii(column: Column) -> pa.Array:
+    return pc.invert(flat(pc.string_is_ascii(column)))
+
+
+def contains(column: Column, pattern: str, *, ignore_case: bool = False) -> pa.Array:
+    """Rows where the RE2 ``pattern`` matches somewhere."""
+    return flat(pc.match_substring_regex(column, pattern, ignore_case=ignore_case))
+
+
+def starts_after_spaces(column: Column, *prefixes: str) -> pa.Array:
+    """Rows that start with one of ``prefixes`` after leading whitespace (``str.lstrip``)."""
+    stripped = pc.utf8_ltrim(column, characters=PY_SPACES)
+    return any_of(*(pc.starts_with(stripped, p) for p in prefixes))
+
+
+def not_blank(column: Column) -> pa.Array:
+    """Rows whose text is more than whitespace (``bool(text.strip())``)."""
+    trimmed = pc.utf8_trim(column, characters=PY_SPACES)
+    return flat(pc.greater(pc.utf8_length(trimmed), 0))
+
+
+def rows_of(mask: Column) -> np.ndarray:
+    return np.flatnonzero(to_bools(mask))
+
+
+def python_values(column: Column, rows: np.ndarray) -> list[str]:
+    values: list[str] = flat(column).take(pa.array(rows, pa.int64())).to_pylist()
+    return values
+
+
+def rewrite(column: Column, mask: Column, function: Callable[[str], str]) -> pa.Array:
+    """``column`` with ``function`` applied to the rows in ``mask``; other rows untouched."""
+    from tweetgen.columns import string_array
+
+    text = flat(column)
+    rows = rows_of(mask)
+    if not len(rows):
+        return text
+    new = string_array([function(t) for t in python_values(text, rows)])
+    return pc.replace_with_mask(text, pa.array(to_bools(mask)), new)
+
+
+#: ASCII characters of Unicode categories L, N and S: what makes a token a word.
+_ASCII_WORD_CHAR = r"[A-Za-z0-9$+<=>^`|~]"
+_ASCII_OPENERS = "\"'([{"
+
+
+def ascii_word_counts(column: Column) -> np.ndarray:
+    """``count_words`` for ASCII texts without URLs, on whole columns.
+
+    Tokens split on ASCII whitespace; a token is a word when it holds a letter, digit or
+    symbol and does not start (after opening brackets and quotes) with ``@`` or ``#``.
+    """
+    text = flat(column)
+    lists = pc.split_pattern_regex(text, ASCII_SPACE_CLASS + "+")
+    tokens = pc.list_flatten(lists)
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False))
+    head = pc.utf8_ltrim(tokens, characters=_ASCII_OPENERS)
+    tagged = any_of(pc.starts_with(head, "@"), pc.starts_with(head, "#"))
+    words = pc.and_(contains(tokens, _ASCII_WORD_CHAR), pc.invert(tagged))
+    weights = to_bools(words).astype(np.int64)
+    return np.bincount(parents, weights=weights, minlength=len(text)).astype(np.int64)
+
+
+def first_occurrences(keys: Column) -> np.ndarray:
+    """For each row, whether it is the first with its key (``keys`` has no nulls)."""
+    encoded = flat(pc.dictionary_encode(flat(keys)))
+    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
+    first = np.zeros(len(indices), dtype=bool)
+    if len(indices):
+        _, positions = np.unique(indices, return_index=True)
+        first[positions] = True
+    return first

@@ -1,0 +1,52 @@
+"""Any source as a stream of record batches, whatever it yields.
+
+A source may offer ``read_batches(location, **options)`` yielding ``pyarrow.RecordBatch``es in
+the corpus schema (the built-in ones do); otherwise its ``read`` yields posts, and the core
+batches them here. So third-party sources keep working unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from tweetgen.columns import SCHEMA, post_batches
+
+ProgressCallback = Callable[[int], None]
+
+
+def source_batches(
+    name: str, location: str, *, progress: ProgressCallback | None = None, **options: Any
+) -> Iterator[pa.RecordBatch]:
+    """Batches from the source called ``name``; ``progress`` gets the running post count.
+
+    Options and the location are checked before this returns (sources check on ``read``).
+    """
+    from tweetgen.plugins import check_source_options, get_source
+
+    source = get_source(name)
+    options = check_source_options(type(source), options)  # did-you-mean on a typo
+    read_batches = getattr(source, "read_batches", None)
+    if callable(read_batches):
+        batches: Iterator[pa.RecordBatch] = iter(read_batches(location, **options))
+    else:
+        batches = post_batches(source.read(location, **options))
+    return _counted(batches, progress)
+
+
+def _counted(
+    batches: Iterator[pa.RecordBatch], progress: ProgressCallback | None
+) -> Iterator[pa.RecordBatch]:
+    total = 0
+    for batch in batches:
+        if batch.schema != SCHEMA:
+            batch = pa.RecordBatch.from_arrays(
+                [batch.column(n).cast(f.type) for n, f in zip(SCHEMA.names, SCHEMA, strict=True)],
+                schema=SCHEMA,
+            )
+        total += batch.num_rows
+        if progress is not None:
+            progress(total)
+        yield batch

@@ -1,0 +1,51 @@
+"""A loopback HTTP server, so source plugins test their real clients without the network."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+#: ``reply(path, query) -> (status, body, headers)``: a str body is served as HTML, else JSON.
+Reply = tuple[int, Any, Mapping[str, str]]
+
+
+@contextmanager
+def loopback_server(reply: Callable[[str, dict[str, str]], Reply]) -> Iterator[str]:
+    """Serve GET requests on 127.0.0.1 from ``reply``; yield the base URL.
+
+    Source plugins test their real HTTP clients against this instead of the network.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            status, body, headers = reply(url.path, query)
+            is_text = isinstance(body, str)
+            data = (body if is_text else json.dumps(body)).encode("utf-8")
+            self.send_response(status)
+            kind = "text/html" if is_text else "application/json; charset=utf-8"
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

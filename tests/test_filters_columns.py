@@ -1,0 +1,164 @@
+"""The column path of every built-in filter equals its per-post path: same posts, same counts.
+
+Each built-in decides on Arrow columns (``filter_table``); ``run_per_post`` runs the very same
+filter one post at a time, as third-party filters run. Hypothesis compares the two on texts
+built to hit the column prefilters' edges (non-ASCII spaces, ``ſ``, full-width ``＠``, URLs,
+entities, duplicates differing only in case or spacing).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tweetgen import Post, PostKind, get_filters
+from tweetgen.columns import post_batches
+from tweetgen.filters import vector as vx
+from tweetgen.filters.apply import column_method, run_per_post, run_step
+from tweetgen.filters.base import Filter, TableStep
+from tweetgen.filters.builtin import DropShort
+from tweetgen.plugins import get_filter
+
+#: Options each built-in is checked with; a meta-test requires every built-in to be here.
+CONFIGS: dict[str, list[dict[str, Any]]] = {
+    "drop-retweets": [{}],
+    "drop-short": [{"min_words": 0}, {"min_words": 1}, {"min_words": 3}, {"min_words": 5}],
+    "remove-urls": [{}],
+    "unescape-html": [{}],
+    "collapse-whitespace": [{}],
+    "newlines": [{"keep": True}, {"keep": False}],
+    "drop-replies": [{}],
+    "strip-reply-mentions": [{"replies_only": True}, {"replies_only": False}],
+    "keep-languages": [{"languages": "en,de"}, {"languages": "fr", "keep_unknown": False}],
+    "drop-duplicates": [{}],
+    "drop-near-duplicates": [{"threshold": 0.5}, {"threshold": 0.9, "shingle": 2}],
+    "scrub-contacts": [{}, {"email": "", "phone": ""}],
+    "max-length": [{"max_chars": 12}],
+}
+CASES = [(name, options) for name, configs in CONFIGS.items() for options in configs]
+
+FRAGMENTS = [
+    "http://", "https://", "HTTPS://", "httpſ://", "www.", "WWW.", "t.co/", "xt.co/", "a.b/c",
+    " ", "  ", "\t", "\n", "\r\n", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b",
+    "&amp;", "&lt;", "&gt;", "&", "&#39;", "&amp;amp;", ";", "#", "#tag", "@", "@bob", "＠bob",
+    "RT @", " RT @x", "a@b.co", "+1 555 123 4567", "555-123-4567", "12", "٣٤", "(@x", "\"#y",
+    "word", "Word", "WORD", "ünï", "ß", "😂", "日本語", "ＨＥＬＬＯ", "hello", "$", "~", "-",
+]  # fmt: skip
+TEXT = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=14).map("".join),
+)
+LANGS = st.one_of(st.none(), st.sampled_from(["en", "en-GB", "DE", "fr", "und", "qme", "", "ja"]))
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("TWEETGEN_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@st.composite
+def post_lists(draw: st.DrawFn) -> list[Post]:
+    pool = draw(st.lists(TEXT, min_size=1, max_size=4))  # repeats, for the duplicate filters
+    items = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(TEXT, st.sampled_from(pool)), st.sampled_from(list(PostKind)), LANGS
+            ),
+            max_size=10,
+        )
+    )
+    return [
+        Post(
+            id=str(i),
+            author="me",
+            text=text,
+            created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
+            source="test",
+            kind=kind,
+            lang=lang,
+            reply_to="0" if kind is PostKind.REPLY else None,
+        )
+        for i, (text, kind, lang) in enumerate(items)
+    ]
+
+
+def table_of(items: list[Post]) -> pa.Table:
+    from tweetgen.columns import SCHEMA
+
+    return pa.Table.from_batches(list(post_batches(items)), schema=SCHEMA)
+
+
+def differences(f: Filter, items: list[Post]) -> list[str]:
+    """How the column path of ``f`` differs from its per-post path on ``items``."""
+    table = table_of(items)
+    column, step = run_step(table, f)
+    per_post, dropped, changed = run_per_post(table, f)
+    problems = []
+    if column.column("id").to_pylist() != per_post.column("id").to_pylist():
+        problems.append("kept ids differ")
+    if column.column("text").to_pylist() != per_post.column("text").to_pylist():
+        problems.append("texts differ")
+    if (step.dropped, step.changed) != (dropped, changed):
+        problems.append(f"counts {(step.dropped, step.changed)} != {(dropped, changed)}")
+    reference = list(f(items))
+    if [p.text for p in reference] != per_post.column("text").to_pylist():
+        problems.append("per-post path differs from calling the filter")
+    return problems
+
+
+def test_every_builtin_is_checked_and_has_a_column_path() -> None:
+    builtins = {n for n, c in get_filters().items() if c.__module__.startswith("tweetgen.")}
+    assert set(CONFIGS) == builtins
+    for name, options in CASES:
+        assert column_method(get_filter(name, **options)) is not None, name
+
+
+@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}{o}" for n, o in CASES])
+@SETTINGS
+@given(items=post_lists())
+def test_column_path_equals_per_post_path(
+    name: str, options: dict[str, Any], items: list[Post]
+) -> None:
+    assert differences(get_filter(name, **options), items) == []
+
+
+class _Broken(DropShort):
+    """A column path that forgets to drop: the comparison above must catch it."""
+
+    def filter_table(self, table: pa.Table) -> TableStep:
+        return TableStep(None)
+
+
+def test_the_comparison_catches_a_wrong_column_path() -> None:
+    items = [
+        Post("1", "me", "hi", datetime(2024, 1, 1, tzinfo=timezone.utc), "test"),
+        Post("2", "me", "one two three", datetime(2024, 1, 1, tzinfo=timezone.utc), "test"),
+    ]
+    assert differences(_Broken(), items) == [
+        "kept ids differ",
+        "texts differ",
+        "counts (0, 0) != (1, 0)",
+    ]
+
+
+def test_py_spaces_is_what_str_isspace_accepts() -> None:
+    spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    assert spaces == vx.PY_SPACES
+
+
+def test_ascii_word_characters_are_the_ascii_letters_digits_and_symbols() -> None:
+    import unicodedata
+
+    chars = "".join(c for c in map(chr, range(128)) if unicodedata.category(c)[0] in "LNS")
+    counted = vx.ascii_word_counts(pa.array(list(chars)))
+    assert counted.tolist() == [1] * len(chars)
+    others = [c for c in map(chr, range(33, 127)) if c not in chars]
+    assert vx.ascii_word_counts(pa.array(others)).tolist() == [0] * len(others)
