@@ -29,10 +29,10 @@ def test_defaults_follow_the_seed() -> None:
     assert TrainConfig(epochs=2, learning_rate=1e-3).run_epochs() == 2
 
 
-def test_learning_rate_grows_with_the_square_root_of_the_batch() -> None:
+def test_learning_rate_grows_with_the_batch_up_to_four_times() -> None:
     config = TrainConfig(learning_rate=1e-4)
     assert config.run_learning_rate(1024) == pytest.approx(1e-4)
-    assert config.run_learning_rate(4096) == pytest.approx(2e-4)
+    assert config.run_learning_rate(2048) == pytest.approx(2e-4)
     assert config.run_learning_rate(1 << 30) == pytest.approx(4e-4)  # capped
 
 

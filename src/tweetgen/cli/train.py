@@ -45,8 +45,8 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--lr",
             "learning_rate",
             type=float,
-            help="Learning rate at 1,024 tokens per step, scaled by sqrt for larger steps "
-            "[1.372e-4 for a fine-tune, 2e-3 for tiny].",
+            help="Learning rate at 1,024 tokens per step, scaled linearly (up to 4x) for "
+            "larger steps [1.372e-4 for a fine-tune, 2e-3 for tiny].",
         ),
         click.option(
             "--batch-tokens",

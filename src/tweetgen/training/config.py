@@ -32,7 +32,8 @@ TINY_SIZES = {"vocab_size": 2048, "n_layer": 4, "n_head": 4, "n_embd": 128}
 FINE_TUNE_EPOCHS, FINE_TUNE_LR = 4, 1.372e-4
 TINY_EPOCHS, TINY_LR = 20, 2e-3
 #: ``learning_rate`` is the rate at this many tokens per step (the seed's batch: one
-#: 1,024-token block); larger steps take it times sqrt(tokens / this), up to MAX_LR_SCALE.
+#: 1,024-token block); larger steps take it times tokens / this, up to MAX_LR_SCALE (linear
+#: scaling beat square-root scaling at equal epochs: benchmarks/RESULTS.md).
 REFERENCE_TOKENS = 1024
 MAX_LR_SCALE = 4.0
 #: Dict fields a dotted setting (``tiny.n_layer=2``) may address; other sections go to
@@ -76,7 +77,7 @@ class TrainConfig:
     #: Checkpoints and the tiny base live here; default ``<out_dir>.work`` beside ``out_dir``.
     work_dir: Path | None = None
     epochs: int | None = None
-    #: Peak learning rate at 1,024 tokens per step; scaled by sqrt for larger steps.
+    #: Peak learning rate at 1,024 tokens per step; scaled linearly for larger steps (at most 4x).
     learning_rate: float | None = None
     lr_schedule: str = "cosine"
     #: Warmup: a fraction of all steps when below 1, else a number of steps.
@@ -176,11 +177,11 @@ class TrainConfig:
 
     def run_learning_rate(self, batch_tokens: int = REFERENCE_TOKENS) -> float:
         """The peak rate for steps of ``batch_tokens``: ``learning_rate`` (or the base's
-        default) times sqrt(batch_tokens / 1,024), at most 4 times."""
+        default) times batch_tokens / 1,024, at most 4 times."""
         rate = self.learning_rate
         if rate is None:
             rate = TINY_LR if self.is_tiny else FINE_TUNE_LR
-        return rate * min(math.sqrt(batch_tokens / REFERENCE_TOKENS), MAX_LR_SCALE)
+        return rate * min(batch_tokens / REFERENCE_TOKENS, MAX_LR_SCALE)
 
     # checks ----------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ CHECKPOINTS_DIR = "checkpoints"
 #: Tokens per step each device aims for: enough to keep it busy.
 DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 2_048}
 #: A small corpus gets smaller steps, so that every epoch has at least this many.
-MIN_STEPS_PER_EPOCH = 8
+MIN_STEPS_PER_EPOCH = 16
 #: ``compile`` unset compiles on CUDA when a run has at least this many tokens to train on:
 #: compiling GPT-2 124M took 30-38 s on an H200, about 10M tokens of uncompiled training.
 COMPILE_MIN_TOKENS = 20_000_000
@@ -204,6 +204,7 @@ class Trainer:
         tokens = window = 0  # labelled tokens trained on: in all, since the last read-back
         began, steady = time.perf_counter(), None
         paused = 0.0  # seconds spent evaluating and checkpointing: not training
+        lr = peak_lr * lr_factor(cfg, step, total)
         model.train()
         while step < total:
             epoch, start = divmod(step, per_epoch)
@@ -230,7 +231,7 @@ class Trainer:
                     steady = (_synced(device) - paused, tokens)
                 metrics = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
                 if step % cfg.log_every == 0 or step == total:
-                    metrics["train/loss"] = run.log_loss(loss_sum, window, step)
+                    metrics["train/loss"] = run.log_loss(loss_sum, window, step, lr)
                     window = 0
                 run.emit("train", metrics, step=step)
                 if step >= total:
@@ -241,7 +242,7 @@ class Trainer:
                     paused += time.perf_counter()
             # 3. epoch end: evaluate, keep a checkpoint to resume from (when it is worth it)
             paused -= _synced(device)
-            run.log_loss(loss_sum, window, step)
+            run.log_loss(loss_sum, window, step, lr)
             window = 0
             run.evaluate(step=step)
             if step < total and run.store.saved_step != step and run.checkpoint_due():
@@ -525,7 +526,7 @@ class _Run:
 
     # bookkeeping -----------------------------------------------------------------------
 
-    def log_loss(self, loss_sum: torch.Tensor, tokens: int, step: int) -> float:
+    def log_loss(self, loss_sum: torch.Tensor, tokens: int, step: int, lr: float) -> float:
         """Read the summed loss back from the device (the loop's only sync) and log its mean."""
         summed = float(loss_sum)
         loss_sum.zero_()
@@ -533,7 +534,9 @@ class _Run:
         self.epoch_loss[1] += tokens
         mean = summed / max(tokens, 1)
         if tokens:
-            self.tracker.log({"train/loss": mean, "train/epoch": step / self.per_epoch}, step)
+            epoch = step / self.per_epoch
+            metrics = {"train/loss": mean, "train/learning_rate": lr, "train/epoch": epoch}
+            self.tracker.log(metrics, step)
         return mean
 
     def evaluate(self, *, before: bool = False, step: int = 0) -> float:
