@@ -33,10 +33,19 @@ def parse_bool(value: Any, *, name: str, error: type[TweetgenError] = SourceErro
     raise error(f"{name} must be true or false, got {value!r}")
 
 
+#: The largest seed torch (and numpy) accept everywhere.
+MAX_SEED = 2**63 - 1
+
+
 def parse_int(
-    value: Any, *, name: str, minimum: int = 0, error: type[TweetgenError] = SourceError
+    value: Any,
+    *,
+    name: str,
+    minimum: int = 0,
+    error: type[TweetgenError] = SourceError,
+    maximum: int | None = None,
 ) -> int:
-    """An integer of at least ``minimum`` from an int or its decimal string (not a bool)."""
+    """An integer in ``[minimum, maximum]`` from an int or its decimal string (not a bool)."""
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -44,6 +53,8 @@ def parse_int(
         number = int(value.strip())
     if number is None or number < minimum:
         raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise error(f"{name} must be an integer from {minimum} to {maximum:,}, got {value!r}")
     return number
 
 
@@ -105,8 +116,8 @@ class Option:
     def parse(self, value: Any, owner: str, error: builtins.type[TweetgenError]) -> Any:
         """``value`` as ``type`` (``None`` stays ``None``: the plugin's default applies)."""
         label = f"{owner}: option {self.name}"
-        if value is None or self.type is str:
-            return value if value is None or isinstance(value, str) else str(value)
+        if value is None or self.type is str:  # text is the plugin's to read (or a list, a path)
+            return value
         if self.type is bool:
             return parse_bool(value, name=label, error=error)
         if self.type is int:
@@ -164,7 +175,8 @@ def options_table(declared: Iterable[Option]) -> str:
     rows = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
     for o in declared:
         default = "" if o.default is None else f"`{o.default!r}`"
-        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {o.help} |")
+        meaning = o.help.replace("|", "\\|")
+        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {meaning} |")
     return "\n".join(rows)
 
 

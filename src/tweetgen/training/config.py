@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
-from tweetgen.options import parse_bool, parse_int
+from tweetgen.options import MAX_SEED, did_you_mean, parse_bool, parse_int
 
 if TYPE_CHECKING:
     import torch
@@ -199,10 +199,10 @@ class TrainConfig:
         if self.compile is not None:
             self.compile = parse_bool(self.compile, name="compile", error=TrainingError)
         for name, minimum in _INTS.items():
-            setattr(self, name, _int(getattr(self, name), name, minimum))
+            setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
         for name, minimum in _OPTIONAL_INTS.items():
             if getattr(self, name) is not None:
-                setattr(self, name, _int(getattr(self, name), name, minimum))
+                setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
         for name, (low, high, open_range) in _FLOATS.items():
             if getattr(self, name) is not None or name not in _OPTIONAL_FLOATS:
                 setattr(self, name, _float(getattr(self, name), name, low, high, open_range))
@@ -240,7 +240,8 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise TrainingError(f"unknown training setting(s): {', '.join(unknown)}")
+            hint = did_you_mean(unknown, known)
+            raise TrainingError(f"unknown training setting(s): {', '.join(unknown)}{hint}")
         try:
             return cls(**data)
         except TypeError as exc:
@@ -303,8 +304,8 @@ def _path(value: Any, name: str) -> Path:
     return Path(value)
 
 
-def _int(value: Any, name: str, minimum: int) -> int:
-    return parse_int(value, name=name, minimum=minimum, error=TrainingError)
+def _int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    return parse_int(value, name=name, minimum=minimum, maximum=maximum, error=TrainingError)
 
 
 def _float(value: Any, name: str, low: float, high: float, open_range: bool) -> float:
@@ -331,6 +332,10 @@ _BOOLS = ("keep_checkpoints", "resume", "wandb", "wandb_posts")
 _INTS = {"block_size": 2, "seed": 0, "checkpoint_every": 0, "log_every": 1}
 _OPTIONAL_INTS = {"epochs": 1, "batch_tokens": 1, "max_steps": 1, "threads": 1}
 _OPTIONAL_FLOATS = frozenset({"learning_rate"})
+#: Upper limits: torch refuses larger seeds, and each thread costs memory (100,000 threads
+#: ran out of it).
+MAX_THREADS = 1024
+_MAXIMA = {"seed": MAX_SEED, "threads": MAX_THREADS}
 _INF = math.inf
 #: name: (low, high, whether the limits themselves are refused)
 _FLOATS = {

@@ -28,13 +28,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
+from tweetgen.atomic import (
+    atomic_dir,
+    check_output,
+    output_guard,
+    remove_if_empty,
+    remove_owned,
+    write_json,
+)
 from tweetgen.errors import (
     MissingDependencyError,
     NotEnoughDataError,
     TrainingError,
     TweetgenError,
 )
+from tweetgen.options import Option
 from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import CheckpointStore
@@ -157,6 +165,8 @@ class Trainer:
     description = "Fine-tune every weight of a causal LM (GPT-2, a local model, or 'tiny')."
     #: The trainer object this trainer builds; plugins name theirs.
     method_class: type[FullFineTune] = FullFineTune
+    #: Options of this trainer beyond the TrainConfig fields (``--set NAME=VALUE``): none.
+    options: tuple[Option, ...] = ()
 
     def __init__(self, config: TrainConfig, method: FullFineTune | None = None) -> None:
         self.method = method or self.method_class(config)
@@ -170,7 +180,7 @@ class Trainer:
         warnings = check_corpus_size(corpus)
         _passive_omp_waits()
         with (
-            _guard_places(self.config),  # a bad --out or a user's folder: refused before work
+            guard_places(self.config),  # a bad --out or a user's folder: refused before work
             base_model.quiet_transformers(),
             _torch_threads(self.config.threads),
         ):
@@ -684,7 +694,7 @@ def _earlier_model(path: Path) -> bool:
 
 
 @contextmanager
-def _guard_places(config: TrainConfig) -> Iterator[None]:
+def guard_places(config: TrainConfig) -> Iterator[None]:
     """Hold the output's and the work folder's locks; refuse unusable ones before any work.
 
     Only the process that writes them (rank 0 under torchrun) takes the locks.
@@ -692,12 +702,21 @@ def _guard_places(config: TrainConfig) -> Iterator[None]:
     if distributed.secondary_rank():
         yield
         return
+    check_places(config)
     with (
         output_guard(config.out_dir, replaceable=_earlier_model, error=TrainingError),
         output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError),
     ):
         CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
         yield
+
+
+def check_places(config: TrainConfig) -> None:
+    """Refuse an unusable ``out_dir`` or work folder (creates nothing, takes no lock): the CLI
+    calls this before reading the corpus."""
+    check_output(config.out_dir, replaceable=_earlier_model, error=TrainingError)
+    check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
+    CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
 
 def compile_blocks(model: Any) -> bool:
@@ -796,7 +815,9 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
+    "check_places",
     "compile_blocks",
+    "guard_places",
     "lr_factor",
     "post_mask",
     "resolve_device",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tweetgen import TrainConfig, Trainer, TrainingError
 from tweetgen.errors import TweetgenError, first_line
 from tweetgen.training.trainer import FullFineTune
-from tweetgen_lora.settings import EXTRA_KEY, LoraSettings
+from tweetgen_lora.settings import EXTRA_KEY, OPTIONS, LoraSettings
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -116,6 +116,7 @@ class LoraTrainer(Trainer):
     name = "lora"
     description = "Train LoRA adapters (peft) on a frozen base: a few-MB model per voice."
     method_class = LoraFineTune
+    options = OPTIONS
 
     def __init__(
         self, config: TrainConfig, settings: LoraSettings | None = None, **options: Any
