@@ -15,6 +15,7 @@ from tweetgen.filters import text as tx
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
 from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
+from tweetgen.filters.scripts import post_length
 from tweetgen.post import Post, PostKind
 
 if TYPE_CHECKING:
@@ -88,19 +89,28 @@ class DropRetweets(_Described, Drop):
 
 
 class DropShort(_Described, Drop):
-    """Posts with fewer than ``min_words`` words that are not URLs, @mentions or #hashtags."""
+    """Posts shorter than ``min_words`` words; URLs, @mentions and #hashtags do not count.
+
+    In scripts written without spaces (Chinese, Japanese, Thai...) every two letters count
+    as a word (:mod:`tweetgen.filters.scripts`); ``by_script=false`` counts whitespace tokens
+    only, as the seed did.
+    """
 
     name = "drop-short"
     reason = "short tweets"
 
-    def __init__(self, min_words: int | str = 3) -> None:
+    def __init__(self, min_words: int | str = 3, by_script: bool | str = True) -> None:
         self.min_words = as_int(min_words, filter=self.name, option="min_words")
+        self.by_script = as_bool(by_script, filter=self.name, option="by_script")
+
+    def length(self, text: str) -> int:
+        return post_length(text) if self.by_script else tx.count_words(text)
 
     def drops(self, post: Post) -> bool:
-        return tx.count_words(post.text) < self.min_words
+        return self.length(post.text) < self.min_words
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """ASCII rows without URLs are counted by Arrow, the rest by ``count_words``."""
+        """ASCII rows without URLs are counted by Arrow, the rest by :meth:`length`."""
         import numpy as np
         import pyarrow as pa
 
@@ -115,7 +125,7 @@ class DropShort(_Described, Drop):
         if len(fast_rows):
             counts[fast_rows] = vx.ascii_word_counts(text.take(pa.array(fast_rows)))
         if len(slow_rows):
-            counts[slow_rows] = [tx.count_words(t) for t in vx.python_values(text, slow_rows)]
+            counts[slow_rows] = [self.length(t) for t in vx.python_values(text, slow_rows)]
         return TableStep(pa.array(counts >= self.min_words))
 
 
