@@ -256,9 +256,12 @@ def test_default_chain_order() -> None:
         "drop-retweets",
         "unescape-html",
         "remove-urls",
+        "strip-reply-mentions",
         "collapse-whitespace",
         "drop-short",
     ]
+    kept = [f.name for f in b.default_filters(reply_mentions=True)]
+    assert "strip-reply-mentions" not in kept and len(kept) == 5
     assert b.default_filters()[0] is not b.default_filters()[0]  # fresh instances each call
 
 

@@ -62,6 +62,8 @@ class BlueskySource:
     """A Bluesky account's posts through the public API; location is a handle, DID or URL."""
 
     name = "bluesky"
+    #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
+    text_is_plain = True
     description = (
         "Bluesky account (handle, DID or profile URL) via the public API. Options: "
         "method=feed|records, limit=N, base_url=APPVIEW, pds=URL, plc_url=URL"
