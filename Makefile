@@ -32,7 +32,8 @@ test: lint typecheck docs
 	$(BIN)/python -m pytest
 
 docs: setup
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	@# strict: any warning (a broken link, a missing page) fails the build; nothing is hidden
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 clean:
 	rm -rf $(VENV) build site

@@ -105,8 +105,8 @@ class Option:
     def parse(self, value: Any, owner: str, error: builtins.type[TweetgenError]) -> Any:
         """``value`` as ``type`` (``None`` stays ``None``: the plugin's default applies)."""
         label = f"{owner}: option {self.name}"
-        if value is None or self.type is str:
-            return value if value is None or isinstance(value, str) else str(value)
+        if value is None or self.type is str:  # text is the plugin's to read (or a list, a path)
+            return value
         if self.type is bool:
             return parse_bool(value, name=label, error=error)
         if self.type is int:
@@ -164,7 +164,8 @@ def options_table(declared: Iterable[Option]) -> str:
     rows = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
     for o in declared:
         default = "" if o.default is None else f"`{o.default!r}`"
-        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {o.help} |")
+        meaning = o.help.replace("|", "\\|")
+        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {meaning} |")
     return "\n".join(rows)
 
 

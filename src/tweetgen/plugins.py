@@ -17,7 +17,14 @@ import pluggy
 
 from tweetgen import hookspecs
 from tweetgen.errors import FilterError, PluginError, SourceError
-from tweetgen.options import Option, apply_declared, check_options, declared_options
+from tweetgen.options import (
+    OPTION_TYPES,
+    Option,
+    apply_declared,
+    check_options,
+    declared_options,
+    did_you_mean,
+)
 
 ENTRY_POINT_GROUP = "tweetgen"
 
@@ -278,25 +285,74 @@ def check_source_options(cls: type[Any], options: dict[str, Any]) -> dict[str, A
     return dict(options)
 
 
-def plugin_options(kind: Kind, name: str) -> list[Option] | None:
-    """What ``tweetgen plugins NAME`` shows: the declared options (``None``: not declared)."""
-    return declared_options(_get(kind, name))
+@dataclass
+class Description:
+    """One source, filter or trainer as ``tweetgen plugins NAME`` shows it."""
+
+    name: str
+    kind: Kind
+    plugin: str
+    distribution: str
+    version: str
+    description: str
+    #: Declared options (for a filter: its keyword arguments); None when not declared.
+    options: list[Option] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in vars(self).items() if k != "options"}
+        data["options"] = None if self.options is None else [o.to_dict() for o in self.options]
+        return data
 
 
-def find_registration(name: str) -> Registration:
-    """The source, filter or trainer called ``name`` (sources first when names repeat)."""
+def describe(name: str) -> list[Description]:
+    """Every source, filter or trainer called ``name`` (a did-you-mean error when none is)."""
+    found = [d for d in describe_all() if d.name == name]
+    if not found:
+        known = sorted({n for kind in _HOOKS for n in registrations(kind)})
+        raise PluginError(
+            f"no source, filter or trainer named {name!r}{did_you_mean([name], known)}"
+        )
+    return found
+
+
+def describe_all() -> list[Description]:
+    """Every registered source, filter and trainer, by kind then name."""
+    infos = {info.name: info for info in list_plugins()}
+    found = []
     for kind in _HOOKS:
-        found = registrations(kind).get(name)
-        if found is not None:
-            return found
-    known = sorted({n for kind in _HOOKS for n in registrations(kind)})
-    raise PluginError(f"no source, filter or trainer named {name!r}{_near(name, known)}")
+        for reg in registrations(kind).values():
+            info = infos[reg.plugin]
+            cls = reg.cls
+            options = _filter_options(cls) if kind == "filter" else declared_options(cls)
+            text = str(getattr(cls, "description", "") or _first_line(cls.__doc__))
+            found.append(
+                Description(
+                    reg.name, kind, reg.plugin, info.distribution, info.version, text, options
+                )
+            )
+    return found
 
 
-def _near(name: str, known: list[str]) -> str:
-    from tweetgen.options import did_you_mean
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().split("\n", 1)[0]
 
-    return did_you_mean([name], known)
+
+def _filter_options(cls: type[Any]) -> list[Option] | None:
+    """A filter's keyword arguments as options (filters take their options as arguments)."""
+    declared = declared_options(cls)
+    if declared is not None:
+        return declared
+    params = inspect.signature(cls).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    found = []
+    for p in params:
+        if p.kind not in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
+            continue
+        default = None if p.default is p.empty else p.default
+        kind = type(default) if type(default) in OPTION_TYPES.values() else str
+        found.append(Option(p.name, kind, default, ""))
+    return found
 
 
 def get_filter(name: str, **options: Any) -> Any:

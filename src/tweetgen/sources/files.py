@@ -76,7 +76,12 @@ class CsvSource:
     description = "Posts from a CSV/TSV file with a header row (columns mapped by name)."
     options: ClassVar[dict[str, Option]] = {
         **OPTIONS,
-        "delimiter": Option("delimiter", str, None, "field separator (default ',', tab for .tsv)"),
+        "delimiter": Option(
+            "delimiter",
+            str,
+            None,
+            "field separator (default ',', tab for .tsv; 'tab' and '\\t' work)",
+        ),
     }
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:

@@ -27,7 +27,13 @@ from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id, unwrap
 OPTIONS = {
     o.name: o
     for o in (
-        Option("include_deleted", bool, False, "also read data/deleted-tweets.js"),
+        Option(
+            "include_deleted",
+            bool,
+            False,
+            "also read data/deleted-tweets.js (posts deleted in the last ~14 days; "
+            "they get extra['deleted'] = true)",
+        ),
         Option("author", str, None, "handle to record as the author (default: data/account.js)"),
     )
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
-from tweetgen.options import parse_bool, parse_int
+from tweetgen.options import did_you_mean, parse_bool, parse_int
 
 if TYPE_CHECKING:
     import torch
@@ -180,7 +180,8 @@ class TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise TrainingError(f"unknown training setting(s): {', '.join(unknown)}")
+            hint = did_you_mean(unknown, known)
+            raise TrainingError(f"unknown training setting(s): {', '.join(unknown)}{hint}")
         try:
             return cls(**data)
         except TypeError as exc:

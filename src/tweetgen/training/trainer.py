@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
+from tweetgen.options import Option
 from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
 from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
@@ -119,6 +120,8 @@ class Trainer:
 
     name = "full"
     description = "Fine-tune every weight of a causal LM (GPT-2, a local model, or 'tiny')."
+    #: Options of this trainer beyond the TrainConfig fields (``--set NAME=VALUE``): none.
+    options: tuple[Option, ...] = ()
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config

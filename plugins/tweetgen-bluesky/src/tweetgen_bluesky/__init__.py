@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tweetgen import Post, SourceError, hookimpl
+from tweetgen import Option, Post, SourceError, hookimpl
 from tweetgen.options import check_options, parse_int
 from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
 
@@ -64,9 +64,13 @@ class BlueskySource:
     name = "bluesky"
     #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
     text_is_plain = True
-    description = (
-        "Bluesky account (handle, DID or profile URL) via the public API. Options: "
-        "method=feed|records, limit=N, base_url=APPVIEW, pds=URL, plc_url=URL"
+    description = "Bluesky account (handle, DID or profile URL) via the public API."
+    options = (
+        Option("method", str, "feed", "feed (posts, replies, reposts) or records (full history)"),
+        Option("limit", int, None, "read at most this many posts"),
+        Option("base_url", str, APPVIEW, "the AppView to ask"),
+        Option("pds", str, None, "the account's PDS for method=records (default: from its DID)"),
+        Option("plc_url", str, PLC_DIRECTORY, "the PLC directory resolving did:plc"),
     )
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:

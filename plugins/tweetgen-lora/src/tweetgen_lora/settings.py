@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tweetgen import TrainingError
+from tweetgen.options import Option, did_you_mean
 
 #: The key of :attr:`tweetgen.TrainConfig.extra` that holds these settings.
 EXTRA_KEY = "lora"
@@ -74,7 +75,8 @@ class LoraSettings:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise TrainingError(f"unknown lora setting(s): {', '.join(unknown)}")
+            hint = did_you_mean(unknown, known)
+            raise TrainingError(f"unknown lora setting(s): {', '.join(unknown)}{hint}")
         return cls(**data)
 
     def replace(self, **changes: Any) -> LoraSettings:
@@ -86,3 +88,23 @@ def _is_number(value: Any) -> bool:
 
 
 __all__ = ["EXTRA_KEY", "LoraSettings"]
+
+
+#: The settings as ``--set lora.NAME=VALUE`` options, for ``tweetgen plugins lora`` and the docs.
+OPTIONS: tuple[Option, ...] = (
+    Option(f"{EXTRA_KEY}.rank", int, LoraSettings.rank, "rank of the adapter matrices"),
+    Option(f"{EXTRA_KEY}.alpha", int, LoraSettings.alpha, "scaling numerator (alpha / rank)"),
+    Option(f"{EXTRA_KEY}.dropout", float, LoraSettings.dropout, "dropout on the adapter input"),
+    Option(
+        f"{EXTRA_KEY}.target_modules",
+        str,
+        None,
+        "layers that get adapters, a JSON list (default c_attn, c_proj, c_fc; null: peft's)",
+    ),
+    Option(
+        f"{EXTRA_KEY}.embed_base",
+        bool,
+        None,
+        "copy the base model into the output as base/ (default: only for tiny)",
+    ),
+)

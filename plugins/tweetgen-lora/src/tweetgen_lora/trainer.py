@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen import TrainConfig, Trainer, TrainingError
 from tweetgen.errors import first_line
-from tweetgen_lora.settings import EXTRA_KEY, LoraSettings
+from tweetgen_lora.settings import EXTRA_KEY, OPTIONS, LoraSettings
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -34,6 +34,7 @@ class LoraTrainer(Trainer):
 
     name = "lora"
     description = "Train LoRA adapters (peft) on a frozen base: a few-MB model per voice."
+    options = OPTIONS
 
     def __init__(
         self, config: TrainConfig, settings: LoraSettings | None = None, **options: Any

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tweetgen import NetworkError, Post, PostKind, SourceError, hookimpl
+from tweetgen import NetworkError, Option, Post, PostKind, SourceError, hookimpl
 from tweetgen.options import check_options, parse_bool, parse_int
 
 # httpx and BeautifulSoup load on first read, so `tweetgen plugins` stays quick.
@@ -77,8 +77,13 @@ class MastodonSource:
     #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
     text_is_plain = True
     description = (
-        "Mastodon export (.zip, .tar.gz, folder) or account (@user@host, https://host/@user). "
-        "Options: limit=N, exclude_replies, exclude_reblogs, base_url=URL"
+        "Mastodon export (.zip, .tar.gz, folder) or account (@user@host, https://host/@user)."
+    )
+    options = (
+        Option("limit", int, None, "read at most this many posts"),
+        Option("exclude_replies", bool, False, "leave replies out"),
+        Option("exclude_reblogs", bool, False, "leave reblogs (boosts) out"),
+        Option("base_url", str, None, "the server to ask (default: the account's own)"),
     )
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tweetgen import InputFormatError, Post, SourceError
+from tweetgen import InputFormatError, Option, Post, SourceError
 from tweetgen_snscrape.convert import SOURCE_NAME, is_tweet, item_to_post
 from tweetgen_snscrape.live import scrape
 
@@ -57,6 +57,7 @@ class SnscrapeSource:
     #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
     text_is_plain = True
     description = "A JSONL file written by `snscrape --jsonl twitter-user NAME` (or a live scrape)."
+    options: tuple[Option, ...] = ()
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         if options:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tweetgen import Post, SourceError
+from tweetgen import Option, Post, SourceError
 from tweetgen.options import check_options, parse_bool
 from tweetgen_xapi.mapping import SOURCE_NAME, tweet_to_post
 from tweetgen_xapi.state import FetchState
@@ -121,6 +121,12 @@ class XApiSource:
     #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
     text_is_plain = True
     description = "An account's newest posts (up to 3,200) through X API v2; needs a bearer token."
+    options = (
+        Option("bearer_token", str, None, "API token (default: $X_BEARER_TOKEN); never stored"),
+        Option("exclude", str, None, "retweets and/or replies, comma-separated"),
+        Option("wait_on_rate_limit", bool, True, "wait out rate limits (false: fail fast)"),
+        Option("state_file", str, None, "resume an interrupted fetch from this file"),
+    )
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check the options now; fetch lazily, page by page, as the posts are consumed."""
