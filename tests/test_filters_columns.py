@@ -29,9 +29,15 @@ from tweetgen.plugins import get_filter
 #: Options each built-in is checked with; a meta-test requires every built-in to be here.
 CONFIGS: dict[str, list[dict[str, Any]]] = {
     "drop-retweets": [{}],
-    "drop-short": [{"min_words": 0}, {"min_words": 1}, {"min_words": 3}, {"min_words": 5}],
+    "drop-short": [
+        {"min_words": 0},
+        {"min_words": 1},
+        {"min_words": 3},
+        {"min_words": 5},
+        {"min_words": 3, "by_script": False},
+    ],
     "remove-urls": [{}],
-    "unescape-html": [{}],
+    "unescape-html": [{}, {"all_sources": True}],
     "collapse-whitespace": [{}],
     "newlines": [{"keep": True}, {"keep": False}],
     "drop-replies": [{}],
@@ -46,10 +52,12 @@ CASES = [(name, options) for name, configs in CONFIGS.items() for options in con
 
 FRAGMENTS = [
     "http://", "https://", "HTTPS://", "https://t.co/Ab1", " HTTP://T.CO/x9 ", "\thttps://t.co/z",
+    "\nhttps://t.co/Q\n",
     "httpſ://", "www.", "WWW.", "t.co/", "xt.co/", "a.b/c",
     " ", "  ", "\t", "\n", "\r\n", "\x1c", "\x85", "\xa0", "\u2028", "\u3000", "\u200b",
     "&amp;", "&lt;", "&gt;", "&", "&#39;", "&amp;amp;", ";", "#", "#tag", "@", "@bob", "＠bob",
     "RT @", " RT @x", "a@b.co", "+1 555 123 4567", "555-123-4567", "12", "٣٤", "(@x", "\"#y",
+    "日本語の文", "ภาษาไทย", "ｶﾀｶﾅ",
     "word", "Word", "WORD", "ünï", "ß", "😂", "日本語", "ＨＥＬＬＯ", "hello", "$", "~", "-",
 ]  # fmt: skip
 TEXT = st.one_of(
@@ -71,7 +79,10 @@ def post_lists(draw: st.DrawFn) -> list[Post]:
     items = draw(
         st.lists(
             st.tuples(
-                st.one_of(TEXT, st.sampled_from(pool)), st.sampled_from(list(PostKind)), LANGS
+                st.one_of(TEXT, st.sampled_from(pool)),
+                st.sampled_from(list(PostKind)),
+                LANGS,
+                st.sampled_from(["test", "x-archive"]),  # x-archive text is plain already
             ),
             max_size=10,
         )
@@ -82,12 +93,12 @@ def post_lists(draw: st.DrawFn) -> list[Post]:
             author="me",
             text=text,
             created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
-            source="test",
+            source=source,
             kind=kind,
             lang=lang,
             reply_to="0" if kind is PostKind.REPLY else None,
         )
-        for i, (text, kind, lang) in enumerate(items)
+        for i, (text, kind, lang, source) in enumerate(items)
     ]
 
 
@@ -129,6 +140,15 @@ def test_column_path_equals_per_post_path(
     name: str, options: dict[str, Any], items: list[Post]
 ) -> None:
     assert differences(get_filter(name, **options), items) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\nhttps://t.co/x\nb", "see https://t.co/x", "a https://t.co/x\n\nb https://t.co/y."],
+)
+def test_remove_urls_paths_agree_on_link_lines(text: str) -> None:
+    items = [Post("1", "me", text, datetime(2024, 1, 1, tzinfo=timezone.utc), "test")]
+    assert differences(get_filter("remove-urls"), items) == []
 
 
 class _Broken(DropShort):

@@ -15,6 +15,8 @@ from tweetgen.filters import text as tx
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
 from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
+from tweetgen.filters.scripts import post_length
+from tweetgen.languages import primary
 from tweetgen.post import Post, PostKind
 
 if TYPE_CHECKING:
@@ -32,6 +34,13 @@ _PLAIN_LINK = r"https?://t\.co/[A-Za-z0-9]+(?:[\t-\r\x1c-\x1f ]|$)"
 _SPACED_PLAIN_LINK = r"[\t\x0b\x0c\x1c-\x1f ]*(?i:https?://t\.co/)[A-Za-z0-9]+"
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
+
+
+def _unspaced_class() -> str:
+    """An RE2 class of the unspaced scripts' code points (``scripts.UNSPACED_RANGES``)."""
+    from tweetgen.filters.scripts import UNSPACED_RANGES
+
+    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in UNSPACED_RANGES) + "]"
 
 
 def _with_text(table: pa.Table, text: pa.Array) -> pa.Table:
@@ -97,32 +106,45 @@ class DropRetweets(_Described, Drop):
 
 
 class DropShort(_Described, Drop):
-    """Posts with fewer than ``min_words`` words that are not URLs, @mentions or #hashtags."""
+    """Posts shorter than ``min_words`` words; URLs, @mentions and #hashtags do not count.
+
+    In scripts written without spaces (Chinese, Japanese, Thai...) every two letters count
+    as a word (:mod:`tweetgen.filters.scripts`); ``by_script=false`` counts whitespace tokens
+    only, as the seed did.
+    """
 
     name = "drop-short"
     reason = "short tweets"
 
-    def __init__(self, min_words: int | str = 3) -> None:
+    def __init__(self, min_words: int | str = 3, by_script: bool | str = True) -> None:
         self.min_words = as_int(min_words, filter=self.name, option="min_words")
+        self.by_script = as_bool(by_script, filter=self.name, option="by_script")
+
+    def length(self, text: str) -> int:
+        return post_length(text) if self.by_script else tx.count_words(text)
 
     def drops(self, post: Post) -> bool:
-        return tx.count_words(post.text) < self.min_words
+        return self.length(post.text) < self.min_words
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Rows that may hold a URL are counted by ``count_words``, the rest by Arrow."""
+        """Rows that may hold a URL (and, by script, non-ASCII rows) are counted by
+        :meth:`length`, the rest by Arrow."""
         import numpy as np
         import pyarrow as pa
 
         from tweetgen.filters import vector as vx
 
         text = _text(table)
-        slow = vx.to_bools(vx.contains(text, URL_CANDIDATE, ignore_case=True))
+        slow_rows_mask = vx.contains(text, URL_CANDIDATE, ignore_case=True)
+        if self.by_script:  # letters of unspaced scripts count by twos: Python's rule
+            slow_rows_mask = vx.any_of(slow_rows_mask, vx.contains(text, _unspaced_class()))
+        slow = vx.to_bools(slow_rows_mask)
         counts = np.zeros(len(text), dtype=np.int64)
         fast_rows, slow_rows = np.flatnonzero(~slow), np.flatnonzero(slow)
         if len(fast_rows):
             counts[fast_rows] = vx.word_counts(text.take(pa.array(fast_rows)), tx.OPENERS)
         if len(slow_rows):
-            counts[slow_rows] = [tx.count_words(t) for t in vx.python_values(text, slow_rows)]
+            counts[slow_rows] = [self.length(t) for t in vx.python_values(text, slow_rows)]
         return TableStep(pa.array(counts >= self.min_words))
 
 
@@ -136,16 +158,17 @@ class RemoveUrls(_Described, Clean):
         return tx.remove_urls(text)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Plain ``https://t.co/abc123`` links in ASCII texts by one Arrow regex; any other
-        text that may hold a link by ``remove_urls``."""
+        """Plain ``https://t.co/abc123`` links in one-line ASCII texts by one Arrow regex;
+        any other text that may hold a link by ``remove_urls``."""
         import pyarrow.compute as pc
 
         from tweetgen.filters import vector as vx
 
         text = _text(table)
         candidates = vx.contains(text, URL_CANDIDATE, ignore_case=True)
+        one_line = pc.invert(vx.contains(text, BREAK_CLASS))  # link-only lines: Python
         simple = pc.and_(
-            pc.and_(candidates, pc.string_is_ascii(text)),
+            pc.and_(pc.and_(candidates, one_line), pc.string_is_ascii(text)),
             pc.equal(
                 pc.count_substring_regex(text, URL_CANDIDATE, ignore_case=True),
                 pc.multiply(pc.count_substring_regex(text, _PLAIN_LINK, ignore_case=True), 2),
@@ -161,20 +184,55 @@ class RemoveUrls(_Described, Clean):
         return _cleaned(_with_text(table, text), slow, tx.remove_urls)
 
 
+def plain_text_sources() -> frozenset[str]:
+    """Sources whose plugin says its text is already unescaped (``text_is_plain = True``)."""
+    from tweetgen.plugins import get_sources
+
+    return frozenset(n for n, c in get_sources().items() if getattr(c, "text_is_plain", False))
+
+
 class UnescapeHtml(_Described, Clean):
-    """``&amp;`` to ``&`` once; not idempotent on purpose (see docs/filters.md)."""
+    """``&amp;`` to ``&`` once; not idempotent on purpose (see docs/filters.md).
+
+    Posts from sources that already unescaped their text (X archive and API, snscrape,
+    Mastodon, Bluesky: ``text_is_plain``) are left alone, so an ``&amp;`` their author typed
+    stays ``&amp;``; ``all_sources=true`` unescapes those too.
+    """
 
     name = "unescape-html"
     reason = SHORT
 
+    def __init__(self, all_sources: bool | str = False) -> None:
+        self.all_sources = as_bool(all_sources, filter=self.name, option="all_sources")
+
     def clean(self, text: str) -> str:
         return tx.unescape_html(text)
 
+    def _skipped(self) -> frozenset[str]:
+        return frozenset() if self.all_sources else plain_text_sources()
+
+    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
+        skipped = self._skipped()
+        for post in posts:
+            if post.source in skipped:
+                yield post
+            else:
+                yield from super().__call__((post,))
+
     def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.filters import vector as vx
+
         candidates = pc.match_substring(_text(table), "&")
-        return _cleaned(table, candidates, tx.unescape_html)
+        skipped = self._skipped()
+        if not skipped:
+            return _cleaned(table, candidates, tx.unescape_html)
+        plain = pc.is_in(table.column("source"), value_set=pa.array(sorted(skipped)))
+        plain = pc.fill_null(plain, False)
+        text = vx.rewrite(_text(table), pc.and_(candidates, pc.invert(plain)), tx.unescape_html)
+        return TableStep(vx.any_of(plain, vx.not_blank(text)), text)  # skipped: kept as is
 
 
 class CollapseWhitespace(_Described, Clean):
@@ -272,7 +330,7 @@ _UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
 
 
 def _primary(lang: str) -> str:
-    return lang.strip().lower().replace("_", "-").split("-")[0]
+    return primary(lang)  # zhCn, zh_cn and zh-CN all mean zh
 
 
 def _unknown(primary: str) -> bool:
@@ -441,11 +499,18 @@ BUILTIN_FILTERS: tuple[type[Any], ...] = (
 )
 
 
-def default_filters() -> list[Filter]:
-    """The seed's chain. Unescape before counting words (``me &amp; you`` is 2 words, not 3);
-    remove URLs before collapsing the spaces they leave; drop short posts last, on final text.
+def default_filters(*, reply_mentions: bool = False) -> list[Filter]:
+    """The seed's chain, with replies' leading @mentions removed.
+
+    Unescape before counting words (``me &amp; you`` is 2 words, not 3); remove URLs before
+    collapsing the spaces they leave; strip the handles a reply starts with (other people's
+    names the model would otherwise learn to write; ``reply_mentions=True`` keeps them); drop
+    short posts last, on final text.
     """
-    return [DropRetweets(), UnescapeHtml(), RemoveUrls(), CollapseWhitespace(), DropShort()]
+    chain: list[Filter] = [DropRetweets(), UnescapeHtml(), RemoveUrls()]
+    if not reply_mentions:
+        chain.append(StripReplyMentions())
+    return [*chain, CollapseWhitespace(), DropShort()]
 
 
 @hookimpl
