@@ -8,6 +8,7 @@ version of edited posts, and optionally adds ``data/deleted-tweets.js``. See doc
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,6 +43,8 @@ _TWEETS = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _NOTES = re.compile(r"^note-tweet(?:-part(\d+))?\.js$")
 _DELETED = re.compile(r"^deleted-tweets?(?:-part(\d+))?\.js$")
 
+#: The data table's row for the earlier versions of edited posts (the latest one is kept).
+EDIT_VERSIONS = "earlier edit versions"
 
 Raw = tuple[dict[str, Any], int, str]  # tweet object, its index in its file, the file's label
 
@@ -57,6 +60,8 @@ class XArchiveSource:
 
     def __init__(self, limits: ZipLimits | None = None) -> None:
         self.limits = limits or ZipLimits()
+        #: Records read but not yielded, by reason: the data table's rows for them.
+        self.skipped: Counter[str] = Counter()
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check options and location now; posts are read as the result is iterated."""
@@ -84,7 +89,7 @@ class XArchiveSource:
 
         tree = open_tree(location, self.limits)
         try:
-            table = read_archive(tree, str(location), include_deleted, author)
+            table = read_archive(tree, str(location), include_deleted, author, self.skipped)
         finally:
             tree.close()
         yield from table.to_batches(max_chunksize=BATCH_ROWS)

@@ -8,6 +8,7 @@ versions of edited posts go, repeated ids go, deleted posts follow, long posts g
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from tweetgen.sources.x_archive import (
     _DELETED,
     _NOTES,
     _TWEETS,
+    EDIT_VERSIONS,
     Raw,
     _account,
     _data_files,
@@ -41,13 +43,19 @@ _NOTE_SLACK = 2
 
 
 def read_archive(
-    tree: ArchiveTree, location: str, include_deleted: bool = False, author: str | None = None
+    tree: ArchiveTree,
+    location: str,
+    include_deleted: bool = False,
+    author: str | None = None,
+    skipped: Counter[str] | None = None,
 ) -> pa.Table:
     """Every post in the archive, in file order, each id once, as one table.
 
     Each tweets file is decoded piece by piece into record batches (:mod:`x_columns`); a file
     that path declines is parsed the careful way. Then, on whole columns: earlier versions of
-    edited posts go, repeated ids go, deleted posts follow, long posts get their notes.
+    edited posts go (counted in ``skipped`` under ``EDIT_VERSIONS``, so the data table
+    accounts for every post the archive holds), repeated ids go, deleted posts follow, long
+    posts get their notes.
     """
     names = set(tree.names())
     manifest = _manifest(tree, names)
@@ -64,7 +72,11 @@ def read_archive(
         pa.string(),
     )
     old = xc.superseded(present, (c for f in files for c in f.chains))
-    table = _first_of_each_id(_table(f.finish(account, old) for f in files), old)
+    counted: Counter[str] = Counter()
+    table = _table(f.finish(account, old, counted) for f in files)
+    table = _first_of_each_id(table, old, counted)
+    if skipped is not None and counted[EDIT_VERSIONS]:
+        skipped[EDIT_VERSIONS] += counted[EDIT_VERSIONS]
     if include_deleted:
         deleted_files = _data_files(tree, names, manifest, ("deletedTweets",), _DELETED) or []
         deleted = _table(_deleted_file(tree, n, account) for n in deleted_files)
@@ -82,15 +94,16 @@ class _File:
     raws: list[Raw] = field(default_factory=list)
     deleted_at: list[str | None] = field(default_factory=list)
 
-    def finish(self, account: Account, superseded: set[str]) -> list[pa.RecordBatch]:
+    def finish(
+        self, account: Account, superseded: set[str], skipped: Counter[str] | None = None
+    ) -> list[pa.RecordBatch]:
         """Batches of every post; raw objects are parsed now, superseded ones never are."""
         if not self.raws:
             return self.batches
-        posts = (
-            parse_tweet(raw, account, index=index, label=label)
-            for raw, index, label in self.raws
-            if tweet_id(raw) not in superseded
-        )
+        current = [r for r in self.raws if tweet_id(r[0]) not in superseded]
+        if skipped is not None:
+            skipped[EDIT_VERSIONS] += len(self.raws) - len(current)
+        posts = (parse_tweet(raw, account, index=i, label=label) for raw, i, label in current)
         return list(post_batches(posts))
 
 
@@ -139,10 +152,11 @@ def _table(batches: Iterable[Iterable[pa.RecordBatch]] | Iterable[pa.RecordBatch
     return pa.Table.from_batches(flat, schema=SCHEMA)
 
 
-def _first_of_each_id(table: pa.Table, superseded: set[str]) -> pa.Table:
-    """Without earlier versions of edited posts, and each id once (its first row)."""
+def _first_of_each_id(table: pa.Table, superseded: set[str], skipped: Counter[str]) -> pa.Table:
+    """Without earlier versions of edited posts (counted), and each id once (its first row)."""
     if superseded:
         gone = pc.is_in(table.column("id"), value_set=pa.array(sorted(superseded), pa.string()))
+        skipped[EDIT_VERSIONS] += int(pc.sum(gone).as_py() or 0)
         table = table.filter(pc.invert(gone))
     first = first_occurrences(table.column("id"))
     return table if first.all() else table.filter(pa.array(first))

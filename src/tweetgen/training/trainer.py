@@ -215,6 +215,7 @@ class Trainer:
         began, steady = time.perf_counter(), None
         paused = 0.0  # seconds spent evaluating and checkpointing: not training
         lr = peak_lr * lr_factor(cfg, step, total)
+        last_loss: dict[str, float] = {}
         model.train()
         while step < total:
             epoch, start = divmod(step, per_epoch)
@@ -239,11 +240,12 @@ class Trainer:
                 loss_sum += summed.detach()
                 if step == STEADY_FROM_STEP:
                     steady = (_synced(device) - paused, tokens)
-                metrics = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
                 if step % cfg.log_every == 0 or step == total:
-                    metrics["train/loss"] = run.log_loss(loss_sum, window, step, lr)
+                    last_loss = {"train/loss": run.log_loss(loss_sum, window, step, lr)}
                     window = 0
-                run.emit("train", metrics, step=step)
+                # the last loss read back (not this step's: reading that would sync)
+                metrics = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
+                run.emit("train", metrics | last_loss, step=step)
                 if step >= total:
                     break
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
@@ -315,16 +317,21 @@ def post_mask(position_ids: torch.Tensor, model: Any) -> Any:
     )
 
 
-def use_flex_attention(model: Any) -> None:
-    """Switch ``model`` to FlexAttention, which has no attention dropout: that is set to 0."""
+def use_flex_attention(model: Any) -> bool:
+    """Switch ``model`` to FlexAttention, which has no attention dropout (that is set to 0),
+    when its architecture supports it (transformers 5.17 has no FlexAttention for GPT-2: such
+    models keep SDPA with a 4-D mask). Returns whether it switched."""
     import torch
 
+    if not getattr(model, "_supports_flex_attn", False):
+        return False
     model.set_attn_implementation("flex_attention")
     for module in model.modules():
         if isinstance(getattr(module, "attn_dropout", None), torch.nn.Dropout):
             module.attn_dropout.p = 0.0
     if hasattr(model.config, "attn_pdrop"):
         model.config.attn_pdrop = 0.0
+    return True
 
 
 def lr_factor(config: TrainConfig, step: int, total: int) -> float:
@@ -428,7 +435,7 @@ class _Run:
             raise TrainingError(f"block_size {cfg.block_size} exceeds the model's limit {limit}")
         base_model.fuse_activation(model)
         if self.device.type == "cuda" and cfg.block_size >= FLEX_MIN_BLOCK:
-            use_flex_attention(model)
+            use_flex_attention(model)  # where the architecture has it (GPT-2 has not)
         self.model = self.method.prepare(model)
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
         torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
