@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
 from tweetgen.options import did_you_mean, parse_bool, parse_int
+from tweetgen.pathfield import OptionalPathField, PathField
 
 if TYPE_CHECKING:
     import torch
@@ -54,9 +55,10 @@ class TrainConfig:
     """
 
     base_model: str = "gpt2"
-    out_dir: Path = Path("model")
+    #: ``str`` or any path-like; always a ``Path`` once set (see :mod:`tweetgen.pathfield`).
+    out_dir: PathField = PathField("model")
     #: Checkpoints and the tiny base live here; default ``<out_dir>.work`` beside ``out_dir``.
-    work_dir: Path | None = None
+    work_dir: OptionalPathField = OptionalPathField()
     epochs: int = 4
     learning_rate: float = 1.372e-4
     lr_schedule: str = "cosine"
