@@ -105,7 +105,7 @@ def test_run_api_returns_values(sample_archive: Path, tmp_path: Path) -> None:
         (["train", "{corpus}", "--out", "{tmp}/m", "--epochs", "0"], "epochs"),
         (["train", "{corpus}", "--out", "{tmp}/m", "--set", "nonsense=1"], "nonsense"),
         (["generate", "{tmp}"], "not a model directory"),
-        (["generate", "{model}", "-n", "0"], "at least 1"),
+        (["generate", "{model}", "-n", "0"], "from 1 to"),
         (["run", "x-archive", "{tmp}/missing.zip", "--out", "{tmp}/o", "--base-model", "tiny"], ""),
     ],
 )

@@ -231,9 +231,16 @@ class Corpus:
             dataset = datasets.load_from_disk(str(directory / POSTS_DIR))
         except (OSError, ValueError, KeyError) as exc:
             raise CorpusError(f"damaged corpus: {exc}", path=directory) from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("report"), dict):
+            raise CorpusError(f"damaged {META_FILE}: no report object", path=directory)
         if not isinstance(dataset, datasets.Dataset) or meta.get("format") != FORMAT_VERSION:
             raise CorpusError("unsupported corpus format", path=directory)
-        return cls(dataset, report=FilterReport.from_dict(meta["report"]), meta=meta.get("meta"))
+        try:  # a hand-edited file: wrong types anywhere in the report
+            report = FilterReport.from_dict(meta["report"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            why = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise CorpusError(f"damaged {META_FILE}: {why}", path=directory) from None
+        return cls(dataset, report=report, meta=meta.get("meta"))
 
     def to_jsonl(self, path: str | Path) -> Path:
         """One post per line, in the JSONL source's own column names (round-trips)."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
 from tweetgen.export import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.novelty import NoveltyIndex
+from tweetgen.options import MAX_SEED
 from tweetgen.training.base_model import (
     load_causal_lm,
     load_errors,
@@ -197,7 +198,15 @@ class Generator:
         """
         import torch
 
-        _check(n, batch_size, max_new_tokens, temperature, top_p)
+        check_generation_args(
+            prompt,
+            n,
+            seed=seed,
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            batch_size=batch_size,
+        )
         config = self._sampling_config(prompt, max_new_tokens, temperature, top_p)
         if cut_at_newline:  # stop each sequence at its first newline instead of running on
             config.stop_strings = ["\n"]
@@ -306,24 +315,61 @@ def _printable(text: str) -> str:
     )
 
 
-def _check(
-    n: int,
-    batch_size: int,
-    max_new_tokens: int | None,
-    temperature: float | None,
-    top_p: float | None,
+#: Limits on generation arguments, checked before the model loads: beyond them a run would
+#: hang (10^12 samples), run out of memory (a huge batch) or sample from inf/nan
+#: probabilities (a temperature of 1e-300 or 1e300).
+MAX_SAMPLES = 10_000
+MAX_BATCH_SIZE = 1_024
+MAX_NEW_TOKENS = 100_000
+MIN_TEMPERATURE = 1e-2
+MAX_TEMPERATURE = 100.0
+
+
+def check_generation_args(
+    prompt: str = "",
+    n: int = 5,
+    *,
+    seed: int | None = None,
+    max_new_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    batch_size: int = 8,
 ) -> None:
-    if n < 1 or batch_size < 1:
-        raise GenerationError(f"n and batch_size must be at least 1 (got {n}, {batch_size})")
-    if max_new_tokens is not None and max_new_tokens < 1:
-        raise GenerationError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+    """Raise :class:`GenerationError` for the first argument out of range (cheap: call it
+    before loading a model, as the CLI does)."""
+    _int_arg("n", n, 1, MAX_SAMPLES)
+    _int_arg("batch_size", batch_size, 1, MAX_BATCH_SIZE)
+    if max_new_tokens is not None:
+        _int_arg("max_new_tokens", max_new_tokens, 1, MAX_NEW_TOKENS)
+    if seed is not None:
+        _int_arg("seed", seed, 0, MAX_SEED)
     for name, value in (("temperature", temperature), ("top_p", top_p)):
-        if value is not None and (isinstance(value, bool) or not math.isfinite(value)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise GenerationError(f"{name} must be a finite number, got {value!r}")
-    if temperature is not None and temperature <= 0:
-        raise GenerationError(f"temperature must be positive, got {temperature}")
+    if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
+        raise GenerationError(
+            f"temperature must be from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}, "
+            f"got {temperature}"
+        )
     if top_p is not None and not 0 < top_p <= 1:
         raise GenerationError(f"top_p must be in (0, 1], got {top_p}")
+    if not isinstance(prompt, str):
+        raise GenerationError(f"the prompt must be text, got {type(prompt).__name__}")
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError:
+        raise GenerationError(
+            "the prompt is not valid UTF-8 text (check the terminal's encoding)"
+        ) from None
+
+
+def _int_arg(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise GenerationError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
 
 
 __all__ = [
@@ -332,5 +378,6 @@ __all__ = [
     "Generator",
     "Sample",
     "cap_length",
+    "check_generation_args",
     "finish_text",
 ]

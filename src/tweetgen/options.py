@@ -33,10 +33,19 @@ def parse_bool(value: Any, *, name: str, error: type[TweetgenError] = SourceErro
     raise error(f"{name} must be true or false, got {value!r}")
 
 
+#: The largest seed torch (and numpy) accept everywhere.
+MAX_SEED = 2**63 - 1
+
+
 def parse_int(
-    value: Any, *, name: str, minimum: int = 0, error: type[TweetgenError] = SourceError
+    value: Any,
+    *,
+    name: str,
+    minimum: int = 0,
+    error: type[TweetgenError] = SourceError,
+    maximum: int | None = None,
 ) -> int:
-    """An integer of at least ``minimum`` from an int or its decimal string (not a bool)."""
+    """An integer in ``[minimum, maximum]`` from an int or its decimal string (not a bool)."""
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -44,6 +53,8 @@ def parse_int(
         number = int(value.strip())
     if number is None or number < minimum:
         raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise error(f"{name} must be an integer from {minimum} to {maximum:,}, got {value!r}")
     return number
 
 

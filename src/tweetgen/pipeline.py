@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,10 +60,13 @@ def read(
 ) -> Corpus:
     """Read every post from ``location`` with the named source plugin, batch by batch."""
     from tweetgen.corpus import Corpus
+    from tweetgen.inputs import check_input, reader_errors
     from tweetgen.sources.batches import source_batches
 
-    batches = source_batches(source, location, progress=progress, **options)
-    return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
+    check_input(location)  # no FIFO, device, endless folder or zip of a million parts
+    with reader_errors(source, location):  # a field of the wrong type: one line, no traceback
+        batches = source_batches(source, location, progress=progress, **options)
+        return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
 
 
 def prepare(
@@ -76,8 +80,21 @@ def prepare(
     **options: Any,
 ) -> Corpus:
     """Read, filter and (when ``out`` is given) save a corpus; its ``report`` has the steps."""
-    corpus = read(source, location, progress=progress, **options)
-    return filter_and_save(corpus, out, filters, stage=stage)
+    with corpus_output(out):  # an unusable --out is refused before reading
+        corpus = read(source, location, progress=progress, **options)
+        return filter_and_save(corpus, out, filters, stage=stage)
+
+
+def corpus_output(out: str | Path | None) -> AbstractContextManager[Any]:
+    """Check ``out`` and hold its lock (nothing to do without ``out``)."""
+    if out is None:
+        return nullcontext()
+    from tweetgen.atomic import output_guard
+    from tweetgen.corpus import META_FILE
+    from tweetgen.errors import CorpusError
+
+    earlier = lambda p: (p / META_FILE).is_file()  # noqa: E731
+    return output_guard(out, replaceable=earlier, error=CorpusError)
 
 
 def filter_and_save(
@@ -179,32 +196,35 @@ def run_chain(
     """
     import time
 
-    from tweetgen.generate import Generator
+    from tweetgen.generate import Generator, check_generation_args
     from tweetgen.plugins import get_trainer_class
     from tweetgen.training.config import TrainConfig
-    from tweetgen.training.trainer import check_corpus_size
+    from tweetgen.training.trainer import check_corpus_size, guard_places
 
     began = time.perf_counter()
     out = Path(out)
     config = config or TrainConfig(base_model=AUTO_BASE)
+    check_generation_args(prompt, samples, seed=config.seed)  # every argument before reading
     trainer_class = get_trainer_class(trainer)  # fail before any reading or writing
     base = resolve_base_model(config.base_model)
-    raw = read(source, location, progress=read_progress, **options)
-    filtered = filter_and_save(raw, None, filters, stage=stage)
-    if on_filtered is not None:
-        on_filtered(filtered)
-    check_corpus_size(filtered)  # too little text: say so before writing anything
-    _tell(stage, "saving the corpus")
-    filtered.save(out / "corpus")
     config = config.replace(base_model=base, out_dir=out / "model")
-    if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
-        from tweetgen.training.tracking import log_preprocess
+    with corpus_output(out / "corpus"), guard_places(config):  # locked, checked: then read
+        raw = read(source, location, progress=read_progress, **options)
+        filtered = filter_and_save(raw, None, filters, stage=stage)
+        if on_filtered is not None:
+            on_filtered(filtered)
+        check_corpus_size(filtered)  # too little text: say so before writing anything
+        _tell(stage, "saving the corpus")
+        filtered.save(out / "corpus")
+        if config.wandb:  # the seed's preprocess run: raw and training posts as artifacts
+            from tweetgen.training.tracking import log_preprocess
 
-        _tell(stage, "logging the data to W&B")
-        log_preprocess(raw, filtered, config)
-    model = trainer_class(config).train(filtered, progress=train_progress)
-    _tell(stage, "sampling")
-    generation = Generator(model.path, device=config.device).generate(
-        prompt, samples, seed=config.seed
-    )
-    return ChainResult(filtered, filtered.report, model, generation, time.perf_counter() - began)
+            _tell(stage, "logging the data to W&B")
+            log_preprocess(raw, filtered, config)
+        model = trainer_class(config).train(filtered, progress=train_progress)
+        _tell(stage, "sampling")
+        generation = Generator(model.path, device=config.device).generate(
+            prompt, samples, seed=config.seed
+        )
+        seconds = time.perf_counter() - began
+        return ChainResult(filtered, filtered.report, model, generation, seconds)

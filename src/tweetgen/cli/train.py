@@ -144,9 +144,11 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     """
     from tweetgen.corpus import Corpus
     from tweetgen.plugins import get_trainer_class
+    from tweetgen.training.trainer import check_places
 
     console = Console(stderr=True)
     config = _config(out, kwargs)
+    check_places(config)  # a bad --out: one line before anything is read or printed
     corpus = Corpus.load(corpus_dir)
     config = _resolved(config, console)
     console.print(f"training on {len(corpus):,} posts")
@@ -196,8 +198,9 @@ def generate(
     Example:
       tweetgen generate model/ "My dream is" -n 5 --seed 1
     """
-    from tweetgen.generate import Generator
+    from tweetgen.generate import Generator, check_generation_args
 
+    check_generation_args(prompt, **kwargs)  # before the model loads
     result = Generator(model_dir, device=device).generate(
         prompt, cut_at_newline=not keep_newlines, novelty=not allow_copies, **kwargs
     )
@@ -249,11 +252,16 @@ def run(
     Example:
       tweetgen run x-archive twitter-2026.zip --out build/me --base-model tiny
     """
+    from tweetgen.generate import check_generation_args
     from tweetgen.pipeline import parse_filter_spec, run_chain
+    from tweetgen.training.trainer import check_places
 
+    check_generation_args(prompt, samples)  # every argument before anything is read
     filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
     console = Console(stderr=True)
-    config = _resolved(_config(out / "model", kwargs), console)
+    unresolved = _config(out / "model", kwargs)
+    check_places(unresolved)
+    config = _resolved(unresolved, console)
     summary = Console()
     source_name = source
     _say_tracking(console, config, posts=True)

@@ -110,10 +110,17 @@ def load_tokenizer(
     """The tokenizer of any model; a one-line ``error`` when it cannot be loaded (e.g. offline)."""
     from transformers import AutoTokenizer
 
+    from tweetgen.modeldir import CONFIG, check_config, check_tokenizer, is_local_dir
+
+    if is_local_dir(name_or_path):  # a one-line error naming the bad file
+        if (Path(name_or_path) / CONFIG).exists():  # AutoTokenizer reads it too
+            check_config(name_or_path, error=error)
+        check_tokenizer(name_or_path, error=error)
+    errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
     try:
         with quiet_transformers():
             return AutoTokenizer.from_pretrained(str(name_or_path))
-    except load_errors() as exc:
+    except errors as exc:
         raise error(f"cannot load the tokenizer: {first_line(exc)}", path=name_or_path) from None
 
 
@@ -127,12 +134,17 @@ def load_causal_lm(
     """Any causal LM (hub id or local directory), with SDPA attention by default."""
     from transformers import AutoModelForCausalLM
 
+    from tweetgen.modeldir import check_weights, is_local_dir
+
+    if is_local_dir(name_or_path):  # missing or renamed tensors must not load as random ones
+        check_weights(name_or_path, error=error)
+    errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
     try:
         with quiet_transformers():
             return AutoModelForCausalLM.from_pretrained(
                 str(name_or_path), attn_implementation=attn_implementation, **kwargs
             )
-    except load_errors() as exc:
+    except errors as exc:
         raise error(f"cannot load the model: {first_line(exc)}", path=name_or_path) from None
 
 

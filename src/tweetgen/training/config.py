@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
-from tweetgen.options import did_you_mean, parse_bool, parse_int
+from tweetgen.options import MAX_SEED, did_you_mean, parse_bool, parse_int
 from tweetgen.pathfield import OptionalPathField, PathField
 
 if TYPE_CHECKING:
@@ -141,10 +141,10 @@ class TrainConfig:
         for name in _BOOLS:
             setattr(self, name, parse_bool(getattr(self, name), name=name, error=TrainingError))
         for name, minimum in _INTS.items():
-            setattr(self, name, _int(getattr(self, name), name, minimum))
+            setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
         for name, minimum in _OPTIONAL_INTS.items():
             if getattr(self, name) is not None:
-                setattr(self, name, _int(getattr(self, name), name, minimum))
+                setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
         for name, (low, high, open_range) in _FLOATS.items():
             setattr(self, name, _float(getattr(self, name), name, low, high, open_range))
         for name, choices in (("lr_schedule", LR_SCHEDULES), ("precision", PRECISIONS)):
@@ -232,8 +232,8 @@ def _path(value: Any, name: str) -> Path:
     return Path(value)
 
 
-def _int(value: Any, name: str, minimum: int) -> int:
-    return parse_int(value, name=name, minimum=minimum, error=TrainingError)
+def _int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    return parse_int(value, name=name, minimum=minimum, maximum=maximum, error=TrainingError)
 
 
 def _float(value: Any, name: str, low: float, high: float, open_range: bool) -> float:
@@ -270,6 +270,10 @@ _INTS = {
     "checkpoint_every": 0,
 }
 _OPTIONAL_INTS = {"max_steps": 1, "threads": 1}
+#: Upper limits: torch refuses larger seeds, and each thread costs memory (100,000 threads
+#: ran out of it).
+MAX_THREADS = 1024
+_MAXIMA = {"seed": MAX_SEED, "threads": MAX_THREADS}
 _INF = math.inf
 #: name: (low, high, whether the limits themselves are refused)
 _FLOATS = {

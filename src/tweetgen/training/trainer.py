@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, output_guard, remove_if_empty, remove_owned, write_json
+from tweetgen.atomic import (
+    atomic_dir,
+    check_output,
+    output_guard,
+    remove_if_empty,
+    remove_owned,
+    write_json,
+)
 from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
 from tweetgen.options import Option
 from tweetgen.secrets import redact
@@ -204,7 +211,7 @@ class Trainer:
         for message in warnings:
             run.emit("warning", message=message)
         with (
-            _guard_places(self.config),  # a bad --out or a user's folder: refused before work
+            guard_places(self.config),  # a bad --out or a user's folder: refused before work
             base_model.quiet_transformers(),
             _torch_threads(self.config.threads),
         ):
@@ -514,7 +521,7 @@ def _earlier_model(path: Path) -> bool:
 
 
 @contextmanager
-def _guard_places(config: TrainConfig) -> Iterator[None]:
+def guard_places(config: TrainConfig) -> Iterator[None]:
     """Hold the output's and the work folder's locks; refuse unusable ones before any work.
 
     Only the process that writes them (rank 0 under torchrun) takes the locks.
@@ -522,12 +529,21 @@ def _guard_places(config: TrainConfig) -> Iterator[None]:
     if distributed.secondary_rank():
         yield
         return
+    check_places(config)
     with (
         output_guard(config.out_dir, replaceable=_earlier_model, error=TrainingError),
         output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError),
     ):
         CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
         yield
+
+
+def check_places(config: TrainConfig) -> None:
+    """Refuse an unusable ``out_dir`` or work folder (creates nothing, takes no lock): the CLI
+    calls this before reading the corpus."""
+    check_output(config.out_dir, replaceable=_earlier_model, error=TrainingError)
+    check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
+    CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
 
 def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
@@ -591,5 +607,7 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
+    "check_places",
+    "guard_places",
     "resolve_device",
 ]

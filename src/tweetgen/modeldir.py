@@ -1,0 +1,235 @@
+"""Check a local model directory before loading it, so a damaged one is a one-line error.
+
+transformers loads a ``model.safetensors`` with renamed keys or half its tensors missing with
+*random* weights for the rest (a warning at most), and a ``config.json`` saying ``bert``, or
+holding a list, fails deep inside. Here each file is checked up front, and the message names
+the file that is wrong:
+
+* ``config.json``: a regular file of bounded size, a JSON object, a GPT-2-style decoder
+  (``model_type``), positive integer sizes;
+* the weights: every tensor the model expects is present with the expected shape, and there is
+  no tensor it does not expect (expected ones come from the config, on the ``meta`` device:
+  nothing is allocated);
+* the tokenizer: ``tokenizer.json`` (or ``vocab.json`` + ``merges.txt``) present, JSON that
+  parses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+from tweetgen.errors import TweetgenError, first_line
+
+CONFIG = "config.json"
+WEIGHTS = "model.safetensors"
+WEIGHTS_INDEX = "model.safetensors.index.json"
+LEGACY_WEIGHTS = "pytorch_model.bin"
+TOKENIZER = "tokenizer.json"
+TOKENIZER_CONFIG = "tokenizer_config.json"
+VOCAB_FILES = ("vocab.json", "merges.txt")
+ADAPTER_CONFIG = "adapter_config.json"
+#: Decoder-only causal LMs whose framing (``<|endoftext|>post<|endoftext|>``) tweetgen trains.
+GPT2_STYLE_MODEL_TYPES = frozenset(
+    {
+        "gpt2",
+        "gpt_neo",
+        "gpt_neox",
+        "gptj",
+        "gpt_bigcode",
+        "llama",
+        "mistral",
+        "qwen2",
+        "phi",
+        "opt",
+        "bloom",
+        "falcon",
+    }
+)
+#: JSON metadata files are small; anything bigger is not one.
+MAX_JSON_BYTES = 64 << 20
+#: Size fields of a config: positive integers below this (bigger ones cannot be a real model).
+MAX_SIZE_FIELD = 10_000_000
+_SIZE_FIELDS = (
+    "vocab_size",
+    "n_embd",
+    "n_layer",
+    "n_head",
+    "n_positions",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "max_position_embeddings",
+    "intermediate_size",
+)
+
+
+def is_local_dir(name_or_path: str | os.PathLike[str]) -> bool:
+    return Path(name_or_path).is_dir()
+
+
+def check_model_dir(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> None:
+    """Config, weights and tokenizer of a full model directory (not an adapter)."""
+    check_weights(path, error=error)
+    check_tokenizer(path, error=error)
+
+
+def check_config(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> dict[str, Any]:
+    """``config.json`` as a dict, after the checks in the module docstring."""
+    file = Path(path) / CONFIG
+    config = read_json(file, error=error)
+    if not isinstance(config, dict):
+        raise error(f"must hold a JSON object, not {type(config).__name__}", path=file)
+    model_type = config.get("model_type")
+    if model_type not in GPT2_STYLE_MODEL_TYPES:
+        raise error(
+            f"model_type {model_type!r} is not a GPT-2-style causal language model "
+            f"(expected one of {', '.join(sorted(GPT2_STYLE_MODEL_TYPES))})",
+            path=file,
+        )
+    for name in _SIZE_FIELDS:
+        value = config.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_SIZE_FIELD:
+            raise error(f"{name} must be a positive integer, got {value!r}", path=file)
+    return config
+
+
+def check_weights(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> None:
+    """Every tensor the config's model expects is in the weights, with its shape; no others."""
+    folder = Path(path)
+    config = check_config(folder, error=error)
+    found, file = _stored_shapes(folder, error)
+    if found is None:
+        return  # legacy pickled weights: transformers checks those as it loads them
+    expected, groups = _expected_shapes(folder, config, error)
+    present = set(found)
+    missing = [g[0] for g in groups if not present & set(g)]
+    unexpected = sorted(present - set(expected))
+    wrong = sorted(k for k in present & set(expected) if found[k] != expected[k])
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} expected tensor(s) missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected tensor(s) (e.g. {unexpected[0]})")
+    if wrong:
+        k = wrong[0]
+        problems.append(
+            f"{len(wrong)} tensor(s) of the wrong shape (e.g. {k}: {list(found[k])}, "
+            f"expected {list(expected[k])})"
+        )
+    if problems:
+        raise error("; ".join(problems) + ": damaged, or the weights of another model", path=file)
+
+
+def check_tokenizer(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> None:
+    folder = Path(path)
+    if (folder / TOKENIZER).exists():
+        read_json(folder / TOKENIZER, error=error)
+    elif not all((folder / name).exists() for name in VOCAB_FILES):
+        raise error(
+            f"no tokenizer: neither {TOKENIZER} nor {' + '.join(VOCAB_FILES)} is there",
+            path=folder,
+        )
+    else:
+        for name in VOCAB_FILES:
+            regular_file(folder / name, error=error)
+    if (folder / TOKENIZER_CONFIG).exists():
+        settings = read_json(folder / TOKENIZER_CONFIG, error=error)
+        if not isinstance(settings, dict):
+            raise error("must hold a JSON object", path=folder / TOKENIZER_CONFIG)
+
+
+def regular_file(file: Path, *, error: type[TweetgenError], limit: int | None = None) -> int:
+    """The size of ``file``; an error when it is missing, not a regular file, or too big."""
+    try:
+        info = file.stat()
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror or exc}", path=file) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise error("is not a regular file", path=file)
+    if limit is not None and info.st_size > limit:
+        raise error(f"is {info.st_size:,} bytes; at most {limit:,} expected", path=file)
+    return info.st_size
+
+
+def read_json(file: Path, *, error: type[TweetgenError]) -> Any:
+    regular_file(file, error=error, limit=MAX_JSON_BYTES)
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise error(f"not valid JSON: {first_line(exc)}", path=file) from None
+
+
+def _stored_shapes(
+    folder: Path, error: type[TweetgenError]
+) -> tuple[dict[str, tuple[int, ...]] | None, Path]:
+    """Tensor names and shapes from the safetensors headers (no tensor data is read)."""
+    from safetensors import SafetensorError, safe_open
+
+    single, index = folder / WEIGHTS, folder / WEIGHTS_INDEX
+    if single.exists():
+        files = [single]
+    elif index.exists():
+        weight_map = read_json(index, error=error).get("weight_map")
+        if not isinstance(weight_map, dict):
+            raise error("has no weight_map", path=index)
+        files = sorted({folder / str(name) for name in weight_map.values()})
+    elif (folder / LEGACY_WEIGHTS).exists():
+        regular_file(folder / LEGACY_WEIGHTS, error=error)
+        return None, folder / LEGACY_WEIGHTS
+    else:
+        raise error(f"no weights: {WEIGHTS} is missing", path=folder)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for file in files:
+        if file.parent != folder:
+            raise error(f"names a weights file outside the folder: {file.name}", path=index)
+        regular_file(file, error=error)
+        try:
+            with safe_open(str(file), "pt") as handle:
+                for key in handle.keys():  # noqa: SIM118 - safe_open is not a mapping
+                    shapes[key] = tuple(handle.get_slice(key).get_shape())
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise error(
+                f"cannot load the model: damaged weights ({first_line(exc)})", path=file
+            ) from None
+    return shapes, files[0] if len(files) == 1 else index
+
+
+def _expected_shapes(
+    folder: Path, config: dict[str, Any], error: type[TweetgenError]
+) -> tuple[dict[str, tuple[int, ...]], list[list[str]]]:
+    """What the config's model holds, built on the ``meta`` device (no memory is allocated);
+    also the groups of names that share one tensor (tied embeddings: one stored is enough)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from tweetgen.training.base_model import quiet_transformers
+
+    try:
+        with quiet_transformers(), torch.device("meta"):
+            model_config = AutoConfig.for_model(**config)
+            model = AutoModelForCausalLM.from_config(model_config)
+    except Exception as exc:  # any bad field value: transformers raises many kinds
+        raise error(f"unusable config: {first_line(exc)}", path=folder / CONFIG) from None
+    state = model.state_dict(keep_vars=True)
+    groups: dict[int, list[str]] = {}
+    for name, tensor in state.items():
+        groups.setdefault(id(tensor), []).append(name)
+    return {k: tuple(v.shape) for k, v in state.items()}, list(groups.values())
+
+
+__all__ = [
+    "GPT2_STYLE_MODEL_TYPES",
+    "check_config",
+    "check_model_dir",
+    "check_tokenizer",
+    "check_weights",
+    "is_local_dir",
+    "read_json",
+    "regular_file",
+]
