@@ -39,12 +39,13 @@ def test_train_config_paths_accept_str_and_hold_paths() -> None:
     assert TrainConfig().out_dir == Path("model") and TrainConfig().work_dir is None
     assert config.replace(out_dir="other").out_dir == Path("other")
     assert TrainConfig.from_dict(config.to_dict()) == config
-    try:
-        TrainConfig(out_dir=3)  # type: ignore[arg-type]
-    except TrainingError as exc:
-        assert "out_dir" in str(exc)
-    else:
-        raise AssertionError("out_dir=3 was accepted")
+    for bad in (3, ""):
+        try:
+            TrainConfig(out_dir=bad)  # type: ignore[arg-type]
+        except TrainingError as exc:
+            assert "out_dir" in str(exc)
+        else:
+            raise AssertionError(f"out_dir={bad!r} was accepted")
 
 
 #: Libraries tweetgen imports whose analysis would take minutes; their types are not at stake.

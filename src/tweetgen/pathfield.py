@@ -18,7 +18,9 @@ PathInput = str | os.PathLike[str]
 
 
 def _as_path(value: Any) -> Any:
-    return Path(value) if isinstance(value, str | os.PathLike) else value
+    """A Path for a path; anything else (``3``, ``""``, which is no path) as given."""
+    is_path = isinstance(value, os.PathLike) or (isinstance(value, str) and value != "")
+    return Path(value) if is_path else value
 
 
 class PathField:
