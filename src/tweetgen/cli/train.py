@@ -17,7 +17,7 @@ from tweetgen.cli.output import (
     tracking_notice,
     write_samples,
 )
-from tweetgen.cli.prepare import filter_option, parse_options, source_option
+from tweetgen.cli.prepare import chain_from, filter_option, parse_options, source_option
 from tweetgen.cli.progress import chain_progress
 from tweetgen.errors import TrainingError
 from tweetgen.options import parse_assignments
@@ -238,6 +238,7 @@ def run(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
+    keep_reply_mentions: bool,
     source_options: tuple[str, ...],
     trainer: str,
     samples: int,
@@ -253,11 +254,11 @@ def run(
       tweetgen run x-archive twitter-2026.zip --out build/me --base-model tiny
     """
     from tweetgen.generate import check_generation_args
-    from tweetgen.pipeline import parse_filter_spec, run_chain
+    from tweetgen.pipeline import run_chain
     from tweetgen.training.trainer import check_places
 
     check_generation_args(prompt, samples)  # every argument before anything is read
-    filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
+    filters = chain_from(filter_specs, keep_reply_mentions)
     console = Console(stderr=True)
     unresolved = _config(out / "model", kwargs)
     check_places(unresolved)
