@@ -35,7 +35,7 @@ timeout 45 $PY benchmarks/gpu/check_attention.py 2>&1 | grep -v -i warn | tee -a
 
 echo "== 1. bench_train: recipe, default, compiled, reference, large, large1024 =="
 timeout 270 $PY benchmarks/bench_train.py --archive "$ARCHIVE" --shape "$SHAPE" \
-  --rows recipe,default,compiled,reference,large,large1024 --large "$LARGE" --reference-steps "$REFERENCE_STEPS" \
+  --rows ${ROWS:-recipe,default,compiled,reference,large,large1024} --large "$LARGE" --reference-steps "$REFERENCE_STEPS" \
   --epochs "$EPOCHS" \
   --out "$OUT/bench_train.json" 2>&1 | grep -v -i -e warn -e "Loading weights" | tee -a "$OUT/log.txt"
 
