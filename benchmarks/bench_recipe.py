@@ -4,7 +4,7 @@ Not a test: prints wall and CPU seconds, perplexity before and after, and sample
 change to the tiny sizes or the schedule can be judged (see RESULTS.md).
 
     python benchmarks/bench_recipe.py                      # the TrainConfig defaults for "tiny"
-    python benchmarks/bench_recipe.py tiny_n_embd=128 epochs=6 threads=1
+    python benchmarks/bench_recipe.py tiny.n_embd=128 epochs=6 threads=1
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def main() -> None:
     overrides = {k: json.loads(v) for k, v in (a.split("=", 1) for a in sys.argv[1:])}
     corpus = Corpus.from_source("x-archive", str(SAMPLE)).filter(*default_filters())
     settings = {"base_model": "tiny", "out_dir": "build/bench-recipe"} | overrides
-    config = TrainConfig.from_dict(settings)
+    config = TrainConfig.from_settings(settings)
     cpu, wall = time.process_time(), time.perf_counter()
     result = Trainer(config).train(corpus)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall

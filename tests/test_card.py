@@ -58,8 +58,8 @@ def test_procedure_shows_base_hyperparameters_and_perplexities(trained_model: Pa
     assert "small GPT-2 built from scratch" in card
     assert f"{meta['metrics']['perplexity_before']:.2f}" in card
     assert f"{meta['metrics']['perplexity_after']:.2f}" in card
-    assert f"| learning_rate | `{meta['config']['tiny_learning_rate']}` |" in card
-    assert f"| epochs | `{meta['config']['tiny_epochs']}` |" in card
+    assert f"| learning_rate | `{meta['config']['learning_rate']}` |" in card
+    assert f"| epochs | `{meta['config']['epochs']}` |" in card
 
 
 def test_a_hub_base_is_named() -> None:

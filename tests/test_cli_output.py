@@ -59,7 +59,7 @@ def test_run_prints_the_data_table_before_training(
 ) -> None:
     monkeypatch.setattr(progress_module, "PLAIN_DELAY", 0.0)  # lines from the first second
     tiny = ["--base-model", "tiny", "--max-steps", "2", "--epochs", "1", "--device", "cpu"]
-    small = ["--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32", "--set", "tiny_n_head=2"]
+    small = ["--set", "tiny.n_layer=1", "--set", "tiny.n_embd=32", "--set", "tiny.n_head=2"]
     out = str(tmp_path / "o")
     result = _invoke(
         "run", "x-archive", str(sample_archive), "--out", out, "-n", "2", *tiny, *small

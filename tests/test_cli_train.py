@@ -16,8 +16,8 @@ from tweetgen.training.testing import corpus_from_texts, synthetic_texts
 #: Settings that make a "tiny" model train in about a second.
 TINY = [
     "--base-model", "tiny", "--max-steps", "3", "--epochs", "1", "--device", "cpu", "--lr", "3e-3",
-    "--set", "tiny_vocab_size=300", "--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32",
-    "--set", "tiny_n_head=2", "--set", "block_size=64",
+    "--set", "tiny.vocab_size=300", "--set", "tiny.n_layer=1", "--set", "tiny.n_embd=32",
+    "--set", "tiny.n_head=2", "--set", "block_size=64",
 ]  # fmt: skip
 
 
@@ -53,8 +53,8 @@ def test_train_writes_a_complete_model(model_dir: Path) -> None:
     assert {"novelty.json", "tokenizer.json", "model.safetensors"} <= names
     meta = json.loads((model_dir / "tweetgen.json").read_text())
     assert meta["config"]["base_model"] == "tiny" and meta["config"]["max_steps"] == 3
-    assert meta["config"]["tiny_n_embd"] == 32  # --set reached the config
-    assert meta["config"]["tiny_learning_rate"] == 0.003  # --lr applies to tiny too
+    assert meta["config"]["tiny"]["n_embd"] == 32  # --set reached the config
+    assert meta["config"]["learning_rate"] == 0.003  # --lr is the rate, whichever the base
 
 
 def test_generate_json_is_reproducible(model_dir: Path) -> None:
@@ -89,7 +89,7 @@ def test_run_chains_everything(sample_archive: Path, tmp_path: Path) -> None:
 def test_run_api_returns_values(sample_archive: Path, tmp_path: Path) -> None:
     from tweetgen.training.testing import tiny_config
 
-    config = tiny_config(tmp_path / "ignored", max_steps=2, epochs=1, tiny_n_layer=1)
+    config = tiny_config(tmp_path / "ignored", max_steps=2, epochs=1, tiny={"n_layer": 1})
     result = pipeline.run_chain(
         "x-archive", str(sample_archive), tmp_path / "out", config=config, samples=2
     )
@@ -143,12 +143,29 @@ def test_hub_model_available_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pipeline.hub_model_available("surely-not-cached/model-xyz") is False
 
 
-def test_dotted_settings_reach_trainer_plugins() -> None:
-    from tweetgen.cli.train import _parse_settings
+def test_dotted_settings_are_parsed_by_the_core() -> None:
+    from tweetgen.training.config import TrainConfig
 
-    assert _parse_settings(("lora.rank=4", "lora.alpha=8", "block_size=64")) == {
-        "block_size": 64,
-        "extra": {"lora": {"rank": 4, "alpha": 8}},
-    }
+    config = TrainConfig.from_settings(
+        {"lora.rank": 4, "lora.alpha": 8, "tiny.n_layer": 2, "block_size": 64}
+    )
+    assert config.extra == {"lora": {"rank": 4, "alpha": 8}}
+    assert config.tiny["n_layer"] == 2 and config.block_size == 64
     with pytest.raises(TrainingError, match=r"SECTION\.NAME"):
-        _parse_settings((".rank=4",))
+        TrainConfig.from_settings({".rank": 4})
+    with pytest.raises(TrainingError, match="unknown tiny setting"):
+        TrainConfig.from_settings({"tiny.depth": 4})
+
+
+def test_cli_and_api_build_the_same_config(tmp_path: Path) -> None:
+    from tweetgen.cli.train import _config
+    from tweetgen.training.config import TrainConfig
+
+    options = {"base_model": "tiny", "epochs": 3, "learning_rate": None, "batch_tokens": None}
+    options |= {"max_steps": None, "seed": None, "device": None, "wandb": None, "resume": False}
+    options["settings"] = ("tiny.n_layer=1", "lora.rank=2")
+    cli = _config(tmp_path / "m", options)
+    api = TrainConfig.tiny_preset(
+        tmp_path / "m", epochs=3, tiny={"n_layer": 1}, extra={"lora": {"rank": 2}}
+    )
+    assert cli == api and cli.wandb is False

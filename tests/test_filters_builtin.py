@@ -87,7 +87,10 @@ def test_drop_short_min_words_option() -> None:
         ("go to www.example.org now", "go to now"),
         ("bare t.co/AbC link", "bare link"),
         ("microsoft.co/uk is not a t.co link", "microsoft.co/uk is not a t.co link"),
-        ("line one\nhttps://x.co/a\nline two", "line one\n\nline two"),
+        ("line one\nhttps://x.co/a\nline two", "line one\nline two"),  # no blank line
+        ("one\r\n  https://x.co/a https://x.co/b \r\ntwo", "one\r\ntwo"),
+        ("one\n\nhttps://x.co/a\n\ntwo", "one\n\n\ntwo"),  # blank lines of the author stay
+        ("one\nsee https://x.co/a\ntwo", "one\nsee\ntwo"),
         ("no links here", "no links here"),
         ("www https://x.", "."),  # one pass would splice "www." together
     ],
@@ -253,9 +256,12 @@ def test_default_chain_order() -> None:
         "drop-retweets",
         "unescape-html",
         "remove-urls",
+        "strip-reply-mentions",
         "collapse-whitespace",
         "drop-short",
     ]
+    kept = [f.name for f in b.default_filters(reply_mentions=True)]
+    assert "strip-reply-mentions" not in kept and len(kept) == 5
     assert b.default_filters()[0] is not b.default_filters()[0]  # fresh instances each call
 
 

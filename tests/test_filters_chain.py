@@ -56,6 +56,7 @@ def test_default_chain_gives_the_seeds_table() -> None:
         "drop-retweets": (12, 3, 0),
         "unescape-html": (9, 0, 2),
         "remove-urls": (9, 1, 2),
+        "strip-reply-mentions": (8, 0, 1),  # "@bob thanks!" -> "thanks!"
         "collapse-whitespace": (8, 0, 2),
         "drop-short": (8, 4, 0),
     }

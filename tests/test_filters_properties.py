@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +23,8 @@ from tweetgen import Post, PostKind, get_filters
 from tweetgen.filters import builtin as b
 from tweetgen.filters.base import Filter
 from tweetgen.filters.dedup import jaccard, shingles
-from tweetgen.filters.text import count_words, is_word, normalise
+from tweetgen.filters.scripts import is_unspaced, post_length
+from tweetgen.filters.text import count_words, is_word, normalise, remove_urls
 from tweetgen.testing.strategies import posts, texts
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "filters.md"
@@ -81,14 +83,80 @@ def test_prop_drop_retweets(items: list[Post]) -> None:
     assert out == expected
 
 
+#: Unicode names of the letters of scripts written without spaces: an oracle for the short
+#: rule that does not share the implementation's code point ranges.
+UNSPACED_NAMES = (
+    "CJK ", "HIRAGANA", "KATAKANA", "HENTAIGANA", "HALFWIDTH KATAKANA", "THAI ", "LAO ",
+    "TIBETAN", "MYANMAR", "KHMER", "IDEOGRAPHIC",
+)  # fmt: skip
+
+
+def unspaced_by_name(char: str) -> bool:
+    return unicodedata.category(char)[0] == "L" and unicodedata.name(char, "").startswith(
+        UNSPACED_NAMES
+    )
+
+
+def length_by_name(text: str) -> int:
+    """Words, with two letters of an unspaced script for a word (rounded up, per token)."""
+    total = 0
+    for token in remove_urls(text).split():
+        if is_word(token):
+            letters = sum(map(unspaced_by_name, token))
+            total += -(-letters // 2) if letters else 1
+    return total
+
+
+#: Texts mixing spaced and unspaced scripts, so the properties meet both.
+MIXED = st.lists(
+    st.one_of(
+        st.text(alphabet="日本語の投稿です中文帖子ภาษาไทยລາວខ្មែរမြန်မာཀཁ", min_size=1, max_size=12),
+        st.text(alphabet="abc déf 123 @x #y https://t.co/z ", max_size=12),
+        TEXT,
+    ),
+    max_size=4,
+).map(" ".join)
+
+
 @FAST
-@given(posts(), st.integers(0, 5))
+@given(posts(text=MIXED), st.integers(0, 5))
 def test_prop_drop_short(items: list[Post], min_words: int) -> None:
     out = check_common("drop-short", b.DropShort(min_words=min_words), items)
     kept = {p.id for p in out}
     for p in items:
-        assert (p.id in kept) == (count_words(p.text) >= min_words)
+        assert (p.id in kept) == (length_by_name(p.text) >= min_words)
     assert all(p in items for p in out)  # drops only, never rewrites
+
+
+@FAST
+@given(MIXED)
+def test_prop_length_is_the_seeds_count_without_unspaced_scripts(text: str) -> None:
+    """Never shorter than the seed's count; the same when no unspaced script is present."""
+    assert post_length(text) >= count_words(text)
+    if not any(map(unspaced_by_name, text)):
+        assert post_length(text) == count_words(text)
+
+
+@FAST
+@given(st.text(alphabet="日本語の投稿です中文帖子ภาษาไทย", min_size=1, max_size=40))
+def test_prop_unspaced_posts_count_two_letters_a_word(text: str) -> None:
+    assert post_length(text) == -(-len(text) // 2)
+    assert (post_length(text) >= 3) == (len(text) >= 5)
+
+
+def test_the_script_ranges_match_the_unicode_names() -> None:
+    """Every code point: the ranges in tweetgen.filters.scripts agree with the names."""
+    wrong = [hex(c) for c in range(0x110000) if is_unspaced(chr(c)) != unspaced_by_name(chr(c))]
+    assert wrong == []
+
+
+def test_the_seeds_rule_is_an_option() -> None:
+    seed = b.DropShort(by_script=False)
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    japanese = Post(
+        id="1", author="a", text="今日はとても良い天気ですね", created_at=when, source="t"
+    )
+    assert seed.drops(japanese) and not b.DropShort().drops(japanese)
 
 
 URLS = st.builds(

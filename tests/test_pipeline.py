@@ -20,7 +20,7 @@ def test_filter_spec_values_may_hold_colons() -> None:
 def test_filter_spec_errors_are_typed() -> None:
     with pytest.raises(FilterError, match="bad option"):
         pipeline.parse_filter_spec("drop-short:oops")
-    with pytest.raises(FilterError, match="known: min_words"):
+    with pytest.raises(FilterError, match="known: by_script, min_words"):
         pipeline.parse_filter_spec("drop-short:bogus=1")
     with pytest.raises(PluginError, match="unknown filter"):
         pipeline.parse_filter_spec("no-such-filter")

@@ -124,7 +124,10 @@ def test_plugins_name_shows_options() -> None:
     [full] = json.loads(CliRunner().invoke(main, ["plugins", "full", "--json"]).stdout)
     assert full["kind"] == "trainer" and full["options"] == []
     [short] = json.loads(CliRunner().invoke(main, ["plugins", "drop-short", "--json"]).stdout)
-    assert short["options"] == [{"name": "min_words", "type": "int", "default": 3, "help": ""}]
+    assert short["options"] == [
+        {"name": "min_words", "type": "int", "default": 3, "help": ""},
+        {"name": "by_script", "type": "bool", "default": True, "help": ""},
+    ]
 
 
 def test_plugins_unknown_name_suggests() -> None:

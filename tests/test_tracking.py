@@ -345,7 +345,7 @@ def test_run_command_logs_a_preprocess_and_a_train_run(
     out = tmp_path / "o"
     args = ["run", "x-archive", str(sample_archive), "--out", str(out), "-n", "1", "--wandb"]
     tiny = ["--base-model", "tiny", "--max-steps", "2", "--epochs", "1", "--device", "cpu"]
-    small = ["--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32", "--set", "tiny_n_head=2"]
+    small = ["--set", "tiny.n_layer=1", "--set", "tiny.n_embd=32", "--set", "tiny.n_head=2"]
     result = CliRunner().invoke(main, [*args, *tiny, *small])
     assert result.exit_code == 0, result.output
     root = out / "model.work" / "wandb"
@@ -368,7 +368,7 @@ def test_wandb_is_off_unless_asked(offline: Path, tmp_path: Path, sample_archive
     out = tmp_path / "o"
     args = ["run", "x-archive", str(sample_archive), "--out", str(out), "-n", "1"]
     tiny = ["--base-model", "tiny", "--max-steps", "1", "--epochs", "1", "--device", "cpu"]
-    small = ["--set", "tiny_n_layer=1", "--set", "tiny_n_embd=32", "--set", "tiny_n_head=2"]
+    small = ["--set", "tiny.n_layer=1", "--set", "tiny.n_embd=32", "--set", "tiny.n_head=2"]
     result = CliRunner().invoke(main, [*args, *tiny, *small])  # wandb is installed
     assert result.exit_code == 0, result.output
     assert "W&B" not in result.output

@@ -20,12 +20,13 @@ transformers = pytest.importorskip("transformers")
 from tweetgen.corpus import Corpus  # noqa: E402
 from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
 from tweetgen.training.base_model import build_tiny_base  # noqa: E402
+from tweetgen.training.config import TrainConfig  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
     corpus_from_texts,
     synthetic_texts,
     tiny_config,
 )
-from tweetgen.training.trainer import MODEL_INFO, Trainer, TrainProgress  # noqa: E402
+from tweetgen.training.trainer import MODEL_INFO, FullFineTune, Trainer, TrainProgress  # noqa: E402
 
 METRICS = {
     "perplexity_before",
@@ -74,11 +75,16 @@ def test_tiny_base_is_an_ordinary_model_directory(tmp_path: Path) -> None:
 
 def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
     events: list[TrainProgress] = []
-    config = tiny_config(tmp_path / "model", tiny_epochs=3)
+    config = tiny_config(tmp_path / "model", epochs=3, log_every=4)
     result = Trainer(config).train(corpus, progress=events.append)
     assert result.path == tmp_path / "model"
     assert set(result.metrics) >= METRICS
-    assert result.metrics["steps"] == sum(1 for e in events if e.stage == "train")
+    steps = [e for e in events if e.stage == "train"]
+    assert result.metrics["steps"] == len(steps) == 18
+    # the loss is read back from the device every log_every steps (and at the end), no more
+    assert [e.step for e in steps if "train/loss" in e.metrics] == [4, 8, 12, 16, 18]
+    saved = TrainConfig.from_dict(json.loads((result.path / MODEL_INFO).read_text())["config"])
+    assert (saved.epochs, saved.learning_rate, saved.batch_tokens) == (3, 2e-3, 512)
     assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
     assert result.history[0]["step"] == 0 and len(result.history) == 4
     assert any("characters" in w for w in result.warnings)  # a small corpus is flagged
@@ -97,7 +103,7 @@ def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[
 def test_perplexity_falls_on_real_text(tmp_path: Path, shared_corpora: Path) -> None:
     raw = (shared_corpora / "fortunes" / "zippy").read_text(encoding="utf-8")
     texts = [t.strip() for t in raw.split("\n%\n") if t.strip()]
-    config = tiny_config(tmp_path / "m", tiny_epochs=3, tiny_vocab_size=1000, tiny_n_embd=96)
+    config = tiny_config(tmp_path / "m", epochs=3, tiny={"vocab_size": 1000, "n_embd": 96})
     result = Trainer(config).train(corpus_from_texts(texts))
     assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
 
@@ -148,7 +154,7 @@ def test_failure_while_saving_leaves_no_model_dir(tmp_path: Path, corpus, monkey
     def broken(*_args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(Trainer, "save_model", broken)
+    monkeypatch.setattr(FullFineTune, "save", broken)
     with pytest.raises(OSError, match="disk full"):
         Trainer(tiny_config(tmp_path / "m", max_steps=1)).train(corpus)
     assert not (tmp_path / "m").exists()
@@ -176,7 +182,7 @@ _CHILD = textwrap.dedent(
         if event.stage == "train" and event.step == int(sys.argv[2]):
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, like a crash or the OOM killer
 
-    config = tiny_config(Path(sys.argv[1]), tiny_epochs=2, checkpoint_every=4)
+    config = tiny_config(Path(sys.argv[1]), epochs=2, checkpoint_every=4)
     Trainer(config).train(corpus_from_texts(synthetic_texts(300)), progress=die)
     """
 )
@@ -192,7 +198,7 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
         env=os.environ | {"PYTHONHASHSEED": "0"},
     )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
-    config = tiny_config(out, tiny_epochs=2, checkpoint_every=4)
+    config = tiny_config(out, epochs=2, checkpoint_every=4)
     found = (config.work_path / "checkpoints").iterdir()
     checkpoints = sorted(p.name for p in found if not p.name.startswith("."))
     # 6 steps an epoch: checkpoints at 4, 6 (epoch end) and 8; the newest two are kept
@@ -201,7 +207,7 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
 
     events: list[TrainProgress] = []
     resumed = Trainer(config.replace(resume=True)).train(corpus, progress=events.append)
-    straight = Trainer(tiny_config(tmp_path / "straight", tiny_epochs=2)).train(corpus)
+    straight = Trainer(tiny_config(tmp_path / "straight", epochs=2)).train(corpus)
     assert resumed.metrics["steps"] == straight.metrics["steps"] == 12
     # it went on from the newest checkpoint (step 8): only steps 9-12 were trained again
     assert [e.message for e in events if e.message.startswith("resumed")] == ["resumed from step 8"]
@@ -213,17 +219,17 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
 
 
 def test_resume_refuses_another_corpus_or_config(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
-    config = tiny_config(tmp_path / "m", tiny_epochs=1, checkpoint_every=2, keep_checkpoints=True)
+    config = tiny_config(tmp_path / "m", epochs=1, checkpoint_every=2, keep_checkpoints=True)
     Trainer(config).train(corpus)
     other = corpus_from_texts(synthetic_texts(300, seed=9))
     with pytest.raises(TrainingError, match="different corpus"):
         Trainer(config.replace(resume=True)).train(other)
     with pytest.raises(TrainingError, match=r"different settings.*learning_rate"):
-        Trainer(config.replace(resume=True, tiny_learning_rate=1e-3)).train(corpus)
+        Trainer(config.replace(resume=True, learning_rate=1e-3)).train(corpus)
 
 
 def test_a_corrupt_checkpoint_is_a_one_line_error(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
-    config = tiny_config(tmp_path / "m", tiny_epochs=1, checkpoint_every=2, keep_checkpoints=True)
+    config = tiny_config(tmp_path / "m", epochs=1, checkpoint_every=2, keep_checkpoints=True)
     Trainer(config).train(corpus)
     newest = sorted((config.work_path / "checkpoints").iterdir())[-1]
     (newest / "weights.safetensors").write_bytes(b"garbage")
@@ -239,7 +245,7 @@ _DDP = textwrap.dedent(
     from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
     from tweetgen.training.trainer import Trainer
 
-    config = tiny_config(Path(sys.argv[1]), tiny_epochs=2)
+    config = tiny_config(Path(sys.argv[1]), epochs=2)
     Trainer(config).train(corpus_from_texts(synthetic_texts(300)))
     """
 )

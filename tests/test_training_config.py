@@ -19,13 +19,21 @@ def test_round_trips_through_json(tmp_path: Path) -> None:
 
 
 def test_defaults_follow_the_seed() -> None:
-    config = TrainConfig()
-    assert (config.base_model, config.epochs, config.learning_rate) == ("gpt2", 4, 1.372e-4)
+    config = TrainConfig(base_model="gpt2")
+    assert (config.run_epochs(), config.run_learning_rate()) == (4, 1.372e-4)
     assert config.lr_schedule == "cosine"
     assert config.work_path == Path("model.work")
-    tiny = TrainConfig(base_model="tiny")  # from scratch: more passes, larger steps
-    assert (tiny.effective_epochs, tiny.effective_learning_rate) == (20, 2e-3)
-    assert (config.effective_epochs, config.effective_learning_rate) == (4, 1.372e-4)
+    assert TrainConfig().base_model == "auto"  # the API decides like the CLI
+    tiny = TrainConfig.tiny_preset()  # from scratch: more passes, larger steps
+    assert (tiny.base_model, tiny.run_epochs(), tiny.run_learning_rate()) == ("tiny", 20, 2e-3)
+    assert TrainConfig(epochs=2, learning_rate=1e-3).run_epochs() == 2
+
+
+def test_learning_rate_grows_with_the_batch_up_to_four_times() -> None:
+    config = TrainConfig(learning_rate=1e-4)
+    assert config.run_learning_rate(1024) == pytest.approx(1e-4)
+    assert config.run_learning_rate(2048) == pytest.approx(2e-4)
+    assert config.run_learning_rate(1 << 30) == pytest.approx(4e-4)  # capped
 
 
 @pytest.mark.parametrize(
@@ -38,7 +46,9 @@ def test_defaults_follow_the_seed() -> None:
         {"device": "tpu"},
         {"precision": "fp8"},
         {"max_steps": 0},
-        {"tiny_n_embd": 30, "tiny_n_head": 4},
+        {"tiny": {"n_embd": 30, "n_head": 4}},
+        {"tiny": {"depth": 3}},
+        {"batch_tokens": 0},
     ],
 )
 def test_bad_settings_raise(bad: dict[str, object]) -> None:
@@ -49,7 +59,8 @@ def test_bad_settings_raise(bad: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
-        ({"packing": "maybe"}, "packing must be true or false, got 'maybe'"),
+        ({"resume": "maybe"}, "resume must be true or false, got 'maybe'"),
+        ({"compile": "maybe"}, "compile must be true or false, got 'maybe'"),
         ({"extra": "{bad"}, "extra must be a mapping"),
         ({"extra": [1]}, "extra must be a mapping"),
         ({"epochs": True}, "epochs must be an integer"),
@@ -75,8 +86,8 @@ def test_wrong_types_get_one_line_errors(bad: dict[str, object], message: str) -
 
 
 def test_command_line_spellings_are_normalised() -> None:
-    config = TrainConfig.from_dict({"packing": "no", "resume": "yes", "warmup": 5})
-    assert (config.packing, config.resume, config.warmup) == (False, True, 5.0)
+    config = TrainConfig.from_dict({"compile": "no", "resume": "yes", "warmup": 5})
+    assert (config.compile, config.resume, config.warmup) == (False, True, 5.0)
     assert config.warmup_steps(100) == 5
     assert TrainConfig(device="cuda:1").device == "cuda:1"
 

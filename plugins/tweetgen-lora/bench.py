@@ -98,12 +98,12 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     common = {"device": "cpu", "threads": args.threads, "seed": 0, "block_size": 128}
-    common |= {"epochs": args.epochs, "tiny_epochs": args.epochs}
+    common |= {"epochs": args.epochs}
 
     target = fortunes(args.target)
     base_dir = args.out / "base"
     pretrain = TrainConfig(
-        base_model="tiny", out_dir=base_dir, **common | {"tiny_epochs": args.base_epochs}
+        base_model="tiny", out_dir=base_dir, **common | {"epochs": args.base_epochs}
     )
     rows = [
         {"setting": "base", **run("pretrain", Trainer(pretrain), pretraining_corpus(args.target))}
@@ -112,9 +112,8 @@ def main() -> None:
     plan = [("full", lr) for lr in args.full_lr] + [("lora", lr) for lr in args.lora_lr]
     for setting, base in (("pretrained", str(base_dir)), ("scratch", "tiny")):
         for kind, lr in plan:
-            lr_field = "tiny_learning_rate" if base == "tiny" else "learning_rate"
             out = args.out / f"{setting}-{kind}-{lr:g}"
-            config = TrainConfig(base_model=base, out_dir=out, **common, **{lr_field: lr})
+            config = TrainConfig(base_model=base, out_dir=out, **common, learning_rate=lr)
             trainer = Trainer(config) if kind == "full" else LoraTrainer(config, rank=args.rank)
             row = run(f"{setting} {kind} lr={lr:g}", trainer, target)
             rows.append({"setting": setting, "trainer": kind, "lr": lr, **row})

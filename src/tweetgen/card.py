@@ -71,12 +71,11 @@ _HYPERPARAMETERS = (
     "lr_schedule",
     "warmup",
     "weight_decay",
-    "batch_size",
+    "batch_tokens",
     "block_size",
     "max_steps",
     "seed",
 )
-_TINY_SIZES = ("tiny_vocab_size", "tiny_n_layer", "tiny_n_head", "tiny_n_embd")
 
 
 #: Kept for callers of the old name; the rule lives in :mod:`tweetgen.secrets`.
@@ -166,11 +165,8 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
     else:
         base_text = f"the pre-trained `{base}` model, fine-tuned on these posts"
     shown = {k: config[k] for k in _HYPERPARAMETERS if config.get(k) is not None}
-    if base == "tiny":
-        for field in ("learning_rate", "epochs"):  # the tiny base trains with its own
-            if config.get(f"tiny_{field}") is not None:
-                shown[field] = config[f"tiny_{field}"]
-        shown |= {k: config[k] for k in _TINY_SIZES if k in config}
+    if base == "tiny" and isinstance(config.get("tiny"), dict):
+        shown |= {f"tiny.{k}": v for k, v in config["tiny"].items()}
     lines = [f"| {k} | `{v}` |" for k, v in shown.items()]
     metrics = meta.get("metrics", {})
     results = [

@@ -9,29 +9,23 @@ copy a training post are dropped (see :mod:`tweetgen.novelty`) and more are draw
 from __future__ import annotations
 
 import copy
-import json
 import math
 import os
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
 from tweetgen.export import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.novelty import NoveltyIndex
 from tweetgen.options import MAX_SEED
-from tweetgen.training.base_model import (
-    load_causal_lm,
-    load_errors,
-    load_tokenizer,
-    quiet_transformers,
-)
+from tweetgen.training.base_model import quiet_transformers
 from tweetgen.training.config import resolve_device
 
 if TYPE_CHECKING:
     import torch
-    from transformers import GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import GenerationConfig, PreTrainedTokenizerBase
 
 MAX_CHARS = 280
 ADAPTER_CONFIG = "adapter_config.json"
@@ -105,9 +99,9 @@ class Generator:
             raise GenerationError("not a model directory (no config.json)", path=self.path)
         self.device = str(resolve_device(device, error=GenerationError))
         with quiet_transformers():  # no "Loading weights" bars: library code never prints
-            self.tokenizer = self._load_tokenizer()
             # Any: transformers' wrapped ``to`` and ``generate`` confuse type checkers.
-            self.model: Any = cast(Any, self._load_model())
+            self.model: Any
+            self.model, self.tokenizer = self._load()
             self.generation_config = self._load_generation_config()
         self.model.to(self.device)
         self.model.eval()
@@ -119,48 +113,13 @@ class Generator:
     def is_adapter(self) -> bool:
         return (self.path / ADAPTER_CONFIG).is_file()
 
-    def _load_tokenizer(self) -> PreTrainedTokenizerBase:
-        source: str | Path = self.path
-        if self.is_adapter and not (self.path / "tokenizer_config.json").is_file():
-            source = self._adapter_base()
-        tokenizer = load_tokenizer(source, error=GenerationError)
+    def _load(self) -> tuple[Any, PreTrainedTokenizerBase]:
+        """Model and tokenizer, read by the trainer object that made this kind of directory."""
+        model, tokenizer = method_class_for(self.path).load(self.path, error=GenerationError)
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
-        return tokenizer
-
-    def _load_model(self) -> PreTrainedModel:
-        """A plain causal LM, or base model plus LoRA adapter when the directory is one."""
-        if self.is_adapter:
-            return self._load_adapter()
-        return load_causal_lm(self.path, error=GenerationError)
-
-    def _adapter_base(self) -> str:
-        """The adapter's base model; a relative path is taken relative to the adapter."""
-        try:
-            config = json.loads((self.path / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-            base = str(config["base_model_name_or_path"])
-        except (OSError, ValueError, KeyError) as exc:
-            message = f"bad {ADAPTER_CONFIG}: {first_line(exc)}"
-            raise GenerationError(message, path=self.path) from None
-        inside = self.path / base
-        return str(inside) if not Path(base).is_absolute() and inside.is_dir() else base
-
-    def _load_adapter(self) -> Any:
-        """Base model plus LoRA adapter through peft (the seam for adapter trainers)."""
-        try:
-            from peft import PeftModel
-        except ImportError:
-            raise MissingDependencyError(
-                "this model is a LoRA adapter: install peft (pip install peft) to load it",
-                path=self.path,
-            ) from None
-        base = load_causal_lm(self._adapter_base(), error=GenerationError)
-        try:
-            return PeftModel.from_pretrained(base, str(self.path))
-        except load_errors() as exc:
-            message = f"cannot load the adapter: {first_line(exc)}"
-            raise GenerationError(message, path=self.path) from None
+        return model, tokenizer
 
     def _load_generation_config(self) -> GenerationConfig:
         from transformers import GenerationConfig
@@ -301,6 +260,23 @@ class Generator:
         result.samples.append(Sample(text, prompt, tokens, novel=not copied))
 
 
+def method_class_for(path: Path) -> Any:
+    """The trainer object (:class:`tweetgen.training.trainer.FullFineTune` or a plugin's) that
+    claims the model directory ``path``; plugins' are asked before the plain one."""
+    from tweetgen.plugins import get_trainers
+    from tweetgen.training.trainer import FullFineTune
+
+    found = [getattr(cls, "method_class", None) for cls in get_trainers().values()]
+    for method_class in [c for c in found if c is not None and c is not FullFineTune]:
+        if method_class.claims(path):
+            return method_class
+    if (path / ADAPTER_CONFIG).is_file():
+        raise MissingDependencyError(
+            "this model is a LoRA adapter: install tweetgen-lora and peft to load it", path=path
+        )
+    return FullFineTune
+
+
 def _ids(value: int | list[int] | None) -> set[int]:
     """Token ids of a setting that may be one id, several, or unset."""
     if value is None:
@@ -380,4 +356,5 @@ __all__ = [
     "cap_length",
     "check_generation_args",
     "finish_text",
+    "method_class_for",
 ]

@@ -44,11 +44,12 @@ def parse_filter_spec(spec: str) -> Filter:
     return filt
 
 
-def default_filters() -> list[Filter]:
-    """The seed's cleaning: drop retweets, clean URLs and entities, drop short posts."""
+def default_filters(*, reply_mentions: bool = False) -> list[Filter]:
+    """The seed's cleaning: drop retweets, clean URLs and entities, strip replies' leading
+    @mentions (``reply_mentions=True`` keeps them), drop short posts."""
     from tweetgen.filters.builtin import default_filters as builtin_defaults
 
-    return builtin_defaults()
+    return builtin_defaults(reply_mentions=reply_mentions)
 
 
 def read(

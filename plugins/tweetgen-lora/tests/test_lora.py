@@ -16,20 +16,36 @@ pytest.importorskip("peft")
 
 from safetensors.torch import load_file  # noqa: E402
 from tweetgen_lora import LoraSettings, LoraTrainer, load_adapter, register_trainers  # noqa: E402
+from tweetgen_lora.trainer import LoraFineTune  # noqa: E402
 
-from tweetgen import TrainingError  # noqa: E402
+from tweetgen import Trainer, TrainingError  # noqa: E402
 from tweetgen.training.base_model import load_causal_lm  # noqa: E402
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config  # noqa: E402
 
 PROBE = "the cat likes the moon today."
 
 
-class CapturingTrainer(LoraTrainer):
+class CapturingFineTune(LoraFineTune):
     """Keeps the in-memory model it saves, to compare with what loads back."""
 
-    def save_model(self, model: Any, tokenizer: Any, path: Path) -> None:
-        self.model, self.tokenizer = model, tokenizer
-        super().save_model(model, tokenizer, path)
+    def save(self, model: Any, tokenizer: Any, path: Path) -> None:
+        self.saved, self.tokenizer = model, tokenizer
+        super().save(model, tokenizer, path)
+
+
+class CapturingTrainer(LoraTrainer):
+    method_class = CapturingFineTune
+
+    def __init__(self, config: Any, **options: Any) -> None:
+        Trainer.__init__(self, config, CapturingFineTune(config, **options))
+
+    @property
+    def saved(self) -> Any:
+        return self.method.saved
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.method.tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +135,7 @@ def test_unknown_target_module_is_a_training_error(tmp_path: Path, corpus: Any) 
 
 
 def test_only_adapter_weights_are_trainable(trained: CapturingTrainer) -> None:
-    names = [n for n, p in trained.model.named_parameters() if p.requires_grad]
+    names = [n for n, p in trained.saved.named_parameters() if p.requires_grad]
     assert names and all(".lora_A." in n or ".lora_B." in n for n in names)
     # 2 layers x (c_attn, attn c_proj, c_fc, mlp c_proj) x (A, B)
     assert len(names) == 2 * 4 * 2
@@ -147,7 +163,7 @@ def test_held_out_perplexity_falls(trained: CapturingTrainer) -> None:
 
 
 def test_peft_loads_the_same_model(trained: CapturingTrainer) -> None:
-    expected = _logits(trained.model, trained.tokenizer)
+    expected = _logits(trained.saved, trained.tokenizer)
     loaded = load_adapter(trained.result.path)
     torch.testing.assert_close(_logits(loaded, trained.tokenizer), expected)
 
@@ -156,7 +172,7 @@ def test_base_weights_were_not_trained(trained: CapturingTrainer) -> None:
     original = load_causal_lm(trained.result.path / "base").state_dict()
     after = {
         name.removeprefix("base_model.model.").replace(".base_layer", ""): value
-        for name, value in trained.model.state_dict().items()
+        for name, value in trained.saved.state_dict().items()
         if "lora_" not in name
     }
     assert after.keys() == original.keys()
@@ -171,7 +187,7 @@ def test_generator_loads_the_adapter_from_any_directory(
 
     monkeypatch.chdir(tmp_path)  # the embedded base must not be found through the cwd
     generator = Generator(trained.result.path, device="cpu")
-    expected = _logits(trained.model, trained.tokenizer)
+    expected = _logits(trained.saved, trained.tokenizer)
     torch.testing.assert_close(_logits(generator.model, generator.tokenizer), expected)
     assert len(generator.generate(n=2, seed=0, max_new_tokens=8, novelty=False).samples) <= 2
 

@@ -221,3 +221,21 @@ def test_export_inside_a_top_folder_of_the_zip(tmp_path: Path) -> None:
     actor = (EXPORT / "actor.json").read_bytes()
     path = _zip(tmp_path / "a.zip", {"mine/outbox.json": OUTBOX, "mine/actor.json": actor})
     assert read(path) == read(EXPORT)
+
+
+def test_language_keys_become_bcp47_tags(tmp_path: Path) -> None:
+    """``contentMap`` keys as Mastodon exports write them (``zhCn``) become ``zh-CN``."""
+    import json
+
+    from tweetgen.pipeline import parse_filter_spec
+
+    outbox = json.loads((EXPORT / "outbox.json").read_text(encoding="utf-8"))
+    note = next(i["object"] for i in outbox["orderedItems"] if i.get("type") == "Create")
+    note["content"] = "<p>今天天气很好，我们去公园散步吧</p>"
+    note["contentMap"] = {"zhCn": note["content"]}
+    (tmp_path / "outbox.json").write_text(json.dumps(outbox), encoding="utf-8")
+    posts = read(tmp_path / "outbox.json")
+    chinese = next(p for p in posts if p.text.startswith("今天"))
+    assert chinese.lang == "zh-CN"
+    kept = Corpus.from_posts(posts).filter(parse_filter_spec("keep-languages:languages=zh"))
+    assert chinese.id in set(kept.dataset["id"])

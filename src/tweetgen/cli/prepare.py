@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,9 @@ from rich.console import Console
 
 from tweetgen.cli.output import data_table, steps_table
 from tweetgen.cli.progress import chain_progress
-from tweetgen.errors import SourceError
+from tweetgen.errors import FilterError, SourceError
 from tweetgen.options import parse_assignments
-from tweetgen.pipeline import parse_filter_spec
+from tweetgen.pipeline import default_filters, parse_filter_spec
 from tweetgen.pipeline import prepare as prepare_corpus
 
 
@@ -20,7 +21,7 @@ def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     return parse_assignments(pairs, what="source option", error=SourceError, json_values=False)
 
 
-filter_option = click.option(
+_filter_specs = click.option(
     "-f",
     "--filter",
     "filter_specs",
@@ -28,6 +29,30 @@ filter_option = click.option(
     metavar="NAME[:KEY=VALUE...]",
     help="Filter to apply, in order; repeat for several. Replaces the default chain.",
 )
+_keep_mentions = click.option(
+    "--keep-reply-mentions",
+    is_flag=True,
+    help="Keep the @handles replies start with (the default chain strips them).",
+)
+
+
+def filter_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``-f`` and ``--keep-reply-mentions``; the command gets ``filter_specs`` and the flag."""
+    return _filter_specs(_keep_mentions(func))
+
+
+def chain_from(filter_specs: tuple[str, ...], keep_reply_mentions: bool) -> list[Any]:
+    """The filters ``-f`` names, else the default chain."""
+    if filter_specs:
+        if keep_reply_mentions:
+            raise FilterError(
+                "--keep-reply-mentions changes the default chain; with -f, leave out "
+                "strip-reply-mentions instead"
+            )
+        return [parse_filter_spec(s) for s in filter_specs]
+    return default_filters(reply_mentions=keep_reply_mentions)
+
+
 source_option = click.option(
     "-o",
     "--option",
@@ -49,6 +74,7 @@ def prepare(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
+    keep_reply_mentions: bool,
     source_options: tuple[str, ...],
 ) -> None:
     """Read posts from LOCATION with SOURCE, filter them and save a corpus to --out.
@@ -57,7 +83,7 @@ def prepare(
     Example:
       tweetgen prepare x-archive twitter-2026.zip --out corpus/
     """
-    filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
+    filters = chain_from(filter_specs, keep_reply_mentions)
     console = Console(stderr=True)
     with chain_progress(console) as progress:
         result = prepare_corpus(

@@ -17,7 +17,7 @@ from tweetgen.cli.output import (
     tracking_notice,
     write_samples,
 )
-from tweetgen.cli.prepare import filter_option, parse_options, source_option
+from tweetgen.cli.prepare import chain_from, filter_option, parse_options, source_option
 from tweetgen.cli.progress import chain_progress
 from tweetgen.errors import TrainingError
 from tweetgen.options import parse_assignments
@@ -25,18 +25,6 @@ from tweetgen.options import parse_assignments
 _model_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 #: ``-n`` means the same in ``generate`` and ``run``.
 N_HELP = "How many posts to write (copies of training posts are replaced by new ones)."
-
-
-def _parse_settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """``--set`` pairs; a dotted key (``lora.rank=4``) goes into ``extra`` for trainer plugins."""
-    settings = parse_assignments(pairs, what="setting", error=TrainingError)
-    for key in [k for k in settings if "." in k]:
-        section, _, name = key.partition(".")
-        extra = settings.setdefault("extra", {})
-        if not isinstance(extra, dict) or not section or not name:
-            raise TrainingError(f"bad setting {key!r}: use SECTION.NAME=VALUE or extra={{...}}")
-        extra.setdefault(section, {})[name] = settings.pop(key)
-    return settings
 
 
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,9 +45,14 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--lr",
             "learning_rate",
             type=float,
-            help="Learning rate [1.372e-4 for a fine-tune, 2e-3 for tiny].",
+            help="Learning rate at 1,024 tokens per step, scaled linearly (up to 4x) for "
+            "larger steps [1.372e-4 for a fine-tune, 2e-3 for tiny].",
         ),
-        click.option("--batch-size", type=int, help="Sequences per step [8]."),
+        click.option(
+            "--batch-tokens",
+            type=int,
+            help="Tokens per step and device [chosen for the device and the corpus].",
+        ),
         click.option("--max-steps", type=int, help="Stop after this many steps."),
         click.option("--seed", type=int, help="Seed for splitting, training and samples [42]."),
         click.option("--device", help="auto, cpu, cuda, cuda:N or mps [auto]."),
@@ -82,7 +75,8 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "settings",
             multiple=True,
             metavar="KEY=VALUE",
-            help="Any other TrainConfig field, e.g. --set block_size=64 (see docs/cli.md).",
+            help="Any other TrainConfig field, e.g. --set block_size=64, --set tiny.n_layer=2 "
+            "or --set lora.rank=4 (see docs/cli.md).",
         ),
     ]
     for option in reversed(options):
@@ -91,23 +85,19 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(out: Path, kwargs: dict[str, Any]) -> Any:
+    """The options as one settings mapping; the core (TrainConfig.from_settings) does the rest."""
     from tweetgen.training.config import TrainConfig
 
     values = {k: kwargs.pop(k) for k in list(kwargs) if k in _CONFIG_KEYS}
     values = {k: v for k, v in values.items() if v is not None}
-    if "learning_rate" in values:  # --lr means the rate used, whichever base is trained
-        values["tiny_learning_rate"] = values["learning_rate"]
-    if "epochs" in values:  # likewise --epochs
-        values["tiny_epochs"] = values["epochs"]
     if not values.get("resume"):
         values.pop("resume", None)
-    values |= _parse_settings(kwargs.pop("settings"))
-    values["out_dir"] = out
-    return TrainConfig.from_dict(values)
+    values |= parse_assignments(kwargs.pop("settings"), what="setting", error=TrainingError)
+    return TrainConfig.from_settings(values | {"out_dir": out})
 
 
 def _resolved(config: Any, console: Console) -> Any:
-    """``auto`` made concrete before training starts, and the choice shown."""
+    """``auto`` made concrete (by the core's rule, as the API's Trainer does) and shown."""
     from tweetgen.pipeline import AUTO_BASE, resolve_base_model
 
     base = resolve_base_model(config.base_model)
@@ -121,7 +111,7 @@ _CONFIG_KEYS = (
     "base_model",
     "epochs",
     "learning_rate",
-    "batch_size",
+    "batch_tokens",
     "max_steps",
     "seed",
     "device",
@@ -238,6 +228,7 @@ def run(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
+    keep_reply_mentions: bool,
     source_options: tuple[str, ...],
     trainer: str,
     samples: int,
@@ -253,11 +244,11 @@ def run(
       tweetgen run x-archive twitter-2026.zip --out build/me --base-model tiny
     """
     from tweetgen.generate import check_generation_args
-    from tweetgen.pipeline import parse_filter_spec, run_chain
+    from tweetgen.pipeline import run_chain
     from tweetgen.training.trainer import check_places
 
     check_generation_args(prompt, samples)  # every argument before anything is read
-    filters = [parse_filter_spec(s) for s in filter_specs] if filter_specs else None
+    filters = chain_from(filter_specs, keep_reply_mentions)
     console = Console(stderr=True)
     unresolved = _config(out / "model", kwargs)
     check_places(unresolved)

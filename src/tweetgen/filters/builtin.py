@@ -15,6 +15,8 @@ from tweetgen.filters import text as tx
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
 from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
+from tweetgen.filters.scripts import post_length
+from tweetgen.languages import primary
 from tweetgen.post import Post, PostKind
 
 if TYPE_CHECKING:
@@ -88,19 +90,28 @@ class DropRetweets(_Described, Drop):
 
 
 class DropShort(_Described, Drop):
-    """Posts with fewer than ``min_words`` words that are not URLs, @mentions or #hashtags."""
+    """Posts shorter than ``min_words`` words; URLs, @mentions and #hashtags do not count.
+
+    In scripts written without spaces (Chinese, Japanese, Thai...) every two letters count
+    as a word (:mod:`tweetgen.filters.scripts`); ``by_script=false`` counts whitespace tokens
+    only, as the seed did.
+    """
 
     name = "drop-short"
     reason = "short tweets"
 
-    def __init__(self, min_words: int | str = 3) -> None:
+    def __init__(self, min_words: int | str = 3, by_script: bool | str = True) -> None:
         self.min_words = as_int(min_words, filter=self.name, option="min_words")
+        self.by_script = as_bool(by_script, filter=self.name, option="by_script")
+
+    def length(self, text: str) -> int:
+        return post_length(text) if self.by_script else tx.count_words(text)
 
     def drops(self, post: Post) -> bool:
-        return tx.count_words(post.text) < self.min_words
+        return self.length(post.text) < self.min_words
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """ASCII rows without URLs are counted by Arrow, the rest by ``count_words``."""
+        """ASCII rows without URLs are counted by Arrow, the rest by :meth:`length`."""
         import numpy as np
         import pyarrow as pa
 
@@ -115,7 +126,7 @@ class DropShort(_Described, Drop):
         if len(fast_rows):
             counts[fast_rows] = vx.ascii_word_counts(text.take(pa.array(fast_rows)))
         if len(slow_rows):
-            counts[slow_rows] = [tx.count_words(t) for t in vx.python_values(text, slow_rows)]
+            counts[slow_rows] = [self.length(t) for t in vx.python_values(text, slow_rows)]
         return TableStep(pa.array(counts >= self.min_words))
 
 
@@ -135,19 +146,50 @@ class RemoveUrls(_Described, Clean):
         return _cleaned(table, candidates, tx.remove_urls)
 
 
+def plain_text_sources() -> frozenset[str]:
+    """Sources whose plugin says its text is already unescaped (``text_is_plain = True``)."""
+    from tweetgen.plugins import get_sources
+
+    return frozenset(n for n, c in get_sources().items() if getattr(c, "text_is_plain", False))
+
+
 class UnescapeHtml(_Described, Clean):
-    """``&amp;`` to ``&`` once; not idempotent on purpose (see docs/filters.md)."""
+    """``&amp;`` to ``&`` once; not idempotent on purpose (see docs/filters.md).
+
+    Posts from sources that already unescaped their text (X archive and API, snscrape,
+    Mastodon, Bluesky: ``text_is_plain``) are left alone, so an ``&amp;`` their author typed
+    stays ``&amp;``; ``all_sources=true`` unescapes those too.
+    """
 
     name = "unescape-html"
     reason = SHORT
 
+    def __init__(self, all_sources: bool | str = False) -> None:
+        self.all_sources = as_bool(all_sources, filter=self.name, option="all_sources")
+
     def clean(self, text: str) -> str:
         return tx.unescape_html(text)
 
+    def _skipped(self) -> frozenset[str]:
+        return frozenset() if self.all_sources else plain_text_sources()
+
+    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
+        skipped = self._skipped()
+        for post in posts:
+            if post.source in skipped:
+                yield post
+            else:
+                yield from super().__call__((post,))
+
     def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         candidates = pc.match_substring(_text(table), "&")
+        skipped = self._skipped()
+        if skipped:
+            plain = pc.is_in(table.column("source"), value_set=pa.array(sorted(skipped)))
+            candidates = pc.and_(candidates, pc.invert(pc.fill_null(plain, False)))
         return _cleaned(table, candidates, tx.unescape_html)
 
 
@@ -246,7 +288,7 @@ _UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
 
 
 def _primary(lang: str) -> str:
-    return lang.strip().lower().replace("_", "-").split("-")[0]
+    return primary(lang)  # zhCn, zh_cn and zh-CN all mean zh
 
 
 def _unknown(primary: str) -> bool:
@@ -415,11 +457,18 @@ BUILTIN_FILTERS: tuple[type[Any], ...] = (
 )
 
 
-def default_filters() -> list[Filter]:
-    """The seed's chain. Unescape before counting words (``me &amp; you`` is 2 words, not 3);
-    remove URLs before collapsing the spaces they leave; drop short posts last, on final text.
+def default_filters(*, reply_mentions: bool = False) -> list[Filter]:
+    """The seed's chain, with replies' leading @mentions removed.
+
+    Unescape before counting words (``me &amp; you`` is 2 words, not 3); remove URLs before
+    collapsing the spaces they leave; strip the handles a reply starts with (other people's
+    names the model would otherwise learn to write; ``reply_mentions=True`` keeps them); drop
+    short posts last, on final text.
     """
-    return [DropRetweets(), UnescapeHtml(), RemoveUrls(), CollapseWhitespace(), DropShort()]
+    chain: list[Filter] = [DropRetweets(), UnescapeHtml(), RemoveUrls()]
+    if not reply_mentions:
+        chain.append(StripReplyMentions())
+    return [*chain, CollapseWhitespace(), DropShort()]
 
 
 @hookimpl

@@ -48,13 +48,24 @@ def _remove_urls_once(text: str) -> str:
     return "".join(parts)
 
 
+def _drop_link_lines(text: str) -> str:
+    """Lines holding nothing but links go with their line break (no blank line is left)."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) < 2:
+        return text
+    return "".join(line for line in lines if not line.strip() or _URL.sub("", line).strip())
+
+
 def remove_urls(text: str) -> str:
     """Remove URLs with the spaces before them; trim the ends of texts that had any.
 
-    Repeats until nothing matches, so removal can never splice a new URL together
-    (``www`` + `` https://x`` + ``.`` would otherwise leave ``www.``).
+    A line of links alone is removed with its line break. Repeats until nothing matches, so
+    removal can never splice a new URL together (``www`` + `` https://x`` + ``.`` would
+    otherwise leave ``www.``).
     """
-    out = text
+    if not _URL.search(text):
+        return text
+    out = _drop_link_lines(text)
     while _URL.search(out):
         out = _remove_urls_once(out)
     return out if out == text else out.strip()

@@ -48,6 +48,8 @@ class XArchiveSource:
     """Posts of one account from the archive X lets every user download."""
 
     name = "x-archive"
+    #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
+    text_is_plain = True
     description = "An X (Twitter) account archive: the .zip X exports, or its extracted folder."
     options: ClassVar[dict[str, Option]] = OPTIONS
 

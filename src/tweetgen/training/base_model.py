@@ -148,6 +148,24 @@ def load_causal_lm(
         raise error(f"cannot load the model: {first_line(exc)}", path=name_or_path) from None
 
 
+def fuse_activation(model: Any) -> None:
+    """Swap GPT-2's ``gelu_new`` (eight elementwise kernels) for PyTorch's tanh GELU (one).
+
+    The same function (the tanh approximation), computed in one pass; the saved config names
+    ``gelu_pytorch_tanh``, which every transformers version since 4.x loads.
+    """
+    from transformers.activations import ACT2FN, NewGELUActivation
+
+    swapped = False
+    for module in model.modules():
+        for name, child in module.named_children():
+            if type(child) is NewGELUActivation:
+                setattr(module, name, ACT2FN["gelu_pytorch_tanh"])
+                swapped = True
+    if swapped and getattr(model.config, "activation_function", None) == "gelu_new":
+        model.config.activation_function = "gelu_pytorch_tanh"
+
+
 @contextmanager
 def quiet_transformers() -> Iterator[None]:
     """Silence transformers' progress bars and info logs (library code must not print)."""
@@ -167,6 +185,7 @@ def quiet_transformers() -> Iterator[None]:
 __all__ = [
     "EOS",
     "build_tiny_base",
+    "fuse_activation",
     "load_causal_lm",
     "load_errors",
     "load_tokenizer",

@@ -10,6 +10,7 @@ import dataclasses
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,21 @@ if TYPE_CHECKING:
 LR_SCHEDULES = ("cosine", "linear", "constant")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
+TINY = "tiny"
+#: Sizes of the ``tiny`` base (``--set tiny.n_embd=256``).
+TINY_SIZES = {"vocab_size": 2048, "n_layer": 4, "n_head": 4, "n_embd": 128}
+#: What ``epochs`` and ``learning_rate`` mean when left unset: a fine-tune follows the seed
+#: (huggingtweets); a base trained from scratch (tiny) needs more passes and larger steps.
+FINE_TUNE_EPOCHS, FINE_TUNE_LR = 4, 1.372e-4
+TINY_EPOCHS, TINY_LR = 20, 2e-3
+#: ``learning_rate`` is the rate at this many tokens per step (the seed's batch: one
+#: 1,024-token block); larger steps take it times tokens / this, up to MAX_LR_SCALE (linear
+#: scaling beat square-root scaling at equal epochs: benchmarks/RESULTS.md).
+REFERENCE_TOKENS = 1024
+MAX_LR_SCALE = 4.0
+#: Dict fields a dotted setting (``tiny.n_layer=2``) may address; other sections go to
+#: ``extra`` for trainer plugins (``lora.rank=4``).
+SECTIONS = ("tiny", "extra")
 
 #: Fields that may differ between a checkpoint and the run that resumes it: they change where
 #: things go or how they are watched, not what is learned.
@@ -33,6 +49,8 @@ RESUMABLE_FIELDS = frozenset(
         "resume",
         "device",
         "threads",
+        "compile",
+        "log_every",
         "wandb",
         "wandb_project",
         "wandb_entity",
@@ -45,30 +63,32 @@ RESUMABLE_FIELDS = frozenset(
 
 @dataclass
 class TrainConfig:
-    """Settings of one fine-tuning run.
+    """Settings of one fine-tuning run; the CLI and the API build runs from this alone.
 
     ``base_model`` is a Hugging Face hub id (``"gpt2"``, needs internet once), a local model
-    directory, or ``"tiny"``: a small GPT-2 (and byte-level BPE tokenizer) built from the
-    training posts themselves, for offline demos and tests. The defaults follow the seed
-    (huggingtweets): 4 epochs, learning rate 1.372e-4, cosine schedule.
+    directory, ``"tiny"`` (a small GPT-2 and byte-level BPE tokenizer built from the training
+    posts themselves, for offline demos and tests), or ``"auto"``: ``gpt2`` when it can be had,
+    else ``tiny``. Unset ``epochs`` and ``learning_rate`` follow the base: the seed's 4 epochs
+    at 1.372e-4 for a fine-tune, 20 at 2e-3 for tiny (see :meth:`run_epochs`).
     """
 
-    base_model: str = "gpt2"
+    base_model: str = "auto"
     out_dir: Path = Path("model")
     #: Checkpoints and the tiny base live here; default ``<out_dir>.work`` beside ``out_dir``.
     work_dir: Path | None = None
-    epochs: int = 4
-    learning_rate: float = 1.372e-4
+    epochs: int | None = None
+    #: Peak learning rate at 1,024 tokens per step; scaled linearly for larger steps (at most 4x).
+    learning_rate: float | None = None
     lr_schedule: str = "cosine"
     #: Warmup: a fraction of all steps when below 1, else a number of steps.
     warmup: float = 0.1
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
-    #: Sequences per step: packed blocks when ``packing``, else posts.
-    batch_size: int = 8
+    #: Tokens per optimizer step on each device (whole blocks); unset: chosen for the device
+    #: and shrunk so that a small corpus still gets enough steps.
+    batch_tokens: int | None = None
+    #: Tokens per block; several posts share a block, and attention never crosses posts.
     block_size: int = 128
-    #: Pack several posts per block (attention never crosses posts) instead of padding.
-    packing: bool = True
     validation: float = 0.1
     seed: int = 42
     #: Stop after this many optimizer steps (the schedule is stretched to it), if set.
@@ -79,6 +99,11 @@ class TrainConfig:
     threads: int | None = None
     #: "auto": bf16 autocast where the GPU supports it, fp32 otherwise (always fp32 on CPU).
     precision: str = "auto"
+    #: torch.compile the model's repeated blocks; unset: on CUDA when the run is long enough
+    #: to repay the compile time.
+    compile: bool | None = None
+    #: Read the loss back from the device (a sync) every this many steps, for progress and W&B.
+    log_every: int = 25
     #: Save a checkpoint every this many steps (0: only at the end of each epoch).
     checkpoint_every: int = 0
     keep_checkpoints: bool = False
@@ -89,26 +114,53 @@ class TrainConfig:
     wandb_entity: str | None = None
     #: With ``wandb``: log the posts themselves as artifacts, not only the data table.
     wandb_posts: bool = True
-    # sizes of the "tiny" base model
-    tiny_vocab_size: int = 2048
-    tiny_n_layer: int = 4
-    tiny_n_head: int = 4
-    tiny_n_embd: int = 128
-    #: Learning rate used instead of ``learning_rate`` when ``base_model == "tiny"``: a model
-    #: trained from scratch needs a much larger step than a fine-tune.
-    tiny_learning_rate: float = 2e-3
-    #: Epochs used instead of ``epochs`` for "tiny", for the same reason.
-    tiny_epochs: int = 20
+    #: Sizes of the tiny base: vocab_size, n_layer, n_head, n_embd.
+    tiny: dict[str, int] = field(default_factory=lambda: dict(TINY_SIZES))
+    #: Settings of trainer plugins, by section (``{"lora": {"rank": 4}}``).
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()
 
+    # presets and settings ---------------------------------------------------------------
+
+    @classmethod
+    def tiny_preset(
+        cls, out_dir: str | os.PathLike[str] = "model", **overrides: Any
+    ) -> TrainConfig:
+        """A run on the tiny base: offline, seconds on a CPU (``tiny`` sizes via overrides)."""
+        return cls.from_settings({"base_model": TINY, "out_dir": out_dir} | overrides)
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> TrainConfig:
+        """A config from flat settings as the CLI's ``--set`` gives them.
+
+        A dotted key addresses a section: ``tiny.n_layer=2`` sets a tiny-base size,
+        ``lora.rank=4`` goes to ``extra["lora"]`` for the LoRA trainer.
+        """
+        values: dict[str, Any] = {}
+        for key, value in settings.items():
+            section, dot, name = key.partition(".")
+            if not dot:
+                values[key] = value
+                continue
+            if not section or not name or "." in name:
+                raise TrainingError(f"bad setting {key!r}: use SECTION.NAME=VALUE")
+            target = values.setdefault(section if section in SECTIONS else "extra", {})
+            if section not in SECTIONS:
+                target = target.setdefault(section, {})
+            if not isinstance(target, dict):
+                raise TrainingError(f"bad setting {key!r}: {section} is not a section")
+            target[name] = value
+        if isinstance(values.get("tiny"), dict):
+            values["tiny"] = TINY_SIZES | values["tiny"]
+        return cls.from_dict(values)
+
     # derived ---------------------------------------------------------------------------
 
     @property
     def is_tiny(self) -> bool:
-        return self.base_model == "tiny"
+        return self.base_model == TINY
 
     @property
     def work_path(self) -> Path:
@@ -117,20 +169,26 @@ class TrainConfig:
             return self.work_dir
         return self.out_dir.with_name(self.out_dir.name + ".work")
 
-    @property
-    def effective_learning_rate(self) -> float:
-        return self.tiny_learning_rate if self.is_tiny else self.learning_rate
+    def run_epochs(self) -> int:
+        """``epochs``, or the base's default when unset."""
+        if self.epochs is not None:
+            return self.epochs
+        return TINY_EPOCHS if self.is_tiny else FINE_TUNE_EPOCHS
 
-    @property
-    def effective_epochs(self) -> int:
-        return self.tiny_epochs if self.is_tiny else self.epochs
+    def run_learning_rate(self, batch_tokens: int = REFERENCE_TOKENS) -> float:
+        """The peak rate for steps of ``batch_tokens``: ``learning_rate`` (or the base's
+        default) times batch_tokens / 1,024, at most 4 times."""
+        rate = self.learning_rate
+        if rate is None:
+            rate = TINY_LR if self.is_tiny else FINE_TUNE_LR
+        return rate * min(batch_tokens / REFERENCE_TOKENS, MAX_LR_SCALE)
 
     # checks ----------------------------------------------------------------------------
 
     def validate(self) -> None:
         """Raise :class:`TrainingError` naming the first bad field; normalise the rest.
 
-        Values may come as text from ``--set``: ``packing=yes`` becomes True, but ``maybe``,
+        Values may come as text from ``--set``: ``resume=yes`` becomes True, but ``maybe``,
         ``epochs=true``, ``learning_rate=inf`` or ``extra=[1]`` are refused here, not deep
         inside a run.
         """
@@ -138,13 +196,16 @@ class TrainConfig:
         self.work_dir = None if self.work_dir is None else _path(self.work_dir, "work_dir")
         for name in _BOOLS:
             setattr(self, name, parse_bool(getattr(self, name), name=name, error=TrainingError))
+        if self.compile is not None:
+            self.compile = parse_bool(self.compile, name="compile", error=TrainingError)
         for name, minimum in _INTS.items():
             setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
         for name, minimum in _OPTIONAL_INTS.items():
             if getattr(self, name) is not None:
                 setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
         for name, (low, high, open_range) in _FLOATS.items():
-            setattr(self, name, _float(getattr(self, name), name, low, high, open_range))
+            if getattr(self, name) is not None or name not in _OPTIONAL_FLOATS:
+                setattr(self, name, _float(getattr(self, name), name, low, high, open_range))
         for name, choices in (("lr_schedule", LR_SCHEDULES), ("precision", PRECISIONS)):
             _choice(getattr(self, name), name, choices)
         check_device(self.device)
@@ -157,8 +218,7 @@ class TrainConfig:
             raise TrainingError(f"wandb_entity must be a string, got {self.wandb_entity!r}")
         if not isinstance(self.extra, dict):
             raise TrainingError(f"extra must be a mapping of settings, got {self.extra!r}")
-        if self.tiny_n_embd % self.tiny_n_head:
-            raise TrainingError("tiny_n_embd must be a multiple of tiny_n_head")
+        self.tiny = _tiny_sizes(self.tiny)
 
     def warmup_steps(self, total_steps: int) -> int:
         if self.warmup < 1:
@@ -176,7 +236,7 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -193,6 +253,20 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+
+def _tiny_sizes(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise TrainingError(f"tiny must be a mapping of sizes, got {value!r}")
+    unknown = sorted(set(value) - set(TINY_SIZES))
+    if unknown:
+        raise TrainingError(
+            f"unknown tiny setting(s): {', '.join(unknown)} (known: {', '.join(TINY_SIZES)})"
+        )
+    sizes = {k: _int(value.get(k, v), f"tiny.{k}", 1) for k, v in TINY_SIZES.items()}
+    if sizes["n_embd"] % sizes["n_head"]:
+        raise TrainingError("tiny.n_embd must be a multiple of tiny.n_head")
+    return sizes
 
 
 def check_device(name: Any, error: type[TweetgenError] = TrainingError) -> str:
@@ -254,20 +328,10 @@ def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
         raise TrainingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
-_BOOLS = ("packing", "keep_checkpoints", "resume", "wandb", "wandb_posts")
-_INTS = {
-    "epochs": 1,
-    "tiny_epochs": 1,
-    "batch_size": 1,
-    "block_size": 1,
-    "tiny_vocab_size": 1,
-    "tiny_n_layer": 1,
-    "tiny_n_head": 1,
-    "tiny_n_embd": 1,
-    "seed": 0,
-    "checkpoint_every": 0,
-}
-_OPTIONAL_INTS = {"max_steps": 1, "threads": 1}
+_BOOLS = ("keep_checkpoints", "resume", "wandb", "wandb_posts")
+_INTS = {"block_size": 2, "seed": 0, "checkpoint_every": 0, "log_every": 1}
+_OPTIONAL_INTS = {"epochs": 1, "batch_tokens": 1, "max_steps": 1, "threads": 1}
+_OPTIONAL_FLOATS = frozenset({"learning_rate"})
 #: Upper limits: torch refuses larger seeds, and each thread costs memory (100,000 threads
 #: ran out of it).
 MAX_THREADS = 1024
@@ -276,11 +340,10 @@ _INF = math.inf
 #: name: (low, high, whether the limits themselves are refused)
 _FLOATS = {
     "learning_rate": (0.0, _INF, True),
-    "tiny_learning_rate": (0.0, _INF, True),
     "warmup": (0.0, _INF, False),
     "weight_decay": (0.0, _INF, False),
     "max_grad_norm": (0.0, _INF, True),
     "validation": (0.0, 1.0, True),
 }
 
-__all__ = ["DEVICES", "TrainConfig", "check_device", "resolve_device"]
+__all__ = ["DEVICES", "TINY", "TrainConfig", "check_device", "resolve_device"]

@@ -39,23 +39,24 @@ def synthetic_texts(n: int = 300, *, seed: int = 0) -> list[str]:
 
 
 def tiny_config(out_dir: Path, **overrides: Any) -> TrainConfig:
-    """A "tiny" base small enough to train in a second or two on a CPU."""
+    """A "tiny" base small enough to train in a second or two on a CPU.
+
+    ``overrides`` are settings as :meth:`TrainConfig.from_settings` takes them
+    (``epochs=3``, ``tiny={"n_embd": 96}``, or dotted names in a dict: ``**{"tiny.n_layer": 1}``).
+    """
     settings: dict[str, Any] = {
-        "base_model": "tiny",
-        "out_dir": out_dir,
-        "tiny_epochs": 2,
-        "batch_size": 8,
+        "epochs": 2,
+        "batch_tokens": 512,
         "block_size": 64,
-        "tiny_vocab_size": 400,
-        "tiny_n_layer": 2,
-        "tiny_n_head": 2,
-        "tiny_n_embd": 64,
+        "tiny": {"vocab_size": 400, "n_layer": 2, "n_head": 2, "n_embd": 64},
         "warmup": 0.0,
         "device": "cpu",
         "seed": 0,
         "threads": 1,
     }
-    return TrainConfig(**(settings | overrides))
+    if isinstance(overrides.get("tiny"), dict):
+        overrides["tiny"] = settings["tiny"] | overrides["tiny"]
+    return TrainConfig.tiny_preset(out_dir, **(settings | overrides))
 
 
 __all__ = ["corpus_from_texts", "synthetic_texts", "tiny_config"]

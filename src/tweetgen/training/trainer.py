@@ -1,20 +1,28 @@
-"""The built-in trainer: full fine-tuning of a causal LM with a plain PyTorch loop.
+"""The training loop: corpus in, saved model out, in one function that reads top to bottom.
 
-A plain loop (rather than ``transformers.Trainer``) keeps packing, exact resume and the
-checkpoint format in our hands. Subclasses (e.g. a LoRA trainer) override the small hooks:
-``load_model``, ``prepare_model``, ``trainable_parameters``, ``create_optimizer``,
-``save_model``, ``checkpoint_weights`` / ``restore_weights``.
+:meth:`Trainer.train` is laid out like nanoGPT's ``train.py``: settle the settings, load the
+base, turn posts into fixed-shape token blocks (:mod:`tweetgen.training.data`), build the
+optimizer, then step: forward, loss, backward, clip, optimizer step, learning rate, with
+evaluation and checkpoints at epoch ends. The GPU habits are in the loop itself: batches sized
+in tokens, bf16 autocast, TF32, fused AdamW, ``torch.compile`` of the repeated blocks for long
+runs, pinned batches copied ahead without blocking, and no read-back from the device except
+every ``log_every`` steps.
+
+What differs between trainer plugins is a small object, :class:`FullFineTune` here: how to
+prepare the loaded model, which weights a checkpoint holds, how to save the result and how to
+load it again for generation. A plugin (LoRA) provides its own and the loop stays the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import random
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +36,25 @@ from tweetgen.atomic import (
     remove_owned,
     write_json,
 )
-from tweetgen.errors import MissingDependencyError, NotEnoughDataError, TrainingError
+from tweetgen.errors import (
+    MissingDependencyError,
+    NotEnoughDataError,
+    TrainingError,
+    TweetgenError,
+)
 from tweetgen.options import Option
 from tweetgen.secrets import redact
 from tweetgen.training import base_model, distributed
-from tweetgen.training.checkpoint import Checkpoint, CheckpointStore
+from tweetgen.training.checkpoint import CheckpointStore
 from tweetgen.training.config import TrainConfig, resolve_device
-from tweetgen.training.data import Batch, Batches, encode_posts
+from tweetgen.training.data import (
+    CACHE_SUFFIX,
+    IGNORE,
+    Batch,
+    Batches,
+    Tokens,
+    tokenize_corpus,
+)
 from tweetgen.training.tracking import NullTracker, Tracker, start_train_run
 
 if TYPE_CHECKING:
@@ -49,7 +69,24 @@ MIN_CHARACTERS = 6_000
 WARN_CHARACTERS = 40_000
 MODEL_INFO = "tweetgen.json"
 TINY_BASE_DIR = "tiny-base"
+TOKEN_CACHE_DIR = "tokens"
 CHECKPOINTS_DIR = "checkpoints"
+#: Tokens per step each device aims for: enough to keep it busy.
+DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 2_048}
+#: A small corpus gets smaller steps, so that every epoch has at least this many.
+MIN_STEPS_PER_EPOCH = 16
+#: ``compile`` unset compiles on CUDA when a run has at least this many tokens to train on:
+#: compiling GPT-2 124M took 30-38 s on an H200, about 10M tokens of uncompiled training.
+COMPILE_MIN_TOKENS = 20_000_000
+#: Without ``checkpoint_every``, an epoch end is checkpointed only when more than this many
+#: seconds of training would be lost without it (writing 124M weights and AdamW state takes
+#: seconds: more than a short run on a GPU spends training).
+CHECKPOINT_MIN_SECONDS = 60.0
+#: Blocks at least this long attend through FlexAttention on CUDA, which skips the masked
+#: tiles that SDPA with a 4-D mask computes (short blocks have few of them).
+FLEX_MIN_BLOCK = 512
+#: Tokens/s is also measured from this step on, once warm-up (and compiling) is over.
+STEADY_FROM_STEP = 5
 
 
 @dataclass
@@ -78,6 +115,229 @@ class TrainProgress:
 
 
 ProgressCallback = Callable[[TrainProgress], None]
+
+
+class FullFineTune:
+    """The trainer object of full fine-tuning; plugins provide their own (see LoRA).
+
+    The loop asks it four things: ``prepare`` the loaded model, which ``weights`` a checkpoint
+    holds (and ``restore`` them), and how to ``save`` the result. Generation asks the class
+    whether it ``claims`` a model directory and to ``load`` it.
+    """
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+        self.base = ""  # the resolved base (hub id or directory), set by the loop
+
+    def prepare(self, model: PreTrainedModel) -> PreTrainedModel:
+        return model
+
+    def weights(self, model: PreTrainedModel) -> dict[str, torch.Tensor]:
+        """The weights a checkpoint must hold: the trainable ones (tied weights once)."""
+        return {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
+
+    def restore(self, model: PreTrainedModel, weights: dict[str, torch.Tensor]) -> None:
+        missing = set(self.weights(model)) - set(weights)
+        if missing:
+            raise TrainingError(f"checkpoint lacks weights: {', '.join(sorted(missing)[:3])}")
+        model.load_state_dict(weights, strict=False)
+
+    def save(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
+        """Write a directory ``from_pretrained`` and ``pipeline("text-generation")`` load."""
+        model.save_pretrained(path)
+        tokenizer.save_pretrained(path)
+
+    @classmethod
+    def claims(cls, path: Path) -> bool:
+        return (path / "config.json").is_file()
+
+    @classmethod
+    def load(cls, path: Path, *, error: type[TweetgenError]) -> tuple[Any, Any]:
+        """The saved model and its tokenizer, for generation."""
+        model = base_model.load_causal_lm(path, error=error)
+        return model, base_model.load_tokenizer(path, error=error)
+
+
+class Trainer:
+    """Fine-tune a GPT-2-style model on one corpus: ``Trainer(config).train(corpus)``."""
+
+    name = "full"
+    description = "Fine-tune every weight of a causal LM (GPT-2, a local model, or 'tiny')."
+    #: The trainer object this trainer builds; plugins name theirs.
+    method_class: type[FullFineTune] = FullFineTune
+    #: Options of this trainer beyond the TrainConfig fields (``--set NAME=VALUE``): none.
+    options: tuple[Option, ...] = ()
+
+    def __init__(self, config: TrainConfig, method: FullFineTune | None = None) -> None:
+        self.method = method or self.method_class(config)
+        self.config = self.method.config
+
+    def train(self, corpus: Corpus, *, progress: ProgressCallback | None = None) -> TrainedModel:
+        """Train on ``corpus`` (split into train/validation here) and save the model.
+
+        Library code never prints: ``progress`` receives :class:`TrainProgress` events.
+        """
+        warnings = check_corpus_size(corpus)
+        _passive_omp_waits()
+        with (
+            guard_places(self.config),  # a bad --out or a user's folder: refused before work
+            base_model.quiet_transformers(),
+            _torch_threads(self.config.threads),
+        ):
+            import torch
+
+            with _tf32(), _Run(self, corpus, progress) as run:
+                for message in warnings:
+                    run.emit("warning", message=message)
+                run.warnings += warnings
+                return self._loop(run, torch)
+
+    def _loop(self, run: _Run, torch: Any) -> TrainedModel:
+        # 1. the base model, the data, the optimizer (a checkpoint's when resuming)
+        cfg, dist, device = run.setup()
+        model, net, train = run.model, run.net, run.train_data
+        rows, per_epoch = train.rows, len(train)
+        total = min(cfg.run_epochs() * per_epoch, cfg.max_steps or sys.maxsize)
+        peak_lr = cfg.run_learning_rate(rows * cfg.block_size * dist.world)
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(
+            params, lr=peak_lr, weight_decay=cfg.weight_decay, fused=device.type == "cuda"
+        )
+        step = run.restore(optimizer)
+        run.total_steps = total
+        if step == 0:
+            run.evaluate(before=True)
+        amp = autocast_dtype(cfg, device)
+        loss_fn = torch.compile(token_loss) if run.metrics.get("compiled") else token_loss
+        # 2. the loop: one step per batch of fixed shape, epochs back to back
+        loss_sum = torch.zeros((), device=device)  # summed since the last read-back
+        tokens = window = 0  # labelled tokens trained on: in all, since the last read-back
+        began, steady = time.perf_counter(), None
+        paused = 0.0  # seconds spent evaluating and checkpointing: not training
+        lr = peak_lr * lr_factor(cfg, step, total)
+        model.train()
+        while step < total:
+            epoch, start = divmod(step, per_epoch)
+            for batch in ahead(train.epoch(epoch, start), device):
+                lr = peak_lr * lr_factor(cfg, step, total)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                with torch.autocast(device.type, dtype=amp or torch.float32, enabled=bool(amp)):
+                    logits = net(
+                        input_ids=batch.input_ids,
+                        position_ids=batch.position_ids,
+                        attention_mask=post_mask(batch.position_ids, model),
+                        use_cache=False,
+                    ).logits
+                    summed = loss_fn(logits, batch.targets)
+                (summed / max(batch.labelled, 1)).backward()
+                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm, foreach=True)
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+                step += 1
+                tokens, window = tokens + batch.labelled, window + batch.labelled
+                loss_sum += summed.detach()
+                if step == STEADY_FROM_STEP:
+                    steady = (_synced(device) - paused, tokens)
+                metrics = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
+                if step % cfg.log_every == 0 or step == total:
+                    metrics["train/loss"] = run.log_loss(loss_sum, window, step, lr)
+                    window = 0
+                run.emit("train", metrics, step=step)
+                if step >= total:
+                    break
+                if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                    paused -= _synced(device)
+                    run.save_checkpoint(step, optimizer)
+                    paused += time.perf_counter()
+            # 3. epoch end: evaluate, keep a checkpoint to resume from (when it is worth it)
+            paused -= _synced(device)
+            run.log_loss(loss_sum, window, step, lr)
+            window = 0
+            run.evaluate(step=step)
+            if step < total and run.store.saved_step != step and run.checkpoint_due():
+                run.save_checkpoint(step, optimizer)
+            paused += time.perf_counter()
+        seconds = _synced(device) - began - paused
+        run.speed(tokens, seconds, steady, _synced(device) - paused)
+        # 4. the model directory
+        return run.finish(step)
+
+
+def token_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Summed next-token cross-entropy in fp32 (compiled, one pass over bf16 logits)."""
+    import torch.nn.functional as F
+
+    flat = logits.flatten(0, 1).float()
+    return F.cross_entropy(flat, targets.flatten(), ignore_index=IGNORE, reduction="sum")
+
+
+def ahead(batches: Iterable[Batch], device: torch.device) -> Iterator[Batch]:
+    """``batches`` on ``device``, each copy started one step before it is needed."""
+    queue = None
+    for batch in batches:
+        ready, queue = queue, batch.to(device)
+        if ready is not None:
+            yield ready
+    if queue is not None:
+        yield queue
+
+
+def post_mask(position_ids: torch.Tensor, model: Any) -> Any:
+    """A 4D attention mask keeping every token inside its own post (no host sync).
+
+    Packed posts restart ``position_ids`` at 0, so a token at index ``i`` with position ``p``
+    belongs to the post starting at ``i - p``: it attends to indices in ``[i - p, i]``.
+    Boolean (True: attend) for SDPA; additive for eager attention; a FlexAttention block mask
+    (document masking) for flex attention.
+    """
+    import torch
+
+    rows, size = position_ids.shape
+    index = torch.arange(size, device=position_ids.device)
+    starts = index - position_ids  # (rows, size): where each token's post starts
+    implementation = getattr(model.config, "_attn_implementation", "sdpa")
+    if implementation == "flex_attention":
+        from torch.nn.attention.flex_attention import create_block_mask
+
+        def same_post(b: Any, h: Any, q: Any, kv: Any) -> Any:
+            return (kv <= q) & (kv >= starts[b, q])
+
+        return create_block_mask(same_post, rows, None, size, size, device=starts.device)
+    first = starts.unsqueeze(-1)  # (rows, size, 1)
+    allowed = (index <= index.unsqueeze(-1)) & (index >= first)
+    allowed = allowed.unsqueeze(1)
+    if implementation != "eager":
+        return allowed
+    dtype = model.dtype
+    return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(
+        ~allowed, torch.finfo(dtype).min
+    )
+
+
+def use_flex_attention(model: Any) -> None:
+    """Switch ``model`` to FlexAttention, which has no attention dropout: that is set to 0."""
+    import torch
+
+    model.set_attn_implementation("flex_attention")
+    for module in model.modules():
+        if isinstance(getattr(module, "attn_dropout", None), torch.nn.Dropout):
+            module.attn_dropout.p = 0.0
+    if hasattr(model.config, "attn_pdrop"):
+        model.config.attn_pdrop = 0.0
+
+
+def lr_factor(config: TrainConfig, step: int, total: int) -> float:
+    """The schedule: linear warmup, then cosine or linear decay to 0, or constant."""
+    warmup = config.warmup_steps(total)
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    if config.lr_schedule == "constant":
+        return 1.0
+    progress = (step - warmup) / max(1, total - warmup)
+    if config.lr_schedule == "linear":
+        return max(0.0, 1.0 - progress)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def check_corpus_size(corpus: Corpus) -> list[str]:
@@ -109,238 +369,162 @@ def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | N
     return None
 
 
-def token_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Summed next-token cross-entropy; ``labels`` are aligned with the inputs."""
-    import torch.nn.functional as F
-
-    vocab = logits.shape[-1]
-    return F.cross_entropy(
-        logits[:, :-1].reshape(-1, vocab).float(),
-        labels[:, 1:].reshape(-1),
-        ignore_index=-100,
-        reduction="sum",
-    )
-
-
-class Trainer:
-    """Fine-tune all weights of a GPT-2-style model on one corpus."""
-
-    name = "full"
-    description = "Fine-tune every weight of a causal LM (GPT-2, a local model, or 'tiny')."
-    #: Options of this trainer beyond the TrainConfig fields (``--set NAME=VALUE``): none.
-    options: tuple[Option, ...] = ()
-
-    def __init__(self, config: TrainConfig) -> None:
-        self.config = config
-
-    # hooks a subclass may override ------------------------------------------------------
-
-    def resolve_base(self, train_texts: list[str]) -> str:
-        """The ``from_pretrained`` argument; builds the tiny base first when asked for it.
-
-        Under torchrun only rank 0 builds it; the other ranks load what rank 0 wrote.
-        """
-        cfg = self.config
-        if not cfg.is_tiny:
-            return cfg.base_model
-        path = cfg.work_path / TINY_BASE_DIR
-        built = (path / base_model.TINY_MARKER).is_file()
-        if not (built and (cfg.resume or distributed.secondary_rank())):
-            base_model.build_tiny_base(
-                train_texts,
-                path,
-                vocab_size=cfg.tiny_vocab_size,
-                n_layer=cfg.tiny_n_layer,
-                n_head=cfg.tiny_n_head,
-                n_embd=cfg.tiny_n_embd,
-                n_positions=max(cfg.block_size, 128),
-                seed=cfg.seed,
-            )
-        return str(path)
-
-    def load_tokenizer(self, base: str) -> PreTrainedTokenizerBase:
-        return base_model.load_tokenizer(base)
-
-    def load_model(self, base: str) -> PreTrainedModel:
-        return base_model.load_causal_lm(base)
-
-    def prepare_model(self, model: PreTrainedModel) -> PreTrainedModel:
-        """Hook for adapters (LoRA wraps the model here). The full trainer trains it as is."""
-        return model
-
-    def trainable_parameters(self, model: PreTrainedModel) -> list[torch.nn.Parameter]:
-        return [p for p in model.parameters() if p.requires_grad]
-
-    def create_optimizer(self, model: PreTrainedModel) -> torch.optim.Optimizer:
-        import torch
-
-        cfg = self.config
-        return torch.optim.AdamW(
-            self.trainable_parameters(model),
-            lr=cfg.effective_learning_rate,
-            weight_decay=cfg.weight_decay,
-        )
-
-    def save_model(
-        self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path
-    ) -> None:
-        """Write a directory ``from_pretrained`` and ``pipeline("text-generation")`` load."""
-        model.save_pretrained(path)
-        tokenizer.save_pretrained(path)
-
-    def checkpoint_weights(self, model: PreTrainedModel) -> dict[str, torch.Tensor]:
-        """The weights a checkpoint must hold: the trainable ones (tied weights once)."""
-        return {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
-
-    def restore_weights(self, model: PreTrainedModel, weights: dict[str, torch.Tensor]) -> None:
-        missing = set(self.checkpoint_weights(model)) - set(weights)
-        if missing:
-            raise TrainingError(f"checkpoint lacks weights: {', '.join(sorted(missing)[:3])}")
-        model.load_state_dict(weights, strict=False)
-
-    # the run -----------------------------------------------------------------------------
-
-    def train(self, corpus: Corpus, *, progress: ProgressCallback | None = None) -> TrainedModel:
-        """Train on ``corpus`` (split into train/validation here) and save the model.
-
-        Library code never prints: ``progress`` receives :class:`TrainProgress` events.
-        """
-        warnings = check_corpus_size(corpus)
-        _passive_omp_waits()
-        run = _Run(self, corpus, progress or (lambda _event: None))
-        for message in warnings:
-            run.emit("warning", message=message)
-        with (
-            guard_places(self.config),  # a bad --out or a user's folder: refused before work
-            base_model.quiet_transformers(),
-            _torch_threads(self.config.threads),
-        ):
-            result = run.execute()
-        result.warnings = warnings + result.warnings
-        return result
-
-
 class _Run:
-    """State of one call to :meth:`Trainer.train`."""
+    """What one call of :meth:`Trainer.train` sets up around the loop, and its bookkeeping."""
 
-    def __init__(self, trainer: Trainer, corpus: Corpus, progress: ProgressCallback) -> None:
-        self.trainer = trainer
-        self.cfg = trainer.config
+    def __init__(self, trainer: Trainer, corpus: Corpus, progress: ProgressCallback | None):
+        self.trainer, self.method, self.cfg = trainer, trainer.method, trainer.config
         self.corpus = corpus
-        self.emit_cb = progress
-        self.step = 0
+        self.callback = progress or (lambda _event: None)
         self.total_steps = 0
-        self.epoch = 0
+        self.step = 0
+        self.per_epoch = 1
         self.history: list[dict[str, float]] = []
         self.metrics: dict[str, float] = {}
         self.warnings: list[str] = []
-        self.epoch_loss = [0.0, 0]  # summed loss and tokens of the current epoch
         self.tracker: Tracker = NullTracker()
         self.dist = distributed.Dist()
+        self.epoch_loss = [0.0, 0.0]  # summed loss and tokens since the last evaluation
+        self._last_checkpoint = time.perf_counter()
 
-    def emit(self, stage: str, metrics: dict[str, float] | None = None, message: str = "") -> None:
-        if not self.dist.main:
-            return
-        event = TrainProgress(
-            stage, self.step, self.total_steps, self.epoch, metrics or {}, message
-        )
-        self.emit_cb(event)
+    def __enter__(self) -> _Run:
+        return self
 
-    # setup -------------------------------------------------------------------------------
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            self.tracker.finish()
+        self.dist.close()
 
-    def setup(self) -> None:
+    def emit(
+        self,
+        stage: str,
+        metrics: dict[str, float] | None = None,
+        message: str = "",
+        step: int | None = None,
+    ) -> None:
+        if step is not None:
+            self.step = step
+        if self.dist.main:
+            epoch = self.step // self.per_epoch
+            event = TrainProgress(stage, self.step, self.total_steps, epoch, metrics or {}, message)
+            self.callback(event)
+
+    # setup ---------------------------------------------------------------------------
+
+    def setup(self) -> tuple[TrainConfig, distributed.Dist, torch.device]:
+        """Base model, tokenizer and batches; returns the resolved config."""
         import torch
 
+        split = self.corpus.split(self.cfg.validation, seed=self.cfg.seed)
+        self.dist, self.device = distributed.from_env(resolve_device(self.cfg.device))
+        torch.manual_seed(self.cfg.seed)
+        random.seed(self.cfg.seed)
+        base = self.resolve_base(split.train.texts)
         cfg = self.cfg
-        split = self.corpus.split(cfg.validation, seed=cfg.seed)
-        self.dist, self.device = distributed.from_env(resolve_device(cfg.device))
-        self.amp = autocast_dtype(cfg, self.device)
-        torch.manual_seed(cfg.seed)
-        random.seed(cfg.seed)
-        self.emit("base", message=cfg.base_model)
-        if self.dist.main:
-            base = self.trainer.resolve_base(split.train.texts)
-        self.dist.barrier()
-        if not self.dist.main:
-            base = self.trainer.resolve_base(split.train.texts)  # rank 0's tiny base
-        self.tokenizer = self.trainer.load_tokenizer(base)
-        model = self.trainer.load_model(base)
+        self.tokenizer = base_model.load_tokenizer(base)
+        model = base_model.load_causal_lm(base)
         limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
         if cfg.block_size > limit:
             raise TrainingError(f"block_size {cfg.block_size} exceeds the model's limit {limit}")
-        self.model = self.trainer.prepare_model(model)
+        base_model.fuse_activation(model)
+        if self.device.type == "cuda" and cfg.block_size >= FLEX_MIN_BLOCK:
+            use_flex_attention(model)
+        self.model = self.method.prepare(model)
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
-        self.net = distributed.wrap(self.model, self.dist, self.device)
         torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
-        self.train_data, self.val_data = self.make_batches(
-            split.train.texts, split.validation.texts
+        rows = self.make_batches(split)
+        # what "unset" meant, written down: checkpoints, tweetgen.json and the card show it
+        cfg = cfg.replace(
+            epochs=cfg.run_epochs(),
+            learning_rate=cfg.run_learning_rate(),
+            batch_tokens=rows * cfg.block_size,
         )
-        if not len(self.train_data):
-            raise TrainingError(f"too few posts for {self.dist.world} processes")
-        self.total_steps = self.planned_steps()
-        self.optimizer = self.trainer.create_optimizer(self.model)
-        self.scheduler = self.make_scheduler()
-        self.store = CheckpointStore(cfg.work_path / "checkpoints", cfg, self.corpus.fingerprint())
+        self.cfg = self.trainer.config = self.method.config = cfg
+        planned = cfg.run_epochs() * self.train_data.labelled_tokens
+        if cfg.compile or (cfg.compile is None and self._worth_compiling(planned)):
+            self.metrics["compiled"] = float(compile_blocks(self.model))
+        self.net = distributed.wrap(self.model, self.dist, self.device)
+        self.store = CheckpointStore(
+            cfg.work_path / CHECKPOINTS_DIR, cfg, self.corpus.fingerprint()
+        )
+        self.start_tracking()
+        return cfg, self.dist, self.device
 
-    def make_batches(self, train: list[str], validation: list[str]) -> tuple[Batches, Batches]:
+    def _worth_compiling(self, planned_tokens: int) -> bool:
+        return self.device.type == "cuda" and planned_tokens >= COMPILE_MIN_TOKENS
+
+    def resolve_base(self, train_texts: list[str]) -> str:
+        """The base to load: ``auto`` decided here (CLI and API alike), ``tiny`` built here.
+
+        Under torchrun rank 0 builds the tiny base; the other ranks wait and load it.
+        """
+        from tweetgen.pipeline import AUTO_BASE, resolve_base_model
+
+        cfg = self.cfg
+        base = resolve_base_model(cfg.base_model)
+        if cfg.base_model == AUTO_BASE:
+            why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
+            self.emit("base", message=f"auto chose {base} ({why})")
+        self.cfg = self.trainer.config = self.method.config = cfg = cfg.replace(base_model=base)
+        if cfg.is_tiny:
+            path = cfg.work_path / TINY_BASE_DIR
+            built = (path / base_model.TINY_MARKER).is_file()
+            if self.dist.main and not (built and cfg.resume):
+                base_model.build_tiny_base(
+                    train_texts,
+                    path,
+                    **cfg.tiny,
+                    n_positions=max(cfg.block_size, 128),
+                    seed=cfg.seed,
+                )
+            self.dist.barrier()
+            base = str(path)
+        self.emit("base", message=base)
+        self.method.base = base
+        return base
+
+    def make_batches(self, split: Any) -> int:
+        """Tokenize both splits (cached in the work dir) and size the batches in tokens."""
         cfg, tok = self.cfg, self.tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+        cache = cfg.work_path / TOKEN_CACHE_DIR
+        train, val = (
+            tokenize_corpus(part.texts, tok, fingerprint=part.fingerprint(), cache_dir=cache)
+            for part in (split.train, split.validation)
+        )
+        rows = self.rows(train)
+        pin = self.device.type == "cuda"
 
-        def batches(texts: list[str], shuffle: bool, rank: int, world: int) -> Batches:
+        def batches(tokens: Tokens, shuffle: bool, rank: int, world: int) -> Batches:
             return Batches(
-                encode_posts(texts, tok, cfg.block_size),
-                batch_size=cfg.batch_size,
+                tokens,
+                rows=rows,
                 block_size=cfg.block_size,
-                packing=cfg.packing,
                 pad_id=pad,
                 seed=cfg.seed,
                 shuffle=shuffle,
                 rank=rank,
                 world=world,
+                pin=pin,
             )
 
+        self.train_data = batches(train, True, self.dist.rank, self.dist.world)
         # every rank evaluates the whole validation split: simple, and the numbers agree
-        return batches(train, True, self.dist.rank, self.dist.world), batches(
-            validation, False, 0, 1
-        )
+        self.val_data = batches(val, False, 0, 1)
+        if not len(self.train_data):
+            raise TrainingError(f"too few posts for {self.dist.world} processes")
+        self.per_epoch = len(self.train_data)
+        return rows
 
-    def planned_steps(self) -> int:
-        total = self.cfg.effective_epochs * len(self.train_data)
-        return min(total, self.cfg.max_steps) if self.cfg.max_steps else total
-
-    def make_scheduler(self) -> Any:
-        from transformers import get_scheduler
-
-        name = {"constant": "constant_with_warmup"}.get(self.cfg.lr_schedule, self.cfg.lr_schedule)
-        return get_scheduler(
-            name,
-            self.optimizer,
-            num_warmup_steps=self.cfg.warmup_steps(self.total_steps),
-            num_training_steps=self.total_steps,
-        )
-
-    # loop --------------------------------------------------------------------------------
-
-    def execute(self) -> TrainedModel:
-        try:
-            self.setup()
-            resumed = self.restore() if self.cfg.resume else None
-            self.dist.barrier()  # every rank has read the checkpoint before rank 0 clears it
-            if resumed is None and self.dist.main:
-                self.store.clear()
-            self.start_tracking()
-            try:
-                if resumed is None:
-                    self.evaluate(before=True)
-                seconds, tokens = self.loop()
-                path = self.finish(seconds, tokens)
-            finally:
-                self.tracker.finish()
-        finally:
-            self.dist.close()
-        return TrainedModel(
-            path, self.cfg, self.metrics, self.history, self.warnings, self.tracker.location
-        )
+    def rows(self, train: Tokens) -> int:
+        """Blocks per step: ``batch_tokens``, or the device's aim, cut for a small corpus."""
+        cfg = self.cfg
+        if cfg.batch_tokens is not None:
+            return max(1, cfg.batch_tokens // cfg.block_size)
+        aim = DEVICE_BATCH_TOKENS.get(self.device.type, DEVICE_BATCH_TOKENS["cpu"])
+        epoch_tokens = int(train.lengths.clip(max=cfg.block_size).sum())
+        small = epoch_tokens // (MIN_STEPS_PER_EPOCH * self.dist.world)
+        return max(1, min(aim, small) // cfg.block_size)
 
     def start_tracking(self) -> None:
         if not self.dist.main:
@@ -350,137 +534,121 @@ class _Run:
         except MissingDependencyError as exc:
             self.warnings.append(exc.message)
 
-    def loop(self) -> tuple[float, int]:
-        """Train to ``total_steps``; return seconds spent and tokens seen in this process."""
-        per_epoch = len(self.train_data)
-        seconds, tokens = 0.0, 0
-        self.model.train()
-        while self.step < self.total_steps:
-            self.epoch, start = divmod(self.step, per_epoch)
-            if start == 0:
-                self.epoch_loss = [0.0, 0]
-            began = time.perf_counter()
-            for batch in self.train_data.epoch(self.epoch, start):
-                tokens += self.train_step(batch)
-                if self.step >= self.total_steps:
-                    break
-                if self.cfg.checkpoint_every and self.step % self.cfg.checkpoint_every == 0:
-                    self.save_checkpoint()
-            seconds += time.perf_counter() - began
-            self.evaluate()
-            if self.step < self.total_steps and self.store.saved_step != self.step:
-                self.save_checkpoint()
-        return seconds, tokens
+    # bookkeeping -----------------------------------------------------------------------
 
-    def forward(self, batch: Batch) -> torch.Tensor:
-        import torch
+    def log_loss(self, loss_sum: torch.Tensor, tokens: int, step: int, lr: float) -> float:
+        """Read the summed loss back from the device (the loop's only sync) and log its mean."""
+        summed = float(loss_sum)
+        loss_sum.zero_()
+        self.epoch_loss[0] += summed
+        self.epoch_loss[1] += tokens
+        mean = summed / max(tokens, 1)
+        if tokens:
+            epoch = step / self.per_epoch
+            metrics = {"train/loss": mean, "train/learning_rate": lr, "train/epoch": epoch}
+            self.tracker.log(metrics, step)
+        return mean
 
-        net = self.net if self.model.training else self.model  # no DDP sync for evaluation
-        if self.amp is None:
-            return net(**batch.model_inputs(), use_cache=False).logits
-        with torch.autocast(self.device.type, dtype=self.amp):
-            return net(**batch.model_inputs(), use_cache=False).logits
-
-    def train_step(self, batch: Batch) -> int:
-        import torch
-
-        batch = batch.to(self.device)
-        loss = token_loss(self.forward(batch), batch.labels) / max(batch.tokens, 1)
-        loss.backward()
-        params = self.trainer.trainable_parameters(self.model)
-        torch.nn.utils.clip_grad_norm_(params, self.cfg.max_grad_norm)
-        self.optimizer.step()
-        self.scheduler.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.step += 1
-        value = float(loss.detach())
-        self.epoch_loss[0] += value * batch.tokens
-        self.epoch_loss[1] += batch.tokens
-        lr = float(self.scheduler.get_last_lr()[0])
-        metrics = {"train/loss": value, "train/learning_rate": lr, "train/epoch": self.epoch_float}
-        self.tracker.log(metrics, self.step)
-        self.emit("train", metrics)
-        return batch.tokens
-
-    @property
-    def epoch_float(self) -> float:
-        return self.step / max(len(self.train_data), 1)
-
-    def evaluate(self, *, before: bool = False) -> float:
+    def evaluate(self, *, before: bool = False, step: int = 0) -> float:
         """Mean token loss on the validation split; records perplexity."""
         import torch
 
-        self.emit("evaluate")
-        self.model.eval()
-        total, count = 0.0, 0
-        with torch.no_grad():
-            for batch in self.val_data.epoch(0):
-                batch = batch.to(self.device)
-                total += float(token_loss(self.forward(batch), batch.labels))
-                count += batch.tokens
-        self.model.train()
-        loss = total / max(count, 1)
+        self.emit("evaluate", step=step)
+        model = self.model
+        model.eval()
+        amp = autocast_dtype(self.cfg, self.device)
+        total = torch.zeros((), device=self.device)
+        with (
+            torch.no_grad(),
+            torch.autocast(self.device.type, dtype=amp or torch.float32, enabled=bool(amp)),
+        ):
+            for batch in ahead(self.val_data.epoch(0), self.device):
+                logits = model(
+                    input_ids=batch.input_ids,
+                    position_ids=batch.position_ids,
+                    attention_mask=post_mask(batch.position_ids, model),
+                    use_cache=False,
+                ).logits
+                total += token_loss(logits, batch.targets)
+        model.train()
+        loss = float(total) / max(self.val_data.labelled_tokens, 1)
         ppl = math.exp(min(loss, 50.0))
-        entry = {"step": float(self.step), "epoch": self.epoch_float, "eval_loss": loss}
+        entry = {"step": float(step), "epoch": step / self.per_epoch, "eval_loss": loss}
         entry["perplexity"] = ppl
         if not before and self.epoch_loss[1]:
             entry["train_loss"] = self.epoch_loss[0] / self.epoch_loss[1]
+            self.epoch_loss = [0.0, 0.0]
         self.history.append(entry)
         if before:
             self.metrics["perplexity_before"] = ppl
             self.metrics["eval_loss_before"] = loss
-        self.tracker.log({"eval/loss": loss, "eval/perplexity": ppl}, self.step)
-        self.emit("evaluate", {"eval_loss": loss, "perplexity": ppl})
+        self.tracker.log({"eval/loss": loss, "eval/perplexity": ppl}, step)
+        self.emit("evaluate", {"eval_loss": loss, "perplexity": ppl}, step=step)
         return loss
 
-    # checkpoints -------------------------------------------------------------------------
+    def speed(
+        self, tokens: int, seconds: float, steady: tuple[float, int] | None, end: float
+    ) -> None:
+        """Tokens/s of the whole loop, and from STEADY_FROM_STEP on (warm-up excluded)."""
+        world = self.dist.world
+        self.metrics["train_seconds"] = seconds
+        self.metrics["tokens_per_second"] = tokens * world / seconds if seconds else 0.0
+        if steady is not None and end > steady[0] and tokens > steady[1]:
+            rate = (tokens - steady[1]) * world / (end - steady[0])
+            self.metrics["steady_tokens_per_second"] = rate
 
-    def save_checkpoint(self) -> None:
+    # checkpoints -----------------------------------------------------------------------
+
+    def checkpoint_due(self) -> bool:
+        """At an epoch end: always with ``checkpoint_every``, else after a minute's training."""
+        since = time.perf_counter() - self._last_checkpoint
+        return bool(self.cfg.checkpoint_every) or since >= CHECKPOINT_MIN_SECONDS
+
+    def save_checkpoint(self, step: int, optimizer: torch.optim.Optimizer) -> None:
+        self._last_checkpoint = time.perf_counter()
         if not self.dist.main:
             return
         state = {
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
+            "optimizer": optimizer.state_dict(),
             "rng": _rng_state(),
             "history": json.dumps(self.history),
             "metrics": json.dumps(self.metrics),
             "epoch_loss": list(self.epoch_loss),
         }
-        self.store.save(self.step, self.trainer.checkpoint_weights(self.model), state)
-        self.emit("checkpoint")
+        self.store.save(step, self.method.weights(self.model), state)
+        self.emit("checkpoint", step=step)
 
-    def restore(self) -> Checkpoint | None:
-        ckpt = self.store.latest()
+    def restore(self, optimizer: torch.optim.Optimizer) -> int:
+        """The step to start from: a checkpoint's when resuming, else 0 (old ones cleared)."""
+        ckpt = self.store.latest() if self.cfg.resume else None
+        self.dist.barrier()  # every rank has read the checkpoint before rank 0 clears it
         if ckpt is None:
-            return None
-        self.trainer.restore_weights(
-            self.model, {k: v.to(self.device) for k, v in ckpt.weights.items()}
-        )
-        self.optimizer.load_state_dict(ckpt.state["optimizer"])
-        self.scheduler.load_state_dict(ckpt.state["scheduler"])
+            if self.dist.main:
+                self.store.clear()
+            return 0
+        weights = {k: v.to(self.device) for k, v in ckpt.weights.items()}
+        self.method.restore(self.model, weights)
+        optimizer.load_state_dict(ckpt.state["optimizer"])
         _set_rng_state(ckpt.state["rng"])
         self.history = json.loads(ckpt.state["history"])
-        self.metrics = json.loads(ckpt.state["metrics"])
-        self.epoch_loss = list(ckpt.state["epoch_loss"])
-        self.step = ckpt.step
-        self.emit("checkpoint", message=f"resumed from step {ckpt.step}")
-        return ckpt
+        self.metrics |= json.loads(ckpt.state["metrics"])
+        self.epoch_loss = [float(x) for x in ckpt.state["epoch_loss"]]
+        self.emit("checkpoint", message=f"resumed from step {ckpt.step}", step=ckpt.step)
+        return ckpt.step
 
-    # output ------------------------------------------------------------------------------
+    # output ----------------------------------------------------------------------------
 
-    def finish(self, seconds: float, tokens: int) -> Path:
+    def finish(self, step: int) -> TrainedModel:
         last = self.history[-1]
         self.metrics |= {
             "perplexity_after": last["perplexity"],
             "eval_loss": last["eval_loss"],
             "train_loss": last.get("train_loss", float("nan")),
-            "steps": float(self.step),
-            "epochs": self.epoch_float,
-            "train_seconds": seconds,
-            "tokens_per_second": tokens / seconds if seconds else 0.0,
-            "train_tokens": float(self.train_data.tokens),
+            "steps": float(step),
+            "epochs": step / self.per_epoch,
+            "train_tokens": float(self.train_data.labelled_tokens),
         }
-        self.emit("save")
+        self.emit("save", step=step)
         path = self.cfg.out_dir
         if self.dist.main:
             self.save_output()
@@ -488,21 +656,26 @@ class _Run:
             if not self.cfg.keep_checkpoints:
                 self.clean_work_dir()
         self.dist.barrier()
-        self.emit("done", dict(self.metrics))
-        return path
+        self.emit("done", dict(self.metrics), step=step)
+        return TrainedModel(
+            path, self.cfg, self.metrics, self.history, self.warnings, self.tracker.location
+        )
 
     def clean_work_dir(self) -> None:
         """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
         work = self.cfg.work_path
         self.store.clear()
         remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
+        for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
+            cached.unlink(missing_ok=True)
+        remove_if_empty(work / TOKEN_CACHE_DIR)
         remove_if_empty(work)
 
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
         out = self.cfg.out_dir
         with atomic_dir(out, replaceable=_earlier_model, error=TrainingError) as tmp:
-            self.trainer.save_model(self.model, self.tokenizer, tmp)
+            self.method.save(self.model, self.tokenizer, tmp)
             info = {
                 "trainer": self.trainer.name,
                 "config": redact(self.cfg.to_dict()),
@@ -546,6 +719,27 @@ def check_places(config: TrainConfig) -> None:
     CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
 
+def compile_blocks(model: Any) -> bool:
+    """``torch.compile`` each repeated block (GPT2Block...) in place: one compile serves all
+    of them, so it costs a fraction of compiling the whole model. False if none was found."""
+    names = set(getattr(model, "_no_split_modules", None) or [])
+    inner = getattr(model, "get_base_model", lambda: model)()  # a peft model's base
+    names |= set(getattr(inner, "_no_split_modules", None) or [])
+    blocks = [m for m in model.modules() if type(m).__name__ in names]
+    for block in blocks:
+        block.compile(dynamic=False)
+    return bool(blocks)
+
+
+def _synced(device: torch.device) -> float:
+    """The time once the device has finished what was queued (used for timing only)."""
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter()
+
+
 def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
     """Card, generation config and novelty index (tweetgen.export), when that module exists."""
     try:
@@ -582,6 +776,19 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextmanager
+def _tf32() -> Iterator[None]:
+    """TF32 matrix products on CUDA while training (restored afterwards: library code)."""
+    import torch
+
+    before = torch.get_float32_matmul_precision()
+    torch.set_float32_matmul_precision("high")
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(before)
+
+
 def _rng_state() -> dict[str, Any]:
     import torch
 
@@ -603,11 +810,15 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 __all__ = [
     "MIN_CHARACTERS",
     "WARN_CHARACTERS",
+    "FullFineTune",
     "TrainProgress",
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
     "check_places",
+    "compile_blocks",
     "guard_places",
+    "lr_factor",
+    "post_mask",
     "resolve_device",
 ]

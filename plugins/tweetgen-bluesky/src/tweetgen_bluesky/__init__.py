@@ -62,6 +62,8 @@ class BlueskySource:
     """A Bluesky account's posts through the public API; location is a handle, DID or URL."""
 
     name = "bluesky"
+    #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
+    text_is_plain = True
     description = "Bluesky account (handle, DID or profile URL) via the public API."
     options = (
         Option("method", str, "feed", "feed (posts, replies, reposts) or records (full history)"),

@@ -8,6 +8,7 @@ from typing import Any
 from atproto import models
 
 from tweetgen import InputFormatError, Post, PostKind, Url
+from tweetgen.languages import bcp47
 
 SOURCE = "bluesky"
 _QUOTE_EMBEDS = (models.AppBskyEmbedRecord.Main, models.AppBskyEmbedRecordWithMedia.Main)
@@ -66,7 +67,7 @@ def record_to_post(uri: str, record: models.AppBskyFeedPost.Record, author: str)
         created_at=parse_time(record.created_at, uri),
         source=SOURCE,
         kind=kind,
-        lang=record.langs[0] if record.langs else None,
+        lang=bcp47(record.langs[0]) if record.langs else None,
         reply_to=reply_to,
         urls=urls,
         mentions=mentions,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tweetgen import GenerationError, MissingDependencyError
-from tweetgen.errors import first_line
+from tweetgen.errors import TweetgenError, first_line
 
 if TYPE_CHECKING:
     from peft import PeftModel
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 ADAPTER_CONFIG = "adapter_config.json"
 
 
-def resolve_base(adapter_dir: str | os.PathLike[str]) -> str:
+def resolve_base(
+    adapter_dir: str | os.PathLike[str], *, error: type[TweetgenError] = GenerationError
+) -> str:
     """The base model's hub id or directory, with an embedded base resolved to a path."""
     path = Path(adapter_dir)
     try:
@@ -29,27 +31,30 @@ def resolve_base(adapter_dir: str | os.PathLike[str]) -> str:
         ref = str(config["base_model_name_or_path"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         message = f"not a LoRA adapter directory: {first_line(exc)}"
-        raise GenerationError(message, path=path) from None
+        raise error(message, path=path) from None
     inside = path / ref
     return str(inside) if not Path(ref).is_absolute() and inside.is_dir() else ref
 
 
-def load_adapter(adapter_dir: str | os.PathLike[str]) -> PeftModel:
+def load_adapter(
+    adapter_dir: str | os.PathLike[str], *, error: type[TweetgenError] = GenerationError
+) -> PeftModel:
     """The base model with the adapter applied, in eval mode."""
     try:
         from peft import PeftModel
     except ImportError:
         raise MissingDependencyError(
-            "loading a LoRA adapter needs peft (pip install peft)"
+            "this model is a LoRA adapter: loading it needs peft (pip install peft)",
+            path=adapter_dir,
         ) from None
     from tweetgen.training.base_model import load_causal_lm, load_errors
 
-    base = load_causal_lm(resolve_base(adapter_dir), error=GenerationError)
+    base = load_causal_lm(resolve_base(adapter_dir, error=error), error=error)
     try:
         model = PeftModel.from_pretrained(base, str(adapter_dir))
     except load_errors() as exc:
         message = f"cannot load the adapter: {first_line(exc)}"
-        raise GenerationError(message, path=adapter_dir) from None
+        raise error(message, path=adapter_dir) from None
     model.eval()
     return model
 

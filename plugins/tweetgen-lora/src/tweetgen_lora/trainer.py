@@ -1,10 +1,10 @@
-"""``LoraTrainer``: the built-in trainer with the base frozen and low-rank adapters trained.
+"""LoRA as a trainer object: the base frozen, low-rank adapters trained, by tweetgen's loop.
 
-Everything but the model is inherited from :class:`tweetgen.Trainer`: the data pipeline,
-the loop, evaluation, checkpoints and resume. ``prepare_model`` wraps the model with peft,
-``save_model`` writes an adapter directory instead of a full model, and ``resolve_base``
-remembers which base to name or embed. Checkpoints need no change: the inherited
-``checkpoint_weights`` keeps the trainable weights, which are now only the adapters.
+:class:`LoraFineTune` is what the plugin provides: ``prepare`` wraps the model with peft,
+``save`` writes an adapter directory (with the base inside when it has no other home) and
+``load`` reads one back for generation. Checkpoints need nothing extra: the trainable weights,
+which the inherited ``weights`` keeps, are only the adapters. :class:`LoraTrainer` is tweetgen's
+``Trainer`` with this object; the loop itself is not overridden.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen import TrainConfig, Trainer, TrainingError
-from tweetgen.errors import first_line
+from tweetgen.errors import TweetgenError, first_line
+from tweetgen.training.trainer import FullFineTune
 from tweetgen_lora.settings import EXTRA_KEY, OPTIONS, LoraSettings
 
 if TYPE_CHECKING:
@@ -22,19 +23,12 @@ if TYPE_CHECKING:
 
 #: Where an embedded base model goes inside the adapter directory.
 BASE_DIR = "base"
+ADAPTER_CONFIG = "adapter_config.json"
 
 
-class LoraTrainer(Trainer):
-    """Train LoRA adapters; the output loads with ``peft.PeftModel.from_pretrained``.
-
-    Settings come from ``settings``, else from ``config.extra["lora"]`` (how the command line
-    passes them), else the defaults; keyword ``options`` override single fields, e.g.
-    ``LoraTrainer(config, rank=4)``.
-    """
-
-    name = "lora"
-    description = "Train LoRA adapters (peft) on a frozen base: a few-MB model per voice."
-    options = OPTIONS
+class LoraFineTune(FullFineTune):
+    """Settings come from ``settings``, else from ``config.extra["lora"]`` (how the command
+    line passes them), else the defaults; keyword ``options`` override single fields."""
 
     def __init__(
         self, config: TrainConfig, settings: LoraSettings | None = None, **options: Any
@@ -49,17 +43,12 @@ class LoraTrainer(Trainer):
             )
         super().__init__(config.replace(extra=config.extra | {EXTRA_KEY: settings.to_dict()}))
         self.settings = settings
-        self._base = ""
 
     @property
     def embeds_base(self) -> bool:
         return self.config.is_tiny if self.settings.embed_base is None else self.settings.embed_base
 
-    def resolve_base(self, train_texts: list[str]) -> str:
-        self._base = super().resolve_base(train_texts)
-        return self._base
-
-    def prepare_model(self, model: PreTrainedModel) -> PreTrainedModel:
+    def prepare(self, model: PreTrainedModel) -> PreTrainedModel:
         """Freeze ``model`` and inject adapters into the target layers."""
         from peft import LoraConfig, get_peft_model
 
@@ -80,10 +69,10 @@ class LoraTrainer(Trainer):
             raise TrainingError(f"cannot add LoRA adapters: {first_line(exc)}") from None
         return wrapped
 
-    def save_model(
-        self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path
-    ) -> None:
+    def save(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
         """Adapter config and weights, the tokenizer, and ``base/`` when embedding the base."""
+        from tweetgen.training.base_model import load_causal_lm, load_tokenizer
+
         peft_config = model.peft_config["default"]
         peft_config.base_model_name_or_path = self.base_reference()
         # The vocabulary is never resized, so the full embeddings need no saving (and peft
@@ -91,17 +80,49 @@ class LoraTrainer(Trainer):
         model.save_pretrained(path, save_embedding_layers=False)
         tokenizer.save_pretrained(path)
         if self.embeds_base:
-            base = self.load_model(self._base)
-            base.save_pretrained(path / BASE_DIR)
-            self.load_tokenizer(self._base).save_pretrained(path / BASE_DIR)
+            load_causal_lm(self.base).save_pretrained(path / BASE_DIR)
+            load_tokenizer(self.base).save_pretrained(path / BASE_DIR)
 
     def base_reference(self) -> str:
         """What ``adapter_config.json`` names as the base: ``base`` (relative to the adapter
         directory) when embedded, an absolute path for a local base, else the hub id."""
         if self.embeds_base:
             return BASE_DIR
-        local = Path(self._base)
-        return str(local.resolve()) if local.is_dir() else self._base
+        local = Path(self.base)
+        return str(local.resolve()) if local.is_dir() else self.base
+
+    @classmethod
+    def claims(cls, path: Path) -> bool:
+        return (path / ADAPTER_CONFIG).is_file()
+
+    @classmethod
+    def load(cls, path: Path, *, error: type[TweetgenError]) -> tuple[Any, Any]:
+        """Base plus adapter, and the adapter's tokenizer (else its base's)."""
+        from tweetgen.training.base_model import load_tokenizer
+        from tweetgen_lora.load import load_adapter, resolve_base
+
+        model = load_adapter(path, error=error)
+        has_tokenizer = (path / "tokenizer_config.json").is_file()
+        tokenizer = load_tokenizer(path if has_tokenizer else resolve_base(path), error=error)
+        return model, tokenizer
+
+
+class LoraTrainer(Trainer):
+    """Train LoRA adapters; the output loads with ``peft.PeftModel.from_pretrained``.
+
+    ``LoraTrainer(config, rank=4)``: tweetgen's loop with a :class:`LoraFineTune`.
+    """
+
+    name = "lora"
+    description = "Train LoRA adapters (peft) on a frozen base: a few-MB model per voice."
+    method_class = LoraFineTune
+    options = OPTIONS
+
+    def __init__(
+        self, config: TrainConfig, settings: LoraSettings | None = None, **options: Any
+    ) -> None:
+        super().__init__(config, LoraFineTune(config, settings, **options))
+        self.settings = self.method.settings  # type: ignore[attr-defined]
 
 
 def _uses_conv1d(model: Any) -> bool:
@@ -111,4 +132,4 @@ def _uses_conv1d(model: Any) -> bool:
     return any(isinstance(m, Conv1D) for m in model.modules())
 
 
-__all__ = ["BASE_DIR", "LoraTrainer"]
+__all__ = ["BASE_DIR", "LoraFineTune", "LoraTrainer"]

@@ -74,6 +74,8 @@ class MastodonSource:
     """A Mastodon account: its export (a path) or its public statuses (``@user@host``)."""
 
     name = "mastodon"
+    #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
+    text_is_plain = True
     description = (
         "Mastodon export (.zip, .tar.gz, folder) or account (@user@host, https://host/@user)."
     )

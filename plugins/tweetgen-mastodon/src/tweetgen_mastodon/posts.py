@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tweetgen import InputFormatError, Post, PostKind
+from tweetgen.languages import bcp47
 from tweetgen_mastodon.content import render
 
 SOURCE = "mastodon"
@@ -43,7 +44,7 @@ def html_post(
         created_at=created_at,
         source=SOURCE,
         kind=kind,
-        lang=lang or None,
+        lang=bcp47(lang),  # Mastodon exports write zh-CN as zhCn
         reply_to=reply_to,
         urls=rendered.urls,
         mentions=rendered.mentions,

@@ -54,6 +54,8 @@ class SnscrapeSource:
     live (needs snscrape, Python < 3.12, and X's blocking lifted: expect a clear error)."""
 
     name = SOURCE_NAME
+    #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
+    text_is_plain = True
     description = "A JSONL file written by `snscrape --jsonl twitter-user NAME` (or a live scrape)."
     options: tuple[Option, ...] = ()
 

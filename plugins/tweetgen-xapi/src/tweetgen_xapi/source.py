@@ -118,6 +118,8 @@ class XApiSource:
     """
 
     name = SOURCE_NAME
+    #: Text comes unescaped (``&amp;`` already ``&``): ``unescape-html`` leaves it alone.
+    text_is_plain = True
     description = "An account's newest posts (up to 3,200) through X API v2; needs a bearer token."
     options = (
         Option("bearer_token", str, None, "API token (default: $X_BEARER_TOKEN); never stored"),

@@ -1,0 +1,53 @@
+"""Language tags in one form (BCP 47), whatever spelling a source used.
+
+Mastodon exports write ``zh-CN`` as the ``contentMap`` key ``zhCn``; others write ``zh_cn``
+or ``ZH-cn``. Sources pass their tag through :func:`bcp47`, so ``keep-languages`` and the model
+card see ``zh-CN``, and :func:`primary` gives the language itself (``zh``).
+"""
+
+from __future__ import annotations
+
+import re
+
+#: ``zhCn``, ``zhHant``, ``ptBr``: a lower-case language glued to a capitalised subtag.
+_CAMEL = re.compile(r"^([a-z]{2,3})([A-Z][A-Za-z]*|[0-9]{3})$")
+_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def _subtag(index: int, part: str) -> str:
+    if index == 0:
+        return part.lower()
+    if len(part) == 4 and part.isalpha():
+        return part.title()  # script: Hant, Latn
+    if (len(part) == 2 and part.isalpha()) or (len(part) == 3 and part.isdigit()):
+        return part.upper()  # region: CN, BR, 419
+    return part.lower()
+
+
+def bcp47(tag: str | None) -> str | None:
+    """``tag`` in BCP 47 case and separators (``zhCn`` -> ``zh-CN``); None when empty.
+
+    Anything that is not shaped like a language tag comes back stripped but otherwise as
+    given, so nothing a source read is silently lost.
+    """
+    if tag is None:
+        return None
+    text = tag.strip()
+    if not text:
+        return None
+    camel = _CAMEL.match(text)
+    if camel:
+        text = f"{camel.group(1)}-{camel.group(2)}"
+    text = text.replace("_", "-")
+    if not _TAG.match(text):
+        return text
+    return "-".join(_subtag(i, part) for i, part in enumerate(text.split("-")))
+
+
+def primary(tag: str | None) -> str:
+    """The language subtag of ``tag`` (``zh`` of ``zhCn``, ``zh_cn`` or ``zh-Hant-TW``)."""
+    normal = bcp47(tag) or ""
+    return normal.split("-", 1)[0].lower()
+
+
+__all__ = ["bcp47", "primary"]
