@@ -28,7 +28,7 @@ from tweetgen.corpus import Corpus
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 from tweetgen.training.trainer import Trainer
 
-SETTINGS = {"tiny_epochs": 2, "checkpoint_every": 4}
+SETTINGS = {"epochs": 2, "checkpoint_every": 4}
 
 _CHILD = textwrap.dedent(
     """
