@@ -8,6 +8,7 @@ archive keeps the seed's table.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ THAI = "วันนี้อากาศดีมากเลย"
 REPLY = "@bob @carol that is a great idea for the weekend"
 TYPED_ENTITY = "Tom &amp;amp; Jerry are back on air tonight"  # X escapes the typed "&amp;"
 LINK_LINE = "first line here\nhttps://t.co/abc\nsecond line here"
+#: Both versions of an edited post carry the whole chain of ids, oldest first.
+EDITED = {"initial": {"editTweetIds": ["1007", "1008"]}}
 
 
 def _tweet(i: int, text: str, lang: str, **extra: Any) -> dict[str, Any]:
@@ -53,6 +56,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         _tweet(4, TYPED_ENTITY, "en"),
         _tweet(5, LINK_LINE, "en"),
         _tweet(6, "RT @x: hi there you all", "en"),
+        _tweet(7, "a first version of this post, with a typo", "en", edit_info=EDITED),
+        _tweet(8, "the second version of this post, typo fixed", "en", edit_info=EDITED),
     ]
     (data / "account.js").write_text("window.YTD.account.part0 = " + json.dumps(account))
     (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + json.dumps(tweets))
@@ -63,10 +68,11 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def kept(archive: Path) -> dict[str, str]:
     corpus = Corpus.from_source("x-archive", str(archive)).filter(*default_filters())
     assert corpus.report.table() == [
-        ("downloaded", 7),
+        ("downloaded", 9),  # every post in the archive, the earlier edit version included
         ("retweets", 1),
         ("short tweets", 1),  # "はい": one word
-        ("kept", 5),
+        ("earlier edit versions", 1),
+        ("kept", 6),
     ]
     return dict(zip(corpus.dataset["id"], corpus.texts, strict=True))
 
@@ -86,6 +92,23 @@ def test_an_entity_the_author_typed_survives(kept: dict[str, str]) -> None:
 
 def test_a_line_of_links_leaves_no_blank_line(kept: dict[str, str]) -> None:
     assert kept["1005"] == "first line here\nsecond line here"
+
+
+def test_only_the_latest_version_of_an_edited_post_is_kept(kept: dict[str, str]) -> None:
+    assert kept["1008"] == "the second version of this post, typo fixed"
+    assert "1007" not in kept
+
+
+def test_the_cli_table_adds_up(archive: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["prepare", "x-archive", str(archive), "--out", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = dict(re.findall(r"│ ([A-Z][a-z ]+?) +│ +([\d,]+) │", result.output))
+    assert rows["Tweets downloaded"] == "9" and rows["Earlier edit versions"] == "1"
+    dropped = sum(int(rows[k]) for k in ("Retweets", "Short tweets", "Earlier edit versions"))
+    assert int(rows["Tweets downloaded"]) - dropped == int(rows["Tweets kept"]) == 6
+    assert "│ x-archive " in result.output  # the source's own step in the filter table
 
 
 def test_other_sources_still_get_unescaped(tmp_path: Path) -> None:

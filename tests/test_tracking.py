@@ -373,3 +373,40 @@ def test_wandb_is_off_unless_asked(offline: Path, tmp_path: Path, sample_archive
     assert result.exit_code == 0, result.output
     assert "W&B" not in result.output
     assert not list(tmp_path.rglob("*wandb*"))
+
+
+def test_an_online_run_links_the_card_before_the_model_is_logged(
+    trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """log_model puts the run's links into tweetgen.json and README.md, then logs the dir."""
+    import shutil
+
+    from tweetgen.export import CARD_FILE, read_metadata
+
+    model = tmp_path / "model"
+    shutil.copytree(trained_model, model)
+    cards: list[str] = []
+
+    class FakeArtifact:
+        def __init__(self, name: str, type: str, metadata: dict[str, Any]) -> None:
+            pass
+
+        def add_dir(self, path: str) -> None:
+            cards.append((Path(path) / CARD_FILE).read_text())
+
+    online = type("S", (), {"mode": "online"})()
+    url = "https://wandb.ai/me/tweetgen/runs/abc123"
+    tracker = object.__new__(tracking.WandbTracker)
+    tracker._wandb = type("W", (), {"Artifact": FakeArtifact})
+    tracker.root = tmp_path / "wandb"
+    monkeypatch.setattr(tracker, "log_examples", lambda path: None, raising=False)
+    tracker.run = type(
+        "R",
+        (),
+        {"log_artifact": lambda self, a: None, "summary": {}, "settings": online, "url": url},
+    )()
+    tracker.log_model(model, {})
+    meta = read_metadata(model)
+    assert meta is not None and meta["wandb"]["run"] == url
+    assert f"[W&B training run]({url})" in cards[0]  # the logged model has the linked card
+    assert "https://wandb.ai/me/tweetgen/artifacts/model/model" in cards[0]

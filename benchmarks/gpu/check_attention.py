@@ -30,8 +30,11 @@ def main() -> None:
         config = GPT2Config(vocab_size=512, n_positions=1024, n_embd=64, n_layer=2, n_head=2)
         model = GPT2LMHeadModel(config).to(dev).eval()
         model.set_attn_implementation("sdpa")
-        if kernel == "flex_attention":
-            use_flex_attention(model)
+        if kernel == "flex_attention" and not use_flex_attention(model):
+            print(
+                json.dumps({"check": "attention", "kernel": kernel, "skipped": "no flex for GPT-2"})
+            )
+            continue
         packing = pack(tokens.lengths, block, np.random.default_rng(1))
         blocks = build_blocks(tokens, packing, block, pad_id=0)
         pos = torch.from_numpy(blocks.position_ids).to(dev)

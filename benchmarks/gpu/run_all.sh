@@ -33,9 +33,9 @@ fi
 echo "== 0. attention stays inside posts on the GPU kernels =="
 timeout 45 $PY benchmarks/gpu/check_attention.py 2>&1 | grep -v -i warn | tee -a "$OUT/log.txt"
 
-echo "== 1. bench_train: recipe, default, reference, large (compiled) =="
-timeout 240 $PY benchmarks/bench_train.py --archive "$ARCHIVE" --shape "$SHAPE" \
-  --rows recipe,default,reference,large --large "$LARGE" --reference-steps "$REFERENCE_STEPS" \
+echo "== 1. bench_train: recipe, default, compiled, reference, large, large1024 =="
+timeout 270 $PY benchmarks/bench_train.py --archive "$ARCHIVE" --shape "$SHAPE" \
+  --rows ${ROWS:-recipe,default,compiled,reference,large,large1024} --large "$LARGE" --reference-steps "$REFERENCE_STEPS" \
   --epochs "$EPOCHS" \
   --out "$OUT/bench_train.json" 2>&1 | grep -v -i -e warn -e "Loading weights" | tee -a "$OUT/log.txt"
 
@@ -70,15 +70,9 @@ json.dump(row, open(out, "w"), indent=2)
 PY
 tail -c 2500 "$OUT/e2e.txt"
 
-echo "== 3. 1,024-token blocks (FlexAttention document masks), compiled =="
-timeout 75 $PY benchmarks/bench_train.py --archive "$ARCHIVE" --shape "$SHAPE" --rows large1024 \
-  --large "$LARGE" --out "$OUT/bench_large1024.json" 2>&1 | grep -v -i -e warn -e "Loading weights" \
-  | tee -a "$OUT/log.txt"
-echo "== 4. the large row at 65,536 tokens per step =="
-timeout 60 $PY benchmarks/bench_train.py --archive "$ARCHIVE" --shape "$SHAPE" --rows large \
-  --large "$LARGE" --large-batch-tokens 65536 --out "$OUT/bench_large64k.json" 2>&1 \
-  | grep -v -i -e warn -e "Loading weights" | tee -a "$OUT/log.txt"
+echo "== 3. where packed 124M steps lose time: blocks vs whole-model compile, own vs inferred mask =="
+timeout 150 $PY benchmarks/gpu/mask_probe.py 2>&1 | grep -v -i warn | grep probe | tee -a "$OUT/log.txt"
 echo "== summary =="
-grep -h 'NVIDIA\|^torch\|"row"\|ratio\|"check"' "$OUT/log.txt" "$OUT/e2e.json" 2>/dev/null \
+grep -h 'NVIDIA\|^torch\|"row"\|ratio\|"check"\|"probe"' "$OUT/log.txt" "$OUT/e2e.json" 2>/dev/null \
   | cut -c1-400
 rm -rf "$WORK"

@@ -81,9 +81,17 @@ class Corpus:
     def from_batches(
         cls, batches: Iterable[pa.RecordBatch], *, meta: dict[str, Any] | None = None
     ) -> Corpus:
-        """A corpus of record batches in the corpus schema (``tweetgen.columns.SCHEMA``)."""
+        """A corpus of record batches in the corpus schema (``tweetgen.columns.SCHEMA``).
+
+        Records a source read but skipped (``batches.skipped``, see ``SourceStream``) become
+        the first rows of the report, so every post read is kept or counted.
+        """
         tables = [pa.Table.from_batches([b]) for b in batches if b.num_rows]
-        return cls.from_table(pa.concat_tables(tables) if tables else empty_table(), meta=meta)
+        corpus = cls.from_table(pa.concat_tables(tables) if tables else empty_table(), meta=meta)
+        skipped = getattr(batches, "skipped", None)
+        if skipped:
+            corpus.report = FilterReport.with_skipped(len(corpus), skipped, by=meta_source(meta))
+        return corpus
 
     @classmethod
     def from_table(cls, table: pa.Table, *, meta: dict[str, Any] | None = None) -> Corpus:
@@ -274,3 +282,8 @@ def _merge_steps(reports: Sequence[FilterReport]) -> list[FilterStep]:
 
 
 __all__ = ["FEATURES", "Corpus", "CorpusStats", "Split"]
+
+
+def meta_source(meta: dict[str, Any] | None) -> str:
+    """The name a report gives a source's own step (its plugin name)."""
+    return str((meta or {}).get("source") or "source")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +35,16 @@ class FilterReport:
 
     def dropped_by(self, reason: str) -> int:
         return sum(s.dropped for s in self.steps if s.reason == reason)
+
+    @classmethod
+    def with_skipped(cls, kept: int, skipped: Mapping[str, int], *, by: str) -> FilterReport:
+        """A report for ``kept`` posts yielded after a source skipped ``skipped`` (by reason)."""
+        seen = kept + sum(skipped.values())
+        steps = []
+        for reason, count in skipped.items():
+            steps.append(FilterStep(name=by, reason=reason, seen=seen, dropped=count, changed=0))
+            seen -= count
+        return cls(kept + sum(skipped.values()), steps)
 
     def extend(self, other: FilterReport) -> FilterReport:
         """This report followed by ``other`` (which must start where this one ends)."""

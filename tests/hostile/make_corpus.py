@@ -860,7 +860,7 @@ def config_settings() -> Iterator[tuple[str, str, dict[str, Any]]]:
         ("learning_rate", "inf"),
         ("learning_rate", float("nan")),
         ("learning_rate", -1),
-        ("batch_size", 0),
+        ("batch_tokens", 0),
         ("block_size", -1),
         ("validation", 1.5),
         ("validation", 0),
@@ -872,9 +872,9 @@ def config_settings() -> Iterator[tuple[str, str, dict[str, Any]]]:
         ("out_dir", ""),
         ("out_dir", 5),
         ("max_steps", 0),
-        ("tiny_n_embd", 30),
+        ("tiny", {"n_embd": 30}),
         ("base_model", ""),
-        ("packing", "maybe"),
+        ("compile", "maybe"),
         ("nonsense_key", 1),
     ]:
         yield "config-range", f"{key}={value!r}"[:40], {key: value}

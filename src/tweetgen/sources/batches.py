@@ -17,9 +17,29 @@ from tweetgen.columns import SCHEMA, post_batches
 ProgressCallback = Callable[[int], None]
 
 
+class SourceStream(Iterator[pa.RecordBatch]):
+    """A source's batches, and (once read) what it read but did not yield, by reason.
+
+    A source reports such records (earlier versions of edited posts...) in a ``skipped``
+    mapping of reason to count; ``Corpus.from_batches`` turns them into data table rows.
+    """
+
+    def __init__(self, source: Any, batches: Iterator[pa.RecordBatch]) -> None:
+        self.source = source
+        self.batches = batches
+
+    def __next__(self) -> pa.RecordBatch:
+        return next(self.batches)
+
+    @property
+    def skipped(self) -> dict[str, int]:
+        found = getattr(self.source, "skipped", None) or {}
+        return {str(k): int(v) for k, v in dict(found).items() if int(v) > 0}
+
+
 def source_batches(
     name: str, location: str, *, progress: ProgressCallback | None = None, **options: Any
-) -> Iterator[pa.RecordBatch]:
+) -> SourceStream:
     """Batches from the source called ``name``; ``progress`` gets the running post count.
 
     Options and the location are checked before this returns (sources check on ``read``).
@@ -33,7 +53,7 @@ def source_batches(
         batches: Iterator[pa.RecordBatch] = iter(read_batches(location, **options))
     else:
         batches = post_batches(source.read(location, **options))
-    return _counted(batches, progress)
+    return SourceStream(source, _counted(batches, progress))
 
 
 def _counted(

@@ -8,6 +8,7 @@ version of edited posts, and optionally adds ``data/deleted-tweets.js``. See doc
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +42,9 @@ _TWEETS = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 _NOTES = re.compile(r"^note-tweet(?:-part(\d+))?\.js$")
 _DELETED = re.compile(r"^deleted-tweets?(?:-part(\d+))?\.js$")
 
+#: The data table's row for the earlier versions of edited posts (the latest one is kept).
+EDIT_VERSIONS = "earlier edit versions"
+
 Raw = tuple[dict[str, Any], int, str]  # tweet object, its index in its file, the file's label
 
 
@@ -55,6 +59,8 @@ class XArchiveSource:
 
     def __init__(self, limits: ZipLimits | None = None) -> None:
         self.limits = limits or ZipLimits()
+        #: Records read but not yielded, by reason: the data table's rows for them.
+        self.skipped: Counter[str] = Counter()
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check options and location now; posts are read as the result is iterated."""
@@ -70,15 +76,23 @@ class XArchiveSource:
     def _posts(self, location: str, include_deleted: bool, author: str | None) -> Iterator[Post]:
         tree = open_tree(location, self.limits)
         try:
-            yield from read_archive(tree, str(location), include_deleted, author)
+            yield from read_archive(tree, str(location), include_deleted, author, self.skipped)
         finally:
             tree.close()
 
 
 def read_archive(
-    tree: ArchiveTree, location: str, include_deleted: bool = False, author: str | None = None
+    tree: ArchiveTree,
+    location: str,
+    include_deleted: bool = False,
+    author: str | None = None,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[Post]:
-    """Every post in the archive, in file order, each id once."""
+    """Every post in the archive, in file order, each id once.
+
+    Earlier versions of edited posts are left out and counted in ``skipped`` under
+    :data:`EDIT_VERSIONS`, so the data table accounts for every post the archive holds.
+    """
     names = set(tree.names())
     manifest = _manifest(tree, names)
     tweet_files = _data_files(tree, names, manifest, ("tweets", "tweet"), _TWEETS)
@@ -92,6 +106,8 @@ def read_archive(
     seen: set[str] = set()
     for raw, index, label in raws:
         if tweet_id(raw) in superseded:
+            if skipped is not None:
+                skipped[EDIT_VERSIONS] += 1
             continue
         post = parse_tweet(raw, account, index=index, label=label)
         if post.id not in seen:

@@ -99,7 +99,7 @@ class TrainConfig:
     threads: int | None = None
     #: "auto": bf16 autocast where the GPU supports it, fp32 otherwise (always fp32 on CPU).
     precision: str = "auto"
-    #: torch.compile the model's repeated blocks; unset: on CUDA when the run is long enough
+    #: torch.compile the model (fixed shapes); unset: on CUDA when the run is long enough
     #: to repay the compile time.
     compile: bool | None = None
     #: Read the loss back from the device (a sync) every this many steps, for progress and W&B.
