@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import TrainingError, TweetgenError
 from tweetgen.options import MAX_SEED, did_you_mean, parse_bool, parse_int
+from tweetgen.pathfield import OptionalPathField, PathField
 
 if TYPE_CHECKING:
     import torch
@@ -73,9 +74,10 @@ class TrainConfig:
     """
 
     base_model: str = "auto"
-    out_dir: Path = Path("model")
+    #: ``str`` or any path-like; always a ``Path`` once set (see :mod:`tweetgen.pathfield`).
+    out_dir: PathField = PathField("model")
     #: Checkpoints and the tiny base live here; default ``<out_dir>.work`` beside ``out_dir``.
-    work_dir: Path | None = None
+    work_dir: OptionalPathField = OptionalPathField()
     epochs: int | None = None
     #: Peak learning rate at 1,024 tokens per step; scaled linearly for larger steps (at most 4x).
     learning_rate: float | None = None
