@@ -76,7 +76,7 @@ _CHILD = textwrap.dedent(
     elif point == "mid-checkpoint":
         after(checkpoint, "write_json", nth=2)  # the second checkpoint, inside its temporary
     elif point == "final-model-written":
-        after(trainer.Trainer, "save_model")
+        after(trainer.FullFineTune, "save")
     elif point == "clean-work":
         before(trainer, "remove_owned", lambda *a, **k: True)
     elif point == "prepare-posts-written":
