@@ -116,3 +116,30 @@ def test_a_quick_failure_prints_no_progress_lines(tmp_path: Path) -> None:
         progress.stage("saving the corpus")
         progress.reading  # noqa: B018 - nothing else happens
     assert log.read_text().splitlines() == ["[0:03] saving the corpus"]
+
+
+def test_a_silent_stage_is_announced_and_repeated(tmp_path: Path) -> None:
+    """A stage begun in the quiet time, then silent (saving, uploading), still shows in a log."""
+    now = [0.0]
+    log = tmp_path / "log.txt"
+    with log.open("w") as handle:
+        display = PlainDisplay(Console(file=handle, width=200), lambda: now[0], delay=2.0)
+        ChainProgress(display).stage("logging the data to W&B")
+        for second in range(1, 26):
+            now[0] = float(second)
+            display.tick()
+    assert log.read_text().splitlines() == [
+        "[0:02] logging the data to W&B",
+        "[0:12] logging the data to W&B",
+        "[0:22] logging the data to W&B",
+    ]
+
+
+def test_the_ticker_thread_stops(tmp_path: Path) -> None:
+    import threading
+
+    with (tmp_path / "log.txt").open("w") as handle:
+        display = PlainDisplay(Console(file=handle), delay=0.0)
+        with progress_module.ticking(display, every=0.01):
+            display.show("working")
+        assert not any(t.name == "tweetgen-progress" for t in threading.enumerate())

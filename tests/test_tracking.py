@@ -410,3 +410,23 @@ def test_an_online_run_links_the_card_before_the_model_is_logged(
     assert meta is not None and meta["wandb"]["run"] == url
     assert f"[W&B training run]({url})" in cards[0]  # the logged model has the linked card
     assert "https://wandb.ai/me/tweetgen/artifacts/model/model" in cards[0]
+
+
+def test_the_plan_says_offline_when_the_server_is_unreachable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, silent_server: str
+) -> None:
+    from tweetgen.cli.output import tracking_notice
+
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
+    monkeypatch.setenv("WANDB_BASE_URL", silent_server)
+    monkeypatch.setattr(tracking, "PROBE_SECONDS", 0.5)
+    config = tiny_config(tmp_path / "model", wandb=True)
+    chosen = tracking.plan(config)
+    assert (chosen.mode, chosen.unreachable) == ("offline", True)
+    notice = tracking_notice(chosen, posts=True)
+    assert notice is not None and "cannot be reached: logging offline" in notice
+    assert "uploading" not in notice
+    assert tracking.server_answers() == (False, False)  # remembered: the runs warn no more
+    answering = tracking_notice(tracking.TrackingPlan("online", None, True), posts=True)
+    assert answering is not None and "uploading the raw and training posts" in answering

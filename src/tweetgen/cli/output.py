@@ -106,6 +106,11 @@ def tracking_notice(plan: Any, *, posts: bool) -> str | None:
     """Said before a W&B run starts, above all before anything is uploaded."""
     if plan.mode in ("off", "disabled"):
         return None
+    if plan.unreachable:
+        return (
+            f"W&B: the server cannot be reached: logging offline under {plan.directory} "
+            "(upload later with `wandb sync`)"
+        )
     if plan.uploads:
         what = "the model and its metrics"
         if posts and plan.posts:

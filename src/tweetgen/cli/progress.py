@@ -8,6 +8,7 @@ stderr is not a terminal (a log file, CI): plain lines, one per stage and then o
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 PLAIN_INTERVAL = 10.0
 #: Seconds before the first plain line (a quick failure prints its error line alone).
 PLAIN_DELAY = 2.0
+#: How often plain progress looks for a stage to announce or repeat.
+TICK_SECONDS = 1.0
 #: The library's training stages, as the CLI names them.
 TRAIN_STAGES = {
     "base": "loading the base model",
@@ -86,7 +89,9 @@ class PlainDisplay:
     last state when the next stage starts (so a log shows the final count of posts read).
 
     Nothing is printed in the first ``delay`` seconds after the first event: a command that
-    fails at once on bad input leaves only its one-line error on stderr.
+    fails at once on bad input leaves only its one-line error on stderr. :meth:`tick` (called
+    every second by :func:`chain_progress`) prints a stage that started in that quiet time, and
+    repeats a long stage that sends no events (saving, uploading) every interval.
     """
 
     def __init__(
@@ -104,25 +109,45 @@ class PlainDisplay:
         self.shown = False  # whether this stage's first line was printed
         self.last = 0.0
         self.pending = ""  # the newest detail of this stage, not printed yet
+        self.lock = threading.Lock()  # show() runs in the work's thread, tick() in a timer's
 
     def show(
         self, stage: str, detail: str = "", *, done: int | None = None, total: int | None = None
     ) -> None:
-        now = self.now()
-        self.first = now if self.first is None else self.first
-        if stage != self.stage:
-            self.close()
-            self.stage, self.shown, self.pending = stage, False, ""
-        if not self.shown:
-            if now - self.first >= self.delay:
-                self.shown = True
+        with self.lock:
+            now = self.now()
+            self.first = now if self.first is None else self.first
+            if stage != self.stage:
+                self._close()
+                self.stage, self.shown, self.pending = stage, False, ""
+            if not self.shown:
+                self.pending = detail
+                if now - self.first >= self.delay:
+                    self.shown = True
+                    self._line(now, stage, detail)
+                return
+            self.pending = detail
+            if detail and now - self.last >= PLAIN_INTERVAL:
                 self._line(now, stage, detail)
-            return
-        self.pending = detail
-        if detail and now - self.last >= PLAIN_INTERVAL:
-            self._line(now, stage, detail)
+
+    def tick(self) -> None:
+        """Show a stage begun in the quiet time; repeat one that has been silent too long."""
+        with self.lock:
+            now = self.now()
+            if self.first is None or not self.stage:
+                return
+            if not self.shown:
+                if now - self.first >= self.delay:
+                    self.shown = True
+                    self._line(now, self.stage, self.pending)
+            elif now - self.last >= PLAIN_INTERVAL:
+                self._line(now, self.stage, self.pending)
 
     def close(self) -> None:
+        with self.lock:
+            self._close()
+
+    def _close(self) -> None:
         """Print the stage's last state if a newer one than the last line exists."""
         if self.shown and self.pending:
             self._line(self.now(), self.stage, self.pending)
@@ -170,10 +195,30 @@ class ChainProgress:
 
 
 def train_detail(event: Any, eta: float | None) -> str:
-    loss = event.metrics.get("train/loss", float("nan"))
     share = event.step / event.total_steps if event.total_steps else 0.0
-    left = f", ETA {clock(eta)}" if eta is not None else ""
-    return f"step {event.step:,}/{event.total_steps:,} ({share:.0%}), loss {loss:.3f}{left}"
+    text = f"step {event.step:,}/{event.total_steps:,} ({share:.0%})"
+    loss = event.metrics.get("train/loss")
+    if isinstance(loss, int | float):  # none until the trainer has read one back
+        text += f", loss {loss:.3f}"
+    return text + (f", ETA {clock(eta)}" if eta is not None else "")
+
+
+@contextmanager
+def ticking(display: PlainDisplay, every: float = TICK_SECONDS) -> Iterator[None]:
+    """Call ``display.tick()`` every ``every`` seconds from a daemon thread while inside."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(every):
+            display.tick()
+
+    thread = threading.Thread(target=run, name="tweetgen-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextmanager
@@ -181,7 +226,8 @@ def chain_progress(console: Console) -> Iterator[ChainProgress]:
     """Progress on ``console``: live on a terminal, plain lines elsewhere."""
     if not console.is_terminal:
         display = PlainDisplay(console)
-        yield ChainProgress(display)
+        with ticking(display):
+            yield ChainProgress(display)
         display.close()
         return
     with Progress(

@@ -25,6 +25,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -115,6 +116,8 @@ class TrackingPlan:
     mode: str  # "off", "online", "offline" or "disabled"
     directory: Path | None
     posts: bool  # whether the preprocess run logs the posts themselves
+    #: Online was wanted but the server does not answer: the runs go offline.
+    unreachable: bool = False
 
     @property
     def uploads(self) -> bool:
@@ -122,9 +125,31 @@ class TrackingPlan:
 
 
 def plan(config: TrainConfig) -> TrackingPlan:
+    """Where the runs of ``config`` will go (asking the server, when online is wanted)."""
     if not config.wandb:
         return TrackingPlan("off", None, False)
-    return TrackingPlan(wandb_mode(), wandb_root(config), config.wandb_posts)
+    mode = wandb_mode()
+    if mode == "online" and not server_answers()[0]:
+        return TrackingPlan("offline", wandb_root(config), config.wandb_posts, unreachable=True)
+    return TrackingPlan(mode, wandb_root(config), config.wandb_posts)
+
+
+#: Answers of :func:`reachable` by base URL: (time asked, answered), kept a minute so the
+#: runs of one command ask once and warn once.
+_ANSWERS: dict[str, tuple[float, bool]] = {}
+ANSWER_SECONDS = 60.0
+
+
+def server_answers() -> tuple[bool, bool]:
+    """(whether the W&B server answers, whether that was just asked rather than remembered)."""
+    url = os.environ.get("WANDB_BASE_URL", DEFAULT_BASE_URL)
+    now = time.monotonic()
+    known = _ANSWERS.get(url)
+    if known is not None and now - known[0] < ANSWER_SECONDS:
+        return known[1], False
+    answered = reachable()
+    _ANSWERS[url] = (now, answered)
+    return answered, True
 
 
 def reachable(timeout: float | None = None) -> bool:
@@ -197,15 +222,18 @@ def contained(root: Path) -> Iterator[None]:
 
 def _mode() -> str:
     mode = wandb_mode()
-    if mode == "online" and not reachable():
-        host = _host()[0]
+    if mode != "online":
+        return mode
+    answered, fresh = server_answers()
+    if answered:
+        return mode
+    if fresh:  # once per command: the CLI's notice (or an earlier run) already said so
         warnings.warn(
-            f"W&B server {host} cannot be reached: logging offline "
+            f"W&B server {_host()[0]} cannot be reached: logging offline "
             "(upload later with `wandb sync`)",
             stacklevel=3,
         )
-        return "offline"
-    return mode
+    return "offline"
 
 
 def settings(wandb: Any, root: Path) -> Any:
