@@ -18,13 +18,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tweetgen import Post, PostKind, get_filters
+from tweetgen import Post, get_filters
 from tweetgen.columns import post_batches
 from tweetgen.filters import vector as vx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
 from tweetgen.filters.base import Filter, TableStep
 from tweetgen.filters.builtin import DropShort
 from tweetgen.plugins import get_filter
+from tweetgen.testing.strategies import posts
 
 #: Options each built-in is checked with; a meta-test requires every built-in to be here.
 CONFIGS: dict[str, list[dict[str, Any]]] = {
@@ -55,7 +56,6 @@ TEXT = st.one_of(
     st.text(max_size=40),
     st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=14).map("".join),
 )
-LANGS = st.one_of(st.none(), st.sampled_from(["en", "en-GB", "DE", "fr", "und", "qme", "", "ja"]))
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("TWEETGEN_HYPOTHESIS_EXAMPLES", "60")),
@@ -66,28 +66,9 @@ SETTINGS = settings(
 
 @st.composite
 def post_lists(draw: st.DrawFn) -> list[Post]:
-    pool = draw(st.lists(TEXT, min_size=1, max_size=4))  # repeats, for the duplicate filters
-    items = draw(
-        st.lists(
-            st.tuples(
-                st.one_of(TEXT, st.sampled_from(pool)), st.sampled_from(list(PostKind)), LANGS
-            ),
-            max_size=10,
-        )
-    )
-    return [
-        Post(
-            id=str(i),
-            author="me",
-            text=text,
-            created_at=datetime(2024, 1, 1, tzinfo=timezone.utc),
-            source="test",
-            kind=kind,
-            lang=lang,
-            reply_to="0" if kind is PostKind.REPLY else None,
-        )
-        for i, (text, kind, lang) in enumerate(items)
-    ]
+    """tweetgen's shipped posts, with texts from a small pool repeating (duplicate filters)."""
+    pool = draw(st.lists(TEXT, min_size=1, max_size=4))
+    return draw(posts(max_size=10, text=st.one_of(TEXT, st.sampled_from(pool))))
 
 
 def table_of(items: list[Post]) -> pa.Table:
