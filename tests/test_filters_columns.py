@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -73,18 +74,17 @@ SETTINGS = settings(
 )
 
 
+SOURCES = st.sampled_from(["test", "x-archive"])
+
+
 @st.composite
 def post_lists(draw: st.DrawFn) -> list[Post]:
-    """tweetgen's shipped posts, with texts from a small pool repeating (duplicate filters),
-    some from ``x-archive`` (plain text: ``unescape-html`` leaves those alone)."""
-    from dataclasses import replace
-
+    """tweetgen's shipped posts, texts from a small repeating pool (duplicate filters), from
+    two sources (x-archive text is plain already)."""
     pool = draw(st.lists(TEXT, min_size=1, max_size=4))
-    items = draw(posts(max_size=10, text=st.one_of(TEXT, st.sampled_from(pool))))
-    sources = draw(
-        st.lists(st.sampled_from(["test", "x-archive"]), min_size=len(items), max_size=len(items))
-    )
-    return [replace(p, source=src) for p, src in zip(items, sources, strict=True)]
+    drawn = draw(posts(max_size=10, text=st.one_of(TEXT, st.sampled_from(pool))))
+    sources = draw(st.lists(SOURCES, min_size=len(drawn), max_size=len(drawn)))
+    return [replace(post, source=source) for post, source in zip(drawn, sources, strict=True)]
 
 
 def table_of(items: list[Post]) -> pa.Table:
