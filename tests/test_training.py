@@ -81,6 +81,7 @@ def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[
     assert set(result.metrics) >= METRICS
     steps = [e for e in events if e.stage == "train"]
     assert result.metrics["steps"] == len(steps) == 18
+    assert [e.epoch for e in steps] == [0] * 6 + [1] * 6 + [2] * 6  # never a 4th epoch shown
     # the loss is read back from the device every log_every steps (and at the end), no more:
     # events in between repeat the last value read
     losses = [e.metrics.get("train/loss") for e in steps]

@@ -412,7 +412,9 @@ class _Run:
         if step is not None:
             self.step = step
         if self.dist.main:
-            epoch = self.step // self.per_epoch
+            # the epoch of the last step taken (step 0: none yet), so the final step of epoch 3
+            # reads as epoch 3, not as the start of an epoch 4 that never runs
+            epoch = max(self.step - 1, 0) // self.per_epoch
             event = TrainProgress(stage, self.step, self.total_steps, epoch, metrics or {}, message)
             self.callback(event)
 
