@@ -180,20 +180,6 @@ def test_only_the_data_table_without_posts(offline: Path, tmp_path: Path) -> Non
     assert "Posts downloaded" in _everything(root)  # the table has the shared wording
 
 
-def test_an_unreachable_server_falls_back_to_offline_in_seconds(
-    offline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("WANDB_MODE")
-    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # online, as with a key
-    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")  # nothing listens there
-    config = tiny_config(tmp_path / "model", wandb=True)
-    began = time.monotonic()
-    with pytest.warns(UserWarning, match="cannot be reached: logging offline"):
-        tracking.log_preprocess(None, corpus_from_texts(synthetic_texts(20)), config)
-    assert time.monotonic() - began < 30
-    assert len(_runs(config)) == 1
-
-
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """A server that accepts connections and never answers (a stalled proxy or firewall)."""
@@ -215,12 +201,19 @@ def test_reachable_gives_up_within_its_timeout(
     assert tracking.reachable(timeout=0.5) is False
 
 
-def test_a_stalled_server_falls_back_to_offline(
-    offline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, silent_server: str
+@pytest.mark.parametrize("stalled", [False, True], ids=["refused", "stalled"])
+def test_an_unreachable_server_falls_back_to_offline_in_seconds(
+    offline: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    stalled: bool,
 ) -> None:
+    # refused: nothing listens on port 9; stalled: a server that accepts and never answers
+    url = request.getfixturevalue("silent_server") if stalled else "http://127.0.0.1:9"
     monkeypatch.delenv("WANDB_MODE")
-    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
-    monkeypatch.setenv("WANDB_BASE_URL", silent_server)
+    monkeypatch.setenv("WANDB_API_KEY", "x" * 40)  # online, as with a key
+    monkeypatch.setenv("WANDB_BASE_URL", url)
     monkeypatch.setattr(tracking, "PROBE_SECONDS", 1.0)
     config = tiny_config(tmp_path / "model", wandb=True)
     began = time.monotonic()

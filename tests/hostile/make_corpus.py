@@ -51,15 +51,21 @@ def x_tweet(**fields: Any) -> dict[str, Any]:
         "lang": "en",
         "entities": {"urls": [], "hashtags": [], "user_mentions": []},
     }
-    for key, value in fields.items():
-        if value is _DROP:
-            tweet.pop(key, None)
-        else:
-            tweet[key] = value
+    tweet = _overlay(tweet, fields)
     return {"tweet": tweet}
 
 
 _DROP = object()
+
+
+def _overlay(record: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with ``fields`` set, a field given as ``_DROP`` removed."""
+    for key, value in fields.items():
+        if value is _DROP:
+            record.pop(key, None)
+        else:
+            record[key] = value
+    return record
 
 
 def tweets_js(items: Any, part: int = 0, name: str = "tweets") -> str:
@@ -298,11 +304,7 @@ def record(**fields: Any) -> dict[str, Any]:
         "text": "hello there, this is a post",
         "created_at": ISO_DATE,
     }
-    for key, value in fields.items():
-        if value is _DROP:
-            base.pop(key, None)
-        else:
-            base[key] = value
+    base = _overlay(base, fields)
     return base
 
 
@@ -477,11 +479,7 @@ def sns_item(**fields: Any) -> dict[str, Any]:
         "user": {"username": "me"},
         "lang": "en",
     }
-    for key, value in fields.items():
-        if value is _DROP:
-            item.pop(key, None)
-        else:
-            item[key] = value
+    item = _overlay(item, fields)
     return item
 
 
@@ -533,11 +531,7 @@ def note(**fields: Any) -> dict[str, Any]:
         "cc": [],
         "tag": [],
     }
-    for key, value in fields.items():
-        if value is _DROP:
-            obj.pop(key, None)
-        else:
-            obj[key] = value
+    obj = _overlay(obj, fields)
     return obj
 
 
@@ -735,12 +729,7 @@ def model_mutations() -> Iterator[tuple[str, str, Callable[[Path], None]]]:
     def edit_config(**changes: Any) -> Callable[[Path], None]:
         def apply(folder: Path) -> None:
             config = json.loads((folder / "config.json").read_text())
-            for key, value in changes.items():
-                if value is _DROP:
-                    config.pop(key, None)
-                else:
-                    config[key] = value
-            (folder / "config.json").write_text(json.dumps(config))
+            (folder / "config.json").write_text(json.dumps(_overlay(config, changes)))
 
         return apply
 
