@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from tweetgen.columns import SCHEMA, string_array
 from tweetgen.post import PostKind
-from tweetgen.sources.jsfile import NotStreamable, array_pieces
+from tweetgen.sources.jsfile import Buffer, NotStreamable, array_pieces
 from tweetgen.sources.values import parse_datetime
 from tweetgen.sources.x_tweets import _STATUS_URL, SOURCE_NAME, Account
 
@@ -105,7 +105,7 @@ class _Item(msgspec.Struct, gc=False):
 _DECODER = msgspec.json.Decoder(list[_Item])
 
 
-def decode_piece(data: bytes) -> list[_Item]:
+def decode_piece(data: Buffer) -> list[_Item]:
     """Typed decode; a syntax error is a ValueError (maybe a bad cut), the rest Unusual."""
     try:
         return _DECODER.decode(data)
