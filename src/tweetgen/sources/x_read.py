@@ -181,6 +181,11 @@ def _merge_notes(table: pa.Table, notes: NoteIndex) -> pa.Table:
     for shift in range(-_NOTE_SLACK, _NOTE_SLACK + 1):
         near |= np.isin(seconds + shift, wanted)
     rows = np.flatnonzero(near)
+    texts = table.column("text").take(pa.array(rows)).to_pylist()
+    kinds = table.column("kind").take(pa.array(rows)).to_pylist()
+    stamps = np.trunc(micros[rows] / 1e6).astype(np.int64).tolist()  # int(dt.timestamp())
+    maybe = [notes.may_merge(*row) for row in zip(texts, kinds, stamps, strict=True)]
+    rows = rows[np.array(maybe, dtype=bool)]
     if not len(rows):
         return table
     candidates = table.take(pa.array(rows))
