@@ -96,14 +96,13 @@ class NoteIndex:
     def may_merge(self, text: str, kind: str, stamp: int) -> bool:
         """Whether :meth:`merge` could find a note for a post (it changes nothing): lets a
         reader build posts only for the rows that may really get a note."""
-        if kind == PostKind.RETWEET.value or not self._by_second:
+        if kind == PostKind.RETWEET.value:
+            return False
+        near = [n for s in (stamp, stamp - 1, stamp + 1) for n in self._by_second.get(s, ())]
+        if not near:
             return False
         head = _norm(text)[:_PREFIX]
-        return bool(head) and any(
-            self._normed(note).startswith(head)
-            for second in (stamp, stamp - 1, stamp + 1)
-            for note in self._by_second.get(second, ())
-        )
+        return bool(head) and any(self._normed(note).startswith(head) for note in near)
 
     def merge(self, post: Post) -> Post:
         """``post`` with the whole text of its note, or unchanged when it has none."""

@@ -34,6 +34,7 @@ from tweetgen.sources.x_archive import (
     _manifest,
     _raw_tweets,
 )
+from tweetgen.post import Post
 from tweetgen.sources.x_notes import NoteIndex, parse_note
 from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id
 
@@ -184,14 +185,17 @@ def _merge_notes(table: pa.Table, notes: NoteIndex) -> pa.Table:
     texts = table.column("text").take(pa.array(rows)).to_pylist()
     kinds = table.column("kind").take(pa.array(rows)).to_pylist()
     stamps = np.trunc(micros[rows] / 1e6).astype(np.int64).tolist()  # int(dt.timestamp())
-    maybe = [notes.may_merge(*row) for row in zip(texts, kinds, stamps, strict=True)]
-    rows = rows[np.array(maybe, dtype=bool)]
-    if not len(rows):
+    merged: list[Post] = []
+    taken: list[int] = []
+    for row, text, kind, stamp in zip(rows.tolist(), texts, kinds, stamps, strict=True):
+        if notes.may_merge(text, kind, stamp):  # notes merged so far are out of the index
+            (post,) = batch_posts(table.slice(row, 1))
+            merged.append(notes.merge(post))
+            taken.append(row)
+    if not taken:
         return table
-    candidates = table.take(pa.array(rows))
-    merged = [notes.merge(p) for p in batch_posts(candidates)]
     order = np.arange(table.num_rows)
-    order[rows] = table.num_rows + np.arange(len(rows))
+    order[taken] = table.num_rows + np.arange(len(taken))
     replaced = pa.Table.from_batches(list(post_batches(merged)), schema=SCHEMA)
     return pa.concat_tables([table, replaced]).take(pa.array(order))
 
