@@ -288,8 +288,7 @@ class _Builder:
                 deleted_at.append(t.deleted_at)
             info = t.edit_info
             if info is not None and (info.edit is not None or _long_chain(info.initial)):
-                if chain := _edit_chain(info):
-                    chains.append(chain)
+                chains.extend([chain] if (chain := _edit_chain(info)) else [])
         n = len(ids)
         arrays = [
             string_array(ids),

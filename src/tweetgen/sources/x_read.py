@@ -20,8 +20,9 @@ import pyarrow.compute as pc
 from tweetgen.columns import SCHEMA, batch_posts, post_batches, string_array
 from tweetgen.errors import ArchiveError
 from tweetgen.filters.vector import first_occurrences
+from tweetgen.post import Post
 from tweetgen.sources import x_columns as xc
-from tweetgen.sources.archive_tree import ArchiveTree
+from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
 from tweetgen.sources.x_archive import (
     _DELETED,
     _NOTES,
@@ -34,8 +35,8 @@ from tweetgen.sources.x_archive import (
     _manifest,
     _raw_tweets,
 )
-from tweetgen.post import Post
 from tweetgen.sources.x_notes import NoteIndex, parse_note
+from tweetgen.sources.x_parallel import parallel_plan, read_parts
 from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id
 
 #: Seconds around a note's time where its post may be (merge itself allows one; floor vs
@@ -66,7 +67,7 @@ def read_archive(
     account = _account(tree, names, manifest, author)
     note_files = _data_files(tree, names, manifest, ("noteTweet",), _NOTES) or []
     notes = NoteIndex([parse_note(*item) for item in _items(tree, note_files, lambda x: x)])
-    files = [_tweets_file(tree, name, account) for name in tweet_files]
+    files = _tweets_files(tree, tweet_files, account)
     present = pa.chunked_array(
         [b.column("id") for f in files for b in f.batches]
         + [pa.array([tweet_id(r) for r, _, _ in f.raws], pa.string()) for f in files],
@@ -108,10 +109,25 @@ class _File:
         return list(post_batches(posts))
 
 
-def _tweets_file(tree: ArchiveTree, name: str, account: Account, deleted: bool = False) -> _File:
+def _tweets_files(tree: ArchiveTree, names: list[str], account: Account) -> list[_File]:
+    """Every tweets file, big parts of a folder decoded by worker processes at once."""
+    groups = parallel_plan(tree, names)
+    done = read_parts(tree, groups, account) if isinstance(tree, FolderTree) and groups else {}
+    return [_tweets_file(tree, name, account, fast=done.get(name)) for name in names]
+
+
+def _tweets_file(
+    tree: ArchiveTree,
+    name: str,
+    account: Account,
+    deleted: bool = False,
+    fast: xc.FileColumns | None = None,
+) -> _File:
+    """One file, the fast way unless that path declines (``fast``: already decoded)."""
     label = tree.label(name)
     try:
-        fast = xc.read_file(tree.blocks(name), account, deleted=deleted)
+        if fast is None:
+            fast = xc.read_file(tree.blocks(name), account, deleted=deleted)
         return _File(label, fast.batches, fast.chains, deleted_at=fast.deleted_at)
     except xc.Unusual:
         pass
