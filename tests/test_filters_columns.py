@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
+from unittest.mock import patch
 
 import pyarrow as pa
 import pytest
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 
 from tweetgen import Post, get_filters
 from tweetgen.columns import post_batches
+from tweetgen.filters import apply
 from tweetgen.filters import vector as vx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
 from tweetgen.filters.base import Filter, TableStep
@@ -125,6 +129,47 @@ def test_column_path_equals_per_post_path(
     name: str, options: dict[str, Any], items: list[Post]
 ) -> None:
     assert differences(get_filter(name, **options), items) == []
+
+
+@contextmanager
+def split_between_threads(cores: int = 3) -> Iterator[None]:
+    """Every row-local built-in's step split between ``cores`` threads, however small."""
+    with (
+        patch.object(apply, "MIN_THREAD_ROWS", 1),
+        patch.object(apply, "usable_cores", lambda: cores),
+    ):
+        yield
+
+
+@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}{o}" for n, o in CASES])
+@SETTINGS
+@given(items=post_lists())
+def test_steps_split_between_threads_equal_the_per_post_path(
+    name: str, options: dict[str, Any], items: list[Post]
+) -> None:
+    with split_between_threads():
+        assert differences(get_filter(name, **options), items) == []
+
+
+def test_row_local_steps_really_split_and_others_do_not() -> None:
+    items = [
+        Post(
+            str(i),
+            "me",
+            f"post {i} of a few words",
+            datetime(2024, 1, 1, tzinfo=timezone.utc),
+            "test",
+        )
+        for i in range(7)
+    ]
+    table = table_of(items)
+    with split_between_threads():
+        for name, options in CASES:
+            f = get_filter(name, **options)
+            method = column_method(f)
+            assert method is not None
+            parts = apply._slices(table, f, method)
+            assert len(parts) == (1 if "duplicates" in name else 3), name
 
 
 @pytest.mark.parametrize(

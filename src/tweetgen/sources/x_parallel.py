@@ -28,6 +28,7 @@ from typing import IO, Any, cast
 
 import pyarrow as pa
 
+from tweetgen.cores import usable_cores
 from tweetgen.sources import x_columns as xc
 from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
 from tweetgen.sources.safezip import ZipLimits
@@ -37,13 +38,6 @@ from tweetgen.sources.x_tweets import Account
 MIN_PARALLEL_BYTES = 96 << 20
 #: Files smaller than this are read here.
 MIN_PART_BYTES = 16 << 20
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
