@@ -210,10 +210,28 @@ def _merge_notes(table: pa.Table, notes: NoteIndex) -> pa.Table:
             taken.append(row)
     if not taken:
         return table
-    order = np.arange(table.num_rows)
-    order[taken] = table.num_rows + np.arange(len(taken))
     replaced = pa.Table.from_batches(list(post_batches(merged)), schema=SCHEMA)
-    return pa.concat_tables([table, replaced]).take(pa.array(order))
+    return _replace_rows(table, taken, replaced)
+
+
+def _replace_rows(table: pa.Table, rows: list[int], new: pa.Table) -> pa.Table:
+    """``table`` with its ``rows`` (ascending) replaced by the rows of ``new``, in order;
+    only the record batches holding such a row are rebuilt, the rest are shared."""
+    out: list[pa.RecordBatch] = []
+    start = used = 0
+    for batch in table.to_batches():
+        end = start + batch.num_rows
+        mine = [r - start for r in rows[used:] if r < end]
+        if mine:
+            order = np.arange(batch.num_rows)
+            order[mine] = batch.num_rows + np.arange(len(mine))
+            both = pa.concat_tables([pa.Table.from_batches([batch]), new.slice(used, len(mine))])
+            out.extend(both.take(pa.array(order)).to_batches())
+            used += len(mine)
+        else:
+            out.append(batch)
+        start = end
+    return pa.Table.from_batches(out, schema=table.schema)
 
 
 def _raw_chains(raw: dict[str, Any]) -> list[str]:
