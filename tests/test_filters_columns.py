@@ -224,3 +224,11 @@ def test_word_characters_follow_unicode_categories() -> None:
     sample = [c for c in sample if not c.isspace() and not 0xD800 <= ord(c) <= 0xDFFF]
     expected = [int(unicodedata.category(c)[0] in "LNS" and c not in "@#＠＃") for c in sample]
     assert vx.word_counts(pa.array(sample), OPENERS).tolist() == expected
+
+
+def test_word_counts_in_slices_equal_the_whole() -> None:
+    texts = ["one two three", "", "@a #b c", "日本語 です", "  spaced   out  words ", "x"] * 3
+    whole = vx.word_counts(pa.array(texts), "")
+    with patch.object(vx, "WORD_COUNT_ROWS", 4):
+        assert vx.word_counts(pa.array(texts), "").tolist() == whole.tolist()
+    assert whole.tolist()[:6] == [3, 0, 1, 2, 3, 1]
