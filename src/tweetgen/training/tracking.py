@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from tweetgen.errors import MissingDependencyError, TrackingError, first_line
+from tweetgen.modeldir import model_files
 from tweetgen.secrets import redact
 
 if TYPE_CHECKING:
@@ -358,7 +359,8 @@ class WandbTracker:
 
                 add_tracking_links(path, links)
             artifact = self._wandb.Artifact(MODEL_ARTIFACT, type="model", metadata=safe)
-            artifact.add_dir(str(path))
+            for file in model_files(path):  # not the work folder (checkpoints, W&B's own files)
+                artifact.add_file(str(file), name=file.relative_to(path).as_posix())
             self.run.log_artifact(artifact)
         for key, value in safe.items():
             self.run.summary[key] = value
