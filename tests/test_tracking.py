@@ -281,7 +281,7 @@ def test_model_artifact_metadata_keeps_throughput(
         def __init__(self, name: str, type: str, metadata: dict[str, Any]) -> None:
             self.metadata = metadata
 
-        def add_dir(self, path: str) -> None:
+        def add_file(self, path: str, name: str) -> None:
             pass
 
     tracker = object.__new__(tracking.WandbTracker)
@@ -294,7 +294,7 @@ def test_model_artifact_metadata_keeps_throughput(
         "R", (), {"log_artifact": logged.append, "summary": summary, "settings": offline}
     )()
     metrics = {"tokens_per_second": 12.5, "train_tokens": 300.0, "hf_token": "x"}
-    tracker.log_model(Path("."), metrics)
+    tracker.log_model(tmp_path, metrics)
     assert logged[0].metadata == {"tokens_per_second": 12.5, "train_tokens": 300.0}
     assert summary == logged[0].metadata
 

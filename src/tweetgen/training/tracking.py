@@ -295,11 +295,17 @@ def _dataset_artifact(
 
 
 def log_preprocess(raw: Corpus | None, train: Corpus, config: TrainConfig) -> str:
-    """Log the raw and the training posts (or only their data table); return the run's id."""
+    """Log the raw and the training posts (or only their data table); return the run's id.
+
+    The files go into the run's work folder, inside ``out_dir`` by default: that folder is
+    checked, locked and claimed first, as for training (a no-op inside ``run``'s own guard).
+    """
+    from tweetgen.training.trainer import guard_places
+
     wandb = _wandb()
     root = wandb_root(config)
     posts = config.wandb_posts
-    with contained(root):
+    with guard_places(config), contained(root):
         run = _init(root, config.wandb_project, config.wandb_entity, "preprocess")
         try:
             if raw is not None:

@@ -676,13 +676,8 @@ class _Run:
 
     def clean_work_dir(self) -> None:
         """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
-        work = self.cfg.work_path
         self.store.clear()
-        remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
-        for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
-            cached.unlink(missing_ok=True)
-        remove_if_empty(work / TOKEN_CACHE_DIR)
-        remove_if_empty(work)
+        clear_work(self.cfg.work_path)
 
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
@@ -706,6 +701,16 @@ class _Run:
         return out
 
 
+def clear_work(work: Path) -> None:
+    """Remove the tiny base and token cache tweetgen made in ``work`` (only those), and
+    ``work`` itself if nothing else is left (checkpoints are the store's to clear)."""
+    remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
+    for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
+        cached.unlink(missing_ok=True)
+    remove_if_empty(work / TOKEN_CACHE_DIR)
+    remove_if_empty(work)
+
+
 def earlier_model(config: TrainConfig) -> Replaceable:
     """What ``out_dir`` may hold to be replaced: an earlier model (``tweetgen.json``), or the
     folder an unfinished first run claimed for its work folder (marker and work folder only)."""
@@ -725,7 +730,8 @@ def guard_places(config: TrainConfig) -> Iterator[None]:
 
     Only the process that writes them (rank 0 under torchrun) takes the locks. A work folder
     inside ``out_dir`` (the default) is covered by the output's lock; ``out_dir`` is created
-    (marked as tweetgen's) to hold it, and removed again if the run fails leaving it empty.
+    (marked as tweetgen's) to hold it, and removed again if the run fails with no checkpoint
+    to resume from (a killed run leaves it: the next run resumes or replaces it).
     """
     if distributed.secondary_rank():
         yield
@@ -757,6 +763,11 @@ def _work_folder(config: TrainConfig) -> Iterator[None]:
     try:
         yield
     except BaseException:
+        store = CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "")
+        if made and not store.paths():  # nothing to resume from: leave no folder behind
+            with contextlib.suppress(TweetgenError, OSError):
+                store.clear()
+                clear_work(config.work_path)
         remove_if_empty(config.work_path)
         if made:
             remove_if_empty(out)
