@@ -464,6 +464,15 @@ def test_generate_on_a_model_folder_without_a_model_is_one_line(tmp_path: Path) 
     assert "no config.json" in lines[0] and "Traceback" not in done.stderr
 
 
+def test_a_file_where_the_work_folder_goes_is_refused(tmp_path: Path) -> None:
+    from tweetgen.training.trainer import check_places
+
+    model = claim_dir(tmp_path / "model")
+    (model / WORK_DIR_NAME).write_text("a file")
+    with pytest.raises(TrainingError, match="not a directory"):
+        check_places(tiny_config(model))
+
+
 def test_work_dir_may_not_be_the_model_folder(tmp_path: Path) -> None:
     from tweetgen.training.trainer import check_places
 

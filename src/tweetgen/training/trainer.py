@@ -780,8 +780,7 @@ def check_places(config: TrainConfig) -> None:
     check_output(config.out_dir, replaceable=earlier_model(config), error=TrainingError)
     if os.path.abspath(config.work_path) == os.path.abspath(config.out_dir):
         raise TrainingError("work_dir must not be out_dir itself", path=config.out_dir)
-    if config.work_inside() is None:
-        check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
+    check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
     CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
 
