@@ -347,6 +347,8 @@ def test_run_command_logs_a_preprocess_and_a_train_run(
     assert result.exit_code == 0, result.output
     root = out / "model" / WORK_DIR_NAME / "wandb"
     wandb.teardown()
+    assert sorted(p.name for p in out.iterdir()) == ["corpus", "model"]  # no model.work
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "home", "o"]
     assert f"W&B: logging offline under {root}" in result.output
     assert f"W&B offline run: {root}" in result.output.replace("\n", "")
     kinds = sorted(a[:2] for r in sorted(root.glob("offline-run-*")) for a in summarize(r)[2])
