@@ -24,7 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.columns import SCHEMA, string_array
+from tweetgen.arrow_schema import ARROW_SCHEMA as SCHEMA
+from tweetgen.arrow_schema import string_array, valid_unicode
 from tweetgen.post import PostKind
 from tweetgen.sources.jsfile import Buffer, NotStreamable, array_pieces
 from tweetgen.sources.values import parse_datetime
@@ -383,8 +384,6 @@ def _typed(values: list[Any], kind: pa.DataType) -> pa.Array:
     try:
         return pa.array(values, kind)
     except UnicodeEncodeError:
-        from tweetgen.columns import valid_unicode
-
         return pa.array(valid_unicode(values), kind)
 
 
