@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import datasets
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,6 +34,9 @@ from tweetgen.report import FilterReport, FilterStep
 FORMAT_VERSION = 1
 META_FILE = "corpus.json"
 POSTS_DIR = "posts"
+
+#: What separates (and ends) the texts a fingerprint hashes.
+_NUL = "\x00"
 
 
 class Split(NamedTuple):
@@ -134,8 +138,11 @@ class Corpus:
         """A digest of the texts in order: checkpoints use it to refuse a different corpus."""
         digest = hashlib.sha256()
         for chunk in self.table.column("text").chunks:
-            if len(chunk):
-                digest.update(("\x00".join(chunk.to_pylist()) + "\x00").encode("utf-8"))
+            if len(chunk):  # each text and a NUL, back to back: hashed from Arrow's buffer
+                framed = pc.binary_join_element_wise(chunk, _NUL, "")
+                ends = np.frombuffer(framed.buffers()[1], dtype=np.int32)
+                first, last = ends[framed.offset], ends[framed.offset + len(framed)]
+                digest.update(memoryview(framed.buffers()[2])[first:last])
         return digest.hexdigest()[:16]
 
     def stats(self) -> CorpusStats:
