@@ -162,7 +162,9 @@ def _chunk_encoder(tokenizer: PreTrainedTokenizerBase) -> Encoder:
 
 def _flatten(encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    flat = np.fromiter(itertools.chain.from_iterable(encoded), dtype=np.int32, count=int(sizes.sum()))
+    flat = np.fromiter(
+        itertools.chain.from_iterable(encoded), dtype=np.int32, count=int(sizes.sum())
+    )
     return flat, sizes
 
 
