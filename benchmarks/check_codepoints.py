@@ -34,8 +34,9 @@ def main() -> int:
     encoder = PieceEncoder(backend)
     parts = [encoder.encode(texts[i : i + 20_000]) for i in range(0, len(texts), 20_000)]
     print(f"array path: {time.perf_counter() - began:.0f} s")
-    ids = np.concatenate([p[0] for p in parts if p is not None])
-    offsets = np.concatenate([[0], np.cumsum(np.concatenate([p[1] for p in parts if p is not None]))])
+    done = [p for p in parts if p is not None]
+    ids = np.concatenate([p[0] for p in done])
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate([p[1] for p in done]))])
     reference = backend.encode_batch_fast(texts, add_special_tokens=False)
     differ = [
         k for k, e in enumerate(reference) if e.ids != ids[offsets[k] : offsets[k + 1]].tolist()
