@@ -157,24 +157,39 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_measured(args: list[str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB, of the command alone) and stdout of a command.
+def run_measured(args: list[str]) -> tuple[float, float, str, float]:
+    """Wall seconds, peak RSS (MiB, the largest single process of the command), stdout, and
+    the peak of the whole process tree's RSS summed (sampled every 20 ms with psutil: the
+    command's worker processes count too).
 
     A small Python parent runs it, so ``RUSAGE_CHILDREN`` holds only that command."""
     code = (
-        "import resource, subprocess, sys, time, json\n"
+        "import resource, subprocess, sys, time, json, psutil\n"
         "t = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+        "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+        "import threading\n"
+        "peak = [0]\n"
+        "def sample():\n"
+        "    root = psutil.Process(p.pid)\n"
+        "    while p.poll() is None:\n"
+        "        try:\n"
+        "            tree = [root, *root.children(recursive=True)]\n"
+        "            peak[0] = max(peak[0], sum(q.memory_info().rss for q in tree))\n"
+        "        except psutil.Error:\n"
+        "            pass\n"
+        "        time.sleep(0.02)\n"
+        "threading.Thread(target=sample, daemon=True).start()\n"
+        "out, err = p.communicate()\n"
         "s = time.perf_counter() - t\n"
         "r = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps({'rc': p.returncode, 's': s, 'rss': r, 'out': p.stdout, "
-        "'err': p.stderr[-3000:]}))\n"
+        "print(json.dumps({'rc': p.returncode, 's': s, 'rss': r, 'out': out.decode(), "
+        "'tree': peak[0] / 2**20, 'err': err.decode()[-3000:]}))\n"
     )
     done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
     result = json.loads(done.stdout)
     if result["rc"]:
         raise SystemExit(f"{' '.join(args[:4])}... failed:\n{result['err']}")
-    return result["s"], result["rss"], result["out"]
+    return result["s"], result["rss"], result["out"], result["tree"]
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -273,17 +288,19 @@ def commands(archive: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
     """``tweetgen prepare`` and the seed's loop, each a process of its own, back to back."""
     tweetgen = str(Path(sys.executable).with_name("tweetgen"))
     prepare = [tweetgen, "prepare", "x-archive", str(archive), "--out", str(corpus_dir)]
-    s, rss, out = run_measured(prepare)
+    s, rss, out, tree = run_measured(prepare)
     saved = re.search(r"saved ([\d,]+) posts", out)
     kept = int(saved.group(1).replace(",", "")) if saved else -1
     results: dict[str, Any] = {}
     results["prepare"] = {"seconds": s, "posts_per_s": posts / s, "peak_rss_mib": rss, "kept": kept}
+    results["prepare"]["peak_tree_rss_mib"] = tree
     code = (
         f"import sys, pathlib; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
         f"import bench_ingest as b; print(b.huggingtweets_loop(pathlib.Path({str(archive)!r})))"
     )
-    s, rss, out = run_measured([sys.executable, "-c", code])
+    s, rss, out, tree = run_measured([sys.executable, "-c", code])
     loop = {"seconds": s, "posts_per_s": posts / s, "peak_rss_mib": rss, "kept": int(out)}
+    loop["peak_tree_rss_mib"] = tree
     results["huggingtweets_loop"] = loop
     results["ratio_prepare_vs_loop"] = results["prepare"]["posts_per_s"] / loop["posts_per_s"]
     return results
@@ -317,7 +334,8 @@ def report(results: dict[str, Any]) -> None:
         r = results[name]
         print(
             f"{name:>20}  {r['seconds']:8.2f} s {r['posts_per_s']:>10,.0f} posts/s"
-            f"  peak {r['peak_rss_mib']:,.0f} MiB  kept {r['kept']:,}"
+            f"  peak {r['peak_rss_mib']:,.0f} MiB (tree {r['peak_tree_rss_mib']:,.0f})"
+            f"  kept {r['kept']:,}"
         )
     print(f"{'ratio':>20}  {results['ratio_prepare_vs_loop']:.2f}x")
     for name, r in results.get("stages", {}).items():

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
+from unittest.mock import patch
 
 import pyarrow as pa
 import pytest
@@ -21,6 +24,7 @@ from hypothesis import strategies as st
 
 from tweetgen import Post, get_filters
 from tweetgen.columns import post_batches
+from tweetgen.filters import apply
 from tweetgen.filters import vector as vx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
 from tweetgen.filters.base import Filter, TableStep
@@ -127,6 +131,47 @@ def test_column_path_equals_per_post_path(
     assert differences(get_filter(name, **options), items) == []
 
 
+@contextmanager
+def split_between_threads(cores: int = 3) -> Iterator[None]:
+    """Every row-local built-in's step split between ``cores`` threads, however small."""
+    with (
+        patch.object(apply, "MIN_THREAD_ROWS", 1),
+        patch.object(apply, "usable_cores", lambda: cores),
+    ):
+        yield
+
+
+@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}{o}" for n, o in CASES])
+@SETTINGS
+@given(items=post_lists())
+def test_steps_split_between_threads_equal_the_per_post_path(
+    name: str, options: dict[str, Any], items: list[Post]
+) -> None:
+    with split_between_threads():
+        assert differences(get_filter(name, **options), items) == []
+
+
+def test_row_local_steps_really_split_and_others_do_not() -> None:
+    items = [
+        Post(
+            str(i),
+            "me",
+            f"post {i} of a few words",
+            datetime(2024, 1, 1, tzinfo=timezone.utc),
+            "test",
+        )
+        for i in range(7)
+    ]
+    table = table_of(items)
+    with split_between_threads():
+        for name, options in CASES:
+            f = get_filter(name, **options)
+            method = column_method(f)
+            assert method is not None
+            parts = apply._slices(table, f, method)
+            assert len(parts) == (1 if "duplicates" in name else 3), name
+
+
 @pytest.mark.parametrize(
     "text",
     ["a\nhttps://t.co/x\nb", "see https://t.co/x", "a https://t.co/x\n\nb https://t.co/y."],
@@ -179,3 +224,11 @@ def test_word_characters_follow_unicode_categories() -> None:
     sample = [c for c in sample if not c.isspace() and not 0xD800 <= ord(c) <= 0xDFFF]
     expected = [int(unicodedata.category(c)[0] in "LNS" and c not in "@#＠＃") for c in sample]
     assert vx.word_counts(pa.array(sample), OPENERS).tolist() == expected
+
+
+def test_word_counts_in_slices_equal_the_whole() -> None:
+    texts = ["one two three", "", "@a #b c", "日本語 です", "  spaced   out  words ", "x"] * 3
+    whole = vx.word_counts(pa.array(texts), "")
+    with patch.object(vx, "WORD_COUNT_ROWS", 4):
+        assert vx.word_counts(pa.array(texts), "").tolist() == whole.tolist()
+    assert whole.tolist()[:6] == [3, 0, 1, 2, 3, 1]

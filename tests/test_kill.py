@@ -4,7 +4,11 @@ Each point: an earlier output is in place; a child process runs the command and 
 (SIGKILL: no cleanup, like the OOM killer) at that point. Then: the user's path holds the old
 or the new output (after the next start's recovery for the one point that needs it: the
 fallback without an atomic exchange); the next run finishes the job (``train --resume`` to
-the same final weights as an uninterrupted run); and no debris is left beside the output.
+the same final weights as an uninterrupted run); and no debris is left beside the output or in
+it. The work folder (checkpoints) lives inside the model folder and is carried into each new
+one just before the swap: the ``*-after-carry`` points kill in that window, and the resumed
+run must still find its checkpoints. ``fresh-*`` points train into a new folder (no earlier
+model: the folder holds only the marker and the work folder until the final save).
 
 All points are ``slow`` (``make test-slow`` runs them); two also run in the default suite.
 """
@@ -25,6 +29,7 @@ import pytest
 
 from tweetgen import atomic
 from tweetgen.corpus import Corpus
+from tweetgen.training.config import WORK_DIR_NAME
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 from tweetgen.training.trainer import Trainer
 
@@ -69,8 +74,10 @@ _CHILD = textwrap.dedent(
         after(Path, "rename", when=lambda src, dst: Path(src).name == out.name)
     elif point.endswith("after-exchange"):
         after(atomic, "exchange", when=is_out)
-    elif point.endswith("before-swap"):
-        before(atomic, "replace_dir", when=is_out)
+    elif point.endswith("after-carry"):  # the work folder is in the temporary, not swapped yet
+        after(atomic, "_carry_into", when=lambda tmp, target, *a: Path(target).name == out.name)
+    elif point.endswith("before-swap"):  # before the carry and the swap
+        before(atomic, "_swap_in", when=lambda tmp, target, *a: Path(target).name == out.name)
     elif point == "tiny-base":
         after(base_model, "write_json")
     elif point == "mid-checkpoint":
@@ -83,7 +90,7 @@ _CHILD = textwrap.dedent(
         import datasets
         after(datasets.Dataset, "save_to_disk")
 
-    steps = {"first-evaluate": 0, "after-checkpoint": 9, "mid-train": 2}
+    steps = {"first-evaluate": 0, "after-checkpoint": 9, "mid-train": 2, "fresh-mid-train": 9}
     def progress(event):
         if point in steps and event.step == steps[point] and event.stage in ("train", "evaluate"):
             die()
@@ -111,7 +118,10 @@ TRAIN_POINTS = [
     "final-before-swap",
     "final-after-exchange",
     "final-between-renames",
+    "final-after-carry",
     "clean-work",
+    "fresh-mid-train",
+    "fresh-after-carry",
 ]
 PREPARE_POINTS = [
     "prepare-reading",
@@ -120,6 +130,9 @@ PREPARE_POINTS = [
     "prepare-after-exchange",
     "prepare-between-renames",
 ]
+CARRY = (WORK_DIR_NAME,)
+#: Points killed before the first checkpoint, or after clearing them: nothing to resume from.
+EARLY = {"tiny-base", "first-evaluate", "mid-train", "clean-work"}
 #: The two that also run in the default suite: the crash-safe swap of a model and of a corpus.
 DEFAULT = {"final-between-renames", "prepare-after-exchange"}
 
@@ -171,7 +184,9 @@ def test_train_killed_keeps_the_old_model_and_resumes_to_the_same_weights(
     tmp_path: Path, point: str, corpus_dir: Path, models: dict[str, Path]
 ) -> None:
     out = tmp_path / "model"
-    shutil.copytree(models["old"], out)
+    fresh = point.startswith("fresh")
+    if not fresh:
+        shutil.copytree(models["old"], out)
     old, new = (
         digest(models["old"] / "model.safetensors"),
         digest(models["straight"] / "model.safetensors"),
@@ -179,16 +194,28 @@ def test_train_killed_keeps_the_old_model_and_resumes_to_the_same_weights(
     kill_at(point, out, corpus_dir)
     if point == "final-between-renames":  # the user's path is empty until the next start
         assert not out.exists()
-        atomic.recover(out)
-    assert digest(out / "model.safetensors") in {old, new}, "neither the old nor the new model"
-    if digest(out / "model.safetensors") == old:
+        atomic.recover(out, carry=CARRY)
+    checkpoints = list((out / WORK_DIR_NAME / "checkpoints").glob("step-*"))
+    if point.endswith("after-carry"):  # the checkpoints are in the dead writer's temporary
+        assert not (out / WORK_DIR_NAME).exists()
+    else:
+        assert bool(checkpoints) == (point not in EARLY)
+    if fresh:  # no model yet: the folder holds only what the run made for itself
+        assert {p.name for p in out.iterdir()} <= {atomic.OWNER_MARKER, WORK_DIR_NAME}
+    else:
+        assert digest(out / "model.safetensors") in {old, new}, "neither the old nor the new"
+    if not fresh and digest(out / "model.safetensors") == old:
         assert (out / "tweetgen.json").read_bytes() == (
             models["old"] / "tweetgen.json"
         ).read_bytes()
     config = tiny_config(out, **SETTINGS, resume=True)
-    Trainer(config).train(Corpus.load(corpus_dir))
+    events: list[str] = []
+    Trainer(config).train(Corpus.load(corpus_dir), progress=lambda e: events.append(e.message))
     assert digest(out / "model.safetensors") == new, "resumed to other weights"
+    resumed = [m for m in events if m.startswith("resumed from step")]
+    assert bool(resumed) == (point not in EARLY), "the checkpoints were lost"
     assert debris(tmp_path, {"model"}) == []
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [atomic.OWNER_MARKER]
 
 
 def _jsonl(path: Path, texts: list[str]) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tweetgen.training.config import WORK_DIR_NAME
 from tweetgen.training.testing import synthetic_texts
 
 #: Recognisable fakes, one per kind and per way in, so a hit says where it came from.
@@ -130,7 +131,7 @@ def test_no_fake_token_is_written_or_printed_anywhere(tmp_path: Path) -> None:
     generated = tweetgen(tmp_path, "generate", "out/model", "hi", "-n", "1", "--seed", "1")
     outputs += [generated.stdout, generated.stderr]
     assert generated.returncode == 0, generated.stderr[-2000:]
-    assert list((tmp_path / "out" / "model.work" / "checkpoints").glob("step-*")), (
+    assert list((tmp_path / "out" / "model" / WORK_DIR_NAME / "checkpoints").glob("step-*")), (
         "no checkpoint to scan"
     )
     written = [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -16,6 +16,7 @@ import pytest
 
 from tweetgen.errors import TrackingError
 from tweetgen.training import tracking
+from tweetgen.training.config import WORK_DIR_NAME
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 
 wandb = pytest.importorskip("wandb")
@@ -133,6 +134,9 @@ def test_preprocess_and_train_runs_hold_datasets_metrics_and_model(
     assert examples["columns"] == ["post", "tokens"] and len(examples["data"]) >= 1
     assert [(a[0], a[1]) for a in artifacts] == [("model", tracking.MODEL_ARTIFACT)]
     assert "config.json" in artifacts[0][2] and "model.safetensors" in artifacts[0][2]
+    # the work folder (W&B's own files, checkpoints) is inside the model folder: not logged
+    assert (config.out_dir / WORK_DIR_NAME / "wandb").is_dir()
+    assert [f for f in artifacts[0][2] if f.startswith(".")] == []
     assert config_logged["base_model"] == '"tiny"'
     assert "hf_secret" not in str(config_logged) and "hub_token" not in str(config_logged)
     assert "out_dir" not in config_logged  # no local paths in the run config
@@ -277,7 +281,7 @@ def test_model_artifact_metadata_keeps_throughput(
         def __init__(self, name: str, type: str, metadata: dict[str, Any]) -> None:
             self.metadata = metadata
 
-        def add_dir(self, path: str) -> None:
+        def add_file(self, path: str, name: str) -> None:
             pass
 
     tracker = object.__new__(tracking.WandbTracker)
@@ -290,7 +294,7 @@ def test_model_artifact_metadata_keeps_throughput(
         "R", (), {"log_artifact": logged.append, "summary": summary, "settings": offline}
     )()
     metrics = {"tokens_per_second": 12.5, "train_tokens": 300.0, "hf_token": "x"}
-    tracker.log_model(Path("."), metrics)
+    tracker.log_model(tmp_path, metrics)
     assert logged[0].metadata == {"tokens_per_second": 12.5, "train_tokens": 300.0}
     assert summary == logged[0].metadata
 
@@ -341,8 +345,10 @@ def test_run_command_logs_a_preprocess_and_a_train_run(
     small = ["--set", "tiny.n_layer=1", "--set", "tiny.n_embd=32", "--set", "tiny.n_head=2"]
     result = CliRunner().invoke(main, [*args, *tiny, *small])
     assert result.exit_code == 0, result.output
-    root = out / "model.work" / "wandb"
+    root = out / "model" / WORK_DIR_NAME / "wandb"
     wandb.teardown()
+    assert sorted(p.name for p in out.iterdir()) == ["corpus", "model"]  # no model.work
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd", "home", "o"]
     assert f"W&B: logging offline under {root}" in result.output
     assert f"W&B offline run: {root}" in result.output.replace("\n", "")
     kinds = sorted(a[:2] for r in sorted(root.glob("offline-run-*")) for a in summarize(r)[2])
@@ -384,8 +390,9 @@ def test_an_online_run_links_the_card_before_the_model_is_logged(
         def __init__(self, name: str, type: str, metadata: dict[str, Any]) -> None:
             pass
 
-        def add_dir(self, path: str) -> None:
-            cards.append((Path(path) / CARD_FILE).read_text())
+        def add_file(self, path: str, name: str) -> None:
+            if name == CARD_FILE:
+                cards.append(Path(path).read_text())
 
     online = type("S", (), {"mode": "online"})()
     url = "https://wandb.ai/me/tweetgen/runs/abc123"

@@ -17,10 +17,11 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from tweetgen.atomic import OWNER_MARKER  # noqa: E402
 from tweetgen.corpus import Corpus  # noqa: E402
 from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
 from tweetgen.training.base_model import build_tiny_base  # noqa: E402
-from tweetgen.training.config import TrainConfig  # noqa: E402
+from tweetgen.training.config import WORK_DIR_NAME, TrainConfig  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
     corpus_from_texts,
     synthetic_texts,
@@ -165,8 +166,8 @@ def test_failure_while_saving_leaves_no_model_dir(tmp_path: Path, corpus, monkey
     monkeypatch.setattr(FullFineTune, "save", broken)
     with pytest.raises(OSError, match="disk full"):
         Trainer(tiny_config(tmp_path / "m", max_steps=1)).train(corpus)
-    assert not (tmp_path / "m").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m")]
+    # no checkpoint to resume from: the folder the run made (work folder, tiny base) is gone
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cleanup_leaves_other_files_in_work_dir(tmp_path: Path, corpus) -> None:  # type: ignore[no-untyped-def]
@@ -211,7 +212,7 @@ def test_killed_run_resumes_to_the_same_final_step_and_weights(tmp_path: Path, c
     checkpoints = sorted(p.name for p in found if not p.name.startswith("."))
     # 6 steps an epoch: checkpoints at 4, 6 (epoch end) and 8; the newest two are kept
     assert checkpoints == ["step-00000006", "step-00000008"]
-    assert not out.exists()
+    assert sorted(os.listdir(out)) == [OWNER_MARKER, WORK_DIR_NAME]  # no model yet
 
     events: list[TrainProgress] = []
     resumed = Trainer(config.replace(resume=True)).train(corpus, progress=events.append)
@@ -271,7 +272,8 @@ def test_torchrun_two_processes_split_the_batches(tmp_path: Path) -> None:
     # one process takes 6 steps an epoch (see the resume test); two take 3 each
     assert info["metrics"]["steps"] == 6
     assert transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "m") is not None
-    assert not (tmp_path / "m.work").exists()
+    assert sorted(os.listdir(tmp_path)) == ["m", "train.py"]  # nothing beside the model
+    assert not (tmp_path / "m" / WORK_DIR_NAME).exists()
 
 
 def test_trainer_is_registered_without_importing_torch() -> None:

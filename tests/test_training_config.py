@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tweetgen.errors import TrainingError
-from tweetgen.training.config import TrainConfig
+from tweetgen.training.config import WORK_DIR_NAME, TrainConfig
 
 
 def test_round_trips_through_json(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_defaults_follow_the_seed() -> None:
     config = TrainConfig(base_model="gpt2")
     assert (config.run_epochs(), config.run_learning_rate()) == (4, 1.372e-4)
     assert config.lr_schedule == "cosine"
-    assert config.work_path == Path("model.work")
+    assert config.work_path == Path("model") / WORK_DIR_NAME  # inside the model folder
     assert TrainConfig().base_model == "auto"  # the API decides like the CLI
     tiny = TrainConfig.tiny_preset()  # from scratch: more passes, larger steps
     assert (tiny.base_model, tiny.run_epochs(), tiny.run_learning_rate()) == ("tiny", 20, 2e-3)

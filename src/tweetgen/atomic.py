@@ -12,6 +12,9 @@ Rules every output of tweetgen follows:
   same kind; folders tweetgen creates for its own use (work dirs, checkpoints) carry a marker
   file and are only ever emptied when they carry it (:func:`claim_dir`, :func:`remove_owned`).
 * Writers of the same output take a lock file beside it: the second gets an error at once.
+* Named entries of the old output can be *carried* into the new one (a model's work folder
+  lives inside it): each is renamed into the temporary just before the swap, and
+  :func:`recover` moves it back if the process died in between, so it is never lost.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -285,9 +288,10 @@ def _dead(pid: int) -> bool:
     return False
 
 
-def recover(target: str | os.PathLike[str]) -> None:
+def recover(target: str | os.PathLike[str], carry: Sequence[str] = ()) -> None:
     """Undo what a killed writer of ``target`` left: put back a set-aside old output when
-    ``target`` is missing, and delete temporaries of dead processes."""
+    ``target`` is missing, move entries named in ``carry`` that a dead temporary holds back
+    into ``target`` when it lacks them, and delete temporaries of dead processes."""
     target = Path(os.path.abspath(target))
     tmps, olds = _leftovers(target)
     if olds and not target.exists() and not target.is_symlink():
@@ -295,8 +299,22 @@ def recover(target: str | os.PathLike[str]) -> None:
         with contextlib.suppress(OSError):
             newest.rename(target)
             olds.remove(newest)
-    for path in tmps + (olds if target.exists() else []):
+    swept = tmps + (olds if target.exists() else [])
+    for holder in swept:
+        _bring_back(holder, target, carry)
+    for path in swept:
         _remove(path)
+
+
+def _bring_back(holder: Path, target: Path, carry: Sequence[str]) -> None:
+    """Carried entries a dead writer had moved into ``holder``: back into ``target``."""
+    if not target.is_dir() or target.is_symlink() or holder.is_symlink():
+        return
+    for name in carry:
+        entry, home = holder / name, target / name
+        if os.path.lexists(entry) and not os.path.lexists(home):
+            with contextlib.suppress(OSError):
+                os.rename(entry, home)
 
 
 def _remove(path: Path) -> None:
@@ -347,7 +365,12 @@ def replace_dir(tmp: Path, target: Path) -> None:
         return
     old = target.with_name(f".{target.name}{_OLD_TAG}{os.getpid()}")
     target.rename(old)
-    tmp.rename(target)  # a kill before this line: recover() renames ``old`` back
+    try:
+        tmp.rename(target)  # a kill before this line: recover() renames ``old`` back
+    except BaseException:
+        with contextlib.suppress(OSError):
+            old.rename(target)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -378,18 +401,19 @@ def output_guard(
     *,
     replaceable: Replaceable | None = None,
     error: type[TweetgenError] = TweetgenError,
+    carry: Sequence[str] = (),
 ) -> Iterator[Path]:
     """Check ``target`` (:func:`check_output`) and hold its lock for the block.
 
     Commands wrap their whole run in this, so a bad ``--out`` or a second writer is refused
     before any reading or training. Parent folders it had to create are removed again if the
-    block fails and they stayed empty.
+    block fails and they stayed empty. ``carry``: as for :func:`atomic_dir` (for recovery).
     """
     path = check_output(target, replaceable=replaceable, error=error)
     created = _make_parents(path.parent, error)
     try:
         with output_lock(path, error=error):
-            recover(path)
+            recover(path, carry)
             yield path
     except BaseException:
         _remove_empty(created)
@@ -402,6 +426,7 @@ def atomic_dir(
     *,
     replaceable: Replaceable | None = None,
     error: type[TweetgenError] = TweetgenError,
+    carry: Sequence[str] = (),
 ) -> Iterator[Path]:
     """Yield an empty temporary directory that becomes ``target`` only if the block succeeds.
 
@@ -409,8 +434,12 @@ def atomic_dir(
     existing ``target`` is replaced only when it is an empty directory or ``replaceable`` says
     it is an earlier output of the same kind: ``--out`` must never delete a user's files. A
     failure leaves nothing new behind (not even parent folders it made).
+
+    Entries of the old ``target`` named in ``carry`` (a work folder that lives inside a model
+    folder) are renamed into the temporary just before the swap, so they stay at the same
+    path; the block must not write entries of those names itself.
     """
-    with output_guard(target, replaceable=replaceable, error=error) as path:
+    with output_guard(target, replaceable=replaceable, error=error, carry=carry) as path:
         _check_replaceable(path, replaceable, error)  # an earlier holder may have written it
         tmp = Path(
             tempfile.mkdtemp(
@@ -421,12 +450,40 @@ def atomic_dir(
         try:
             tmp.chmod(0o777 & ~_umask())  # mkdtemp makes directories 0700
             yield tmp
-            replace_dir(tmp, path)
+            _swap_in(tmp, path, carry, error)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
             _active.discard(tmp)
+
+
+def _swap_in(tmp: Path, target: Path, carry: Sequence[str], error: type[TweetgenError]) -> None:
+    """Carry ``carry`` from the old ``target`` into ``tmp``, then swap; on a failure before
+    the swap the carried entries go back, so deleting ``tmp`` loses nothing of theirs."""
+    moved: list[str] = []
+    try:
+        if carry and target.is_dir() and not target.is_symlink():
+            held = [n for n in carry if os.path.lexists(target / n) and os.path.lexists(tmp / n)]
+            if held:
+                raise error(f"the new output already holds {held[0]!r}; not replacing", path=target)
+            _carry_into(tmp, target, carry, moved)
+        replace_dir(tmp, target)
+    except BaseException:
+        _bring_back(tmp, target, moved)
+        raise
+
+
+def _carry_into(tmp: Path, target: Path, carry: Sequence[str], moved: list[str]) -> None:
+    """Rename each entry of ``target`` named in ``carry`` into ``tmp`` (adding it to ``moved``).
+
+    A kill after this and before the swap leaves them in a dead temporary: :func:`recover`
+    moves them back.
+    """
+    for name in carry:
+        if os.path.lexists(target / name):
+            os.rename(target / name, tmp / name)
+            moved.append(name)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from tweetgen.atomic import atomic_file, write_json
 from tweetgen.card import render_card
 from tweetgen.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
+from tweetgen.modeldir import model_files
 from tweetgen.novelty import NoveltyIndex
 from tweetgen.secrets import redact
 
@@ -81,9 +82,8 @@ def usual_modes(path: Path) -> None:
     without this the weights alone would be unreadable to anyone else who may read the rest.
     """
     mode = 0o666 & ~_umask()
-    for file in path.rglob("*"):
-        if file.is_file() and not file.is_symlink():
-            file.chmod(mode)
+    for file in model_files(path):  # the work folder's files are not the model's
+        file.chmod(mode)
 
 
 def _umask() -> int:

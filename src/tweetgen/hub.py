@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from tweetgen.card import render_card
 from tweetgen.errors import HubError, first_line
 from tweetgen.export import CARD_FILE, read_metadata
+from tweetgen.modeldir import model_files
+from tweetgen.training.config import WORK_DIR_NAME
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd
@@ -23,7 +25,7 @@ IGNORE_PATTERNS = [
     "checkpoint-*",
     "checkpoint-*/**",
     "checkpoints/**",
-    "*.work/**",
+    f"{WORK_DIR_NAME}/**",
     "wandb/**",
     "runs/**",
     ".*",
@@ -91,7 +93,7 @@ def upload_operations(path: Path, repo_id: str) -> list[CommitOperationAdd]:
     from huggingface_hub import CommitOperationAdd
     from huggingface_hub.utils import filter_repo_objects
 
-    files = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    files = [p.relative_to(path).as_posix() for p in model_files(path)]  # no work folder
     kept = filter_repo_objects(files, ignore_patterns=IGNORE_PATTERNS)
     meta = read_metadata(path)
     card = None if meta is None else render_card(meta, model_ref=repo_id, on_hub=True)

@@ -67,6 +67,22 @@ _SIZE_FIELDS = (
 )
 
 
+def model_files(path: str | os.PathLike[str]) -> list[Path]:
+    """The files that make up the model in ``path``, sorted: what is shipped or logged.
+
+    Hidden top-level entries are skipped: the work folder a run keeps inside its model folder
+    (checkpoints, W&B files), the ownership marker and temporaries. Links are not followed.
+    """
+    root = Path(path)
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        if Path(folder) == root:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            files = [f for f in files if not f.startswith(".")]
+        found.extend(Path(folder) / name for name in files)
+    return sorted(p for p in found if p.is_file() and not p.is_symlink())
+
+
 def is_local_dir(name_or_path: str | os.PathLike[str]) -> bool:
     return Path(name_or_path).is_dir()
 
@@ -230,6 +246,7 @@ __all__ = [
     "check_tokenizer",
     "check_weights",
     "is_local_dir",
+    "model_files",
     "read_json",
     "regular_file",
 ]

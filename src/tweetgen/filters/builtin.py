@@ -398,6 +398,7 @@ class DropDuplicates(_Described, Drop):
 
     name = "drop-duplicates"
     reason = "duplicates"
+    row_local = False  # the first of equal posts is kept: rows depend on each other
 
     def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
         seen: set[str] = set()  # per call: the filter itself holds no state between corpora
@@ -432,6 +433,7 @@ class DropNearDuplicates(_Described, Drop):
 
     name = "drop-near-duplicates"
     reason = "near-duplicates"
+    row_local = False  # the first of equal posts is kept: rows depend on each other
 
     def __init__(self, threshold: float | str = 0.8, shingle: int | str = 4) -> None:
         self.threshold = as_fraction(threshold, filter=self.name, option="threshold")

@@ -92,6 +92,8 @@ def rewrite(column: Column, mask: Column, function: Callable[[str], str]) -> pa.
 #: ASCII characters of Unicode categories L, N and S: any of them makes a token a word.
 _ASCII_WORD_CHAR = r"[A-Za-z0-9$+<=>^`|~]"
 _TAGS = ("@", "#", "＠", "＃")
+#: Rows whose tokens are split at a time: bounds the memory of counting words.
+WORD_COUNT_ROWS = 65_536
 
 
 def word_counts(column: Column, openers: str) -> np.ndarray:
@@ -103,6 +105,13 @@ def word_counts(column: Column, openers: str) -> np.ndarray:
     ones, ``unicodedata`` the tokens left undecided (non-ASCII, without an ASCII word char).
     """
     text = flat(column)
+    if len(text) > WORD_COUNT_ROWS:  # the token arrays of a million posts would be ~1 GB
+        return np.concatenate(
+            [
+                word_counts(text.slice(start, WORD_COUNT_ROWS), openers)
+                for start in range(0, len(text), WORD_COUNT_ROWS)
+            ]
+        )
     lists = pc.utf8_split_whitespace(text)
     tokens = flat(pc.list_flatten(lists))
     parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False))

@@ -85,12 +85,24 @@ class NoteIndex:
 
     def __init__(self, notes: list[Note]) -> None:
         self._by_second: dict[int, list[Note]] = {}
+        self._norms: dict[str, str] = {}  # note text -> _norm(text), made once
         for note in notes:
             self._by_second.setdefault(note.second, []).append(note)
 
     def seconds(self) -> set[int]:
         """Seconds at which notes not yet merged were posted."""
         return {s for s, notes in self._by_second.items() if notes}
+
+    def may_merge(self, text: str, kind: str, stamp: int) -> bool:
+        """Whether :meth:`merge` could find a note for a post (it changes nothing): lets a
+        reader build posts only for the rows that may really get a note."""
+        if kind == PostKind.RETWEET.value:
+            return False
+        near = [n for s in (stamp, stamp - 1, stamp + 1) for n in self._by_second.get(s, ())]
+        if not near:
+            return False
+        head = _norm(text)[:_PREFIX]
+        return bool(head) and any(self._normed(note).startswith(head) for note in near)
 
     def merge(self, post: Post) -> Post:
         """``post`` with the whole text of its note, or unchanged when it has none."""
@@ -101,10 +113,16 @@ class NoteIndex:
         for second in (stamp, stamp - 1, stamp + 1):
             candidates = self._by_second.get(second, [])
             for note in candidates:
-                if head and _norm(note.text).startswith(head):
+                if head and self._normed(note).startswith(head):
                     candidates.remove(note)
                     return self._merged(post, note)
         return post
+
+    def _normed(self, note: Note) -> str:
+        found = self._norms.get(note.text)
+        if found is None:
+            found = self._norms[note.text] = _norm(note.text)
+        return found
 
     @staticmethod
     def _merged(post: Post, note: Note) -> Post:

@@ -20,8 +20,9 @@ import pyarrow.compute as pc
 from tweetgen.columns import SCHEMA, batch_posts, post_batches, string_array
 from tweetgen.errors import ArchiveError
 from tweetgen.filters.vector import first_occurrences
+from tweetgen.post import Post
 from tweetgen.sources import x_columns as xc
-from tweetgen.sources.archive_tree import ArchiveTree
+from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
 from tweetgen.sources.x_archive import (
     _DELETED,
     _NOTES,
@@ -35,6 +36,7 @@ from tweetgen.sources.x_archive import (
     _raw_tweets,
 )
 from tweetgen.sources.x_notes import NoteIndex, parse_note
+from tweetgen.sources.x_parallel import parallel_plan, read_parts
 from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id
 
 #: Seconds around a note's time where its post may be (merge itself allows one; floor vs
@@ -65,7 +67,7 @@ def read_archive(
     account = _account(tree, names, manifest, author)
     note_files = _data_files(tree, names, manifest, ("noteTweet",), _NOTES) or []
     notes = NoteIndex([parse_note(*item) for item in _items(tree, note_files, lambda x: x)])
-    files = [_tweets_file(tree, name, account) for name in tweet_files]
+    files = _tweets_files(tree, tweet_files, account)
     present = pa.chunked_array(
         [b.column("id") for f in files for b in f.batches]
         + [pa.array([tweet_id(r) for r, _, _ in f.raws], pa.string()) for f in files],
@@ -107,10 +109,25 @@ class _File:
         return list(post_batches(posts))
 
 
-def _tweets_file(tree: ArchiveTree, name: str, account: Account, deleted: bool = False) -> _File:
+def _tweets_files(tree: ArchiveTree, names: list[str], account: Account) -> list[_File]:
+    """Every tweets file, big parts of a folder decoded by worker processes at once."""
+    groups = parallel_plan(tree, names)
+    done = read_parts(tree, groups, account) if isinstance(tree, FolderTree) and groups else {}
+    return [_tweets_file(tree, name, account, fast=done.get(name)) for name in names]
+
+
+def _tweets_file(
+    tree: ArchiveTree,
+    name: str,
+    account: Account,
+    deleted: bool = False,
+    fast: xc.FileColumns | None = None,
+) -> _File:
+    """One file, the fast way unless that path declines (``fast``: already decoded)."""
     label = tree.label(name)
     try:
-        fast = xc.read_file(tree.blocks(name), account, deleted=deleted)
+        if fast is None:
+            fast = xc.read_file(tree.blocks(name), account, deleted=deleted)
         return _File(label, fast.batches, fast.chains, deleted_at=fast.deleted_at)
     except xc.Unusual:
         pass
@@ -181,14 +198,40 @@ def _merge_notes(table: pa.Table, notes: NoteIndex) -> pa.Table:
     for shift in range(-_NOTE_SLACK, _NOTE_SLACK + 1):
         near |= np.isin(seconds + shift, wanted)
     rows = np.flatnonzero(near)
-    if not len(rows):
+    texts = table.column("text").take(pa.array(rows)).to_pylist()
+    kinds = table.column("kind").take(pa.array(rows)).to_pylist()
+    stamps = np.trunc(micros[rows] / 1e6).astype(np.int64).tolist()  # int(dt.timestamp())
+    merged: list[Post] = []
+    taken: list[int] = []
+    for row, text, kind, stamp in zip(rows.tolist(), texts, kinds, stamps, strict=True):
+        if notes.may_merge(text, kind, stamp):  # notes merged so far are out of the index
+            (post,) = batch_posts(table.slice(row, 1))
+            merged.append(notes.merge(post))
+            taken.append(row)
+    if not taken:
         return table
-    candidates = table.take(pa.array(rows))
-    merged = [notes.merge(p) for p in batch_posts(candidates)]
-    order = np.arange(table.num_rows)
-    order[rows] = table.num_rows + np.arange(len(rows))
     replaced = pa.Table.from_batches(list(post_batches(merged)), schema=SCHEMA)
-    return pa.concat_tables([table, replaced]).take(pa.array(order))
+    return _replace_rows(table, taken, replaced)
+
+
+def _replace_rows(table: pa.Table, rows: list[int], new: pa.Table) -> pa.Table:
+    """``table`` with its ``rows`` (ascending) replaced by the rows of ``new``, in order;
+    only the record batches holding such a row are rebuilt, the rest are shared."""
+    out: list[pa.RecordBatch] = []
+    start = used = 0
+    for batch in table.to_batches():
+        end = start + batch.num_rows
+        mine = [r - start for r in rows[used:] if r < end]
+        if mine:
+            order = np.arange(batch.num_rows)
+            order[mine] = batch.num_rows + np.arange(len(mine))
+            both = pa.concat_tables([pa.Table.from_batches([batch]), new.slice(used, len(mine))])
+            out.extend(both.take(pa.array(order)).to_batches())
+            used += len(mine)
+        else:
+            out.append(batch)
+        start = end
+    return pa.Table.from_batches(out, schema=table.schema)
 
 
 def _raw_chains(raw: dict[str, Any]) -> list[str]:

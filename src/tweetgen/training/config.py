@@ -40,6 +40,10 @@ MAX_LR_SCALE = 4.0
 #: Dict fields a dotted setting (``tiny.n_layer=2``) may address; other sections go to
 #: ``extra`` for trainer plugins (``lora.rank=4``).
 SECTIONS = ("tiny", "extra")
+#: The default work folder (checkpoints, token cache, tiny base, W&B files), inside
+#: ``out_dir``: hidden, skipped by everything that reads or ships a model, and carried into
+#: each new model folder when it replaces the old one (:func:`tweetgen.atomic.atomic_dir`).
+WORK_DIR_NAME = ".tweetgen-work"
 
 #: Fields that may differ between a checkpoint and the run that resumes it: they change where
 #: things go or how they are watched, not what is learned.
@@ -76,7 +80,8 @@ class TrainConfig:
     base_model: str = "auto"
     #: ``str`` or any path-like; always a ``Path`` once set (see :mod:`tweetgen.pathfield`).
     out_dir: PathField = PathField("model")
-    #: Checkpoints and the tiny base live here; default ``<out_dir>.work`` beside ``out_dir``.
+    #: Checkpoints, token cache, tiny base and W&B files; default ``<out_dir>/.tweetgen-work``
+    #: (inside the model folder, which carries it along when a save replaces it).
     work_dir: OptionalPathField = OptionalPathField()
     epochs: int | None = None
     #: Peak learning rate at 1,024 tokens per step; scaled linearly for larger steps (at most 4x).
@@ -169,7 +174,24 @@ class TrainConfig:
         """Where checkpoints (and a tiny base) go."""
         if self.work_dir is not None:
             return self.work_dir
-        return self.out_dir.with_name(self.out_dir.name + ".work")
+        return self.out_dir / WORK_DIR_NAME
+
+    def carried(self) -> tuple[str, ...]:
+        """Entries of ``out_dir`` that each save carries into the new model folder: the
+        default work folder, and the top folder of a ``work_dir`` set inside ``out_dir``."""
+        names = [WORK_DIR_NAME]
+        inside = self.work_inside()
+        if inside and inside != WORK_DIR_NAME:
+            names.append(inside)
+        return tuple(names)
+
+    def work_inside(self) -> str | None:
+        """The name of the entry of ``out_dir`` that holds the work folder, if it is inside."""
+        out = Path(os.path.abspath(self.out_dir))
+        work = Path(os.path.abspath(self.work_path))
+        if work == out or out not in work.parents:
+            return None
+        return work.relative_to(out).parts[0]
 
     def run_epochs(self) -> int:
         """``epochs``, or the base's default when unset."""
@@ -348,4 +370,4 @@ _FLOATS = {
     "validation": (0.0, 1.0, True),
 }
 
-__all__ = ["DEVICES", "TINY", "TrainConfig", "check_device", "resolve_device"]
+__all__ = ["DEVICES", "TINY", "WORK_DIR_NAME", "TrainConfig", "check_device", "resolve_device"]

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from tweetgen.errors import MissingDependencyError, TrackingError, first_line
+from tweetgen.modeldir import model_files
 from tweetgen.secrets import redact
 
 if TYPE_CHECKING:
@@ -294,11 +295,17 @@ def _dataset_artifact(
 
 
 def log_preprocess(raw: Corpus | None, train: Corpus, config: TrainConfig) -> str:
-    """Log the raw and the training posts (or only their data table); return the run's id."""
+    """Log the raw and the training posts (or only their data table); return the run's id.
+
+    The files go into the run's work folder, inside ``out_dir`` by default: that folder is
+    checked, locked and claimed first, as for training (a no-op inside ``run``'s own guard).
+    """
+    from tweetgen.training.trainer import guard_places
+
     wandb = _wandb()
     root = wandb_root(config)
     posts = config.wandb_posts
-    with contained(root):
+    with guard_places(config), contained(root):
         run = _init(root, config.wandb_project, config.wandb_entity, "preprocess")
         try:
             if raw is not None:
@@ -358,7 +365,8 @@ class WandbTracker:
 
                 add_tracking_links(path, links)
             artifact = self._wandb.Artifact(MODEL_ARTIFACT, type="model", metadata=safe)
-            artifact.add_dir(str(path))
+            for file in model_files(path):  # not the work folder (checkpoints, W&B's own files)
+                artifact.add_file(str(file), name=file.relative_to(path).as_posix())
             self.run.log_artifact(artifact)
         for key, value in safe.items():
             self.run.summary[key] = value

@@ -29,9 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.atomic import (
+    OWNER_MARKER,
+    Replaceable,
     atomic_dir,
     check_output,
+    claim_dir,
     output_guard,
+    owned,
     remove_if_empty,
     remove_owned,
     write_json,
@@ -672,18 +676,17 @@ class _Run:
 
     def clean_work_dir(self) -> None:
         """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
-        work = self.cfg.work_path
         self.store.clear()
-        remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
-        for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
-            cached.unlink(missing_ok=True)
-        remove_if_empty(work / TOKEN_CACHE_DIR)
-        remove_if_empty(work)
+        clear_work(self.cfg.work_path)
 
     def save_output(self) -> Path:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
-        out = self.cfg.out_dir
-        with atomic_dir(out, replaceable=_earlier_model, error=TrainingError) as tmp:
+        cfg = self.cfg
+        out = cfg.out_dir
+        with atomic_dir(
+            out, replaceable=earlier_model(cfg), error=TrainingError, carry=cfg.carried()
+        ) as tmp:
+            claim_dir(tmp, error=TrainingError)  # the work folder it gets lives in tweetgen's
             self.method.save(self.model, self.tokenizer, tmp)
             info = {
                 "trainer": self.trainer.name,
@@ -698,32 +701,85 @@ class _Run:
         return out
 
 
-def _earlier_model(path: Path) -> bool:
-    return (path / MODEL_INFO).is_file()
+def clear_work(work: Path) -> None:
+    """Remove the tiny base and token cache tweetgen made in ``work`` (only those), and
+    ``work`` itself if nothing else is left (checkpoints are the store's to clear)."""
+    remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
+    for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
+        cached.unlink(missing_ok=True)
+    remove_if_empty(work / TOKEN_CACHE_DIR)
+    remove_if_empty(work)
+
+
+def earlier_model(config: TrainConfig) -> Replaceable:
+    """What ``out_dir`` may hold to be replaced: an earlier model (``tweetgen.json``), or the
+    folder an unfinished first run claimed for its work folder (marker and work folder only)."""
+    allowed = {OWNER_MARKER, *config.carried()}
+
+    def earlier(path: Path) -> bool:
+        if (path / MODEL_INFO).is_file():
+            return True
+        return owned(path) and {entry.name for entry in path.iterdir()} <= allowed
+
+    return earlier
 
 
 @contextmanager
 def guard_places(config: TrainConfig) -> Iterator[None]:
     """Hold the output's and the work folder's locks; refuse unusable ones before any work.
 
-    Only the process that writes them (rank 0 under torchrun) takes the locks.
+    Only the process that writes them (rank 0 under torchrun) takes the locks. A work folder
+    inside ``out_dir`` (the default) is covered by the output's lock; ``out_dir`` is created
+    (marked as tweetgen's) to hold it, and removed again if the run fails with no checkpoint
+    to resume from (a killed run leaves it: the next run resumes or replaces it).
     """
     if distributed.secondary_rank():
         yield
         return
     check_places(config)
     with (
-        output_guard(config.out_dir, replaceable=_earlier_model, error=TrainingError),
-        output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError),
+        output_guard(
+            config.out_dir,
+            replaceable=earlier_model(config),
+            error=TrainingError,
+            carry=config.carried(),
+        ),
+        _work_folder(config),
     ):
         CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
         yield
 
 
+@contextmanager
+def _work_folder(config: TrainConfig) -> Iterator[None]:
+    if config.work_inside() is None:
+        with output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError):
+            yield
+        return
+    out = config.out_dir
+    made = not out.exists() or not any(out.iterdir())
+    if made:
+        claim_dir(out, error=TrainingError)
+    try:
+        yield
+    except BaseException:
+        store = CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "")
+        if made and not store.paths():  # nothing to resume from: leave no folder behind
+            with contextlib.suppress(TweetgenError, OSError):
+                store.clear()
+                clear_work(config.work_path)
+        remove_if_empty(config.work_path)
+        if made:
+            remove_if_empty(out)
+        raise
+
+
 def check_places(config: TrainConfig) -> None:
     """Refuse an unusable ``out_dir`` or work folder (creates nothing, takes no lock): the CLI
     calls this before reading the corpus."""
-    check_output(config.out_dir, replaceable=_earlier_model, error=TrainingError)
+    check_output(config.out_dir, replaceable=earlier_model(config), error=TrainingError)
+    if os.path.abspath(config.work_path) == os.path.abspath(config.out_dir):
+        raise TrainingError("work_dir must not be out_dir itself", path=config.out_dir)
     check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
     CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
@@ -825,6 +881,7 @@ __all__ = [
     "check_corpus_size",
     "check_places",
     "compile_model",
+    "earlier_model",
     "guard_places",
     "lr_factor",
     "post_mask",

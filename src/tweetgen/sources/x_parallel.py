@@ -1,0 +1,164 @@
+"""Big tweets files of an extracted archive decoded at once, one process per core.
+
+Decoding and building rows is Python work that holds the interpreter lock, so threads would
+not help; parts (``tweets-part1.js`` ...) are independent, so they are shared out between
+this process and worker processes, which send their parts back as Arrow IPC streams over a
+pipe. Workers are plain subprocesses (``python -m tweetgen.sources.x_parallel``), never
+``multiprocessing``: spawning that way would re-run a user's script without a main guard,
+and forking a process with threads is unsafe. Nothing is written to disk, and a worker whose
+parent dies is stopped by the broken pipe.
+
+Small archives, zips and one-core machines are read in this process alone. A worker never
+reports errors itself: a part it cannot read the fast way is read here, by the sequential
+reader, which words any error exactly as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any, cast
+
+import pyarrow as pa
+
+from tweetgen.cores import usable_cores
+from tweetgen.sources import x_columns as xc
+from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
+from tweetgen.sources.safezip import ZipLimits
+from tweetgen.sources.x_tweets import Account
+
+#: Below this many bytes of tweets in big parts, a worker costs more than it saves.
+MIN_PARALLEL_BYTES = 96 << 20
+#: Files smaller than this are read here.
+MIN_PART_BYTES = 16 << 20
+
+
+def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
+    """The big files shared out between this process (the first group) and workers, by
+    size; no groups unless the archive is a folder with two big parts and two cores."""
+    cores = usable_cores()
+    if not isinstance(tree, FolderTree) or cores < 2 or len(names) < 2 or not sys.executable:
+        return []
+    sizes = {}
+    for name in names:
+        try:
+            sizes[name] = (tree.data_dir / name).stat().st_size
+        except OSError:
+            return []  # the sequential reader words the error
+    big = sorted((n for n in names if sizes[n] >= MIN_PART_BYTES), key=lambda n: -sizes[n])
+    if len(big) < 2 or sum(sizes[n] for n in big) < MIN_PARALLEL_BYTES:
+        return []
+    groups: list[list[str]] = [[] for _ in range(min(cores, len(big)))]
+    loads = [0] * len(groups)
+    for name in big:  # biggest first, each to the least loaded group
+        least = loads.index(min(loads))
+        groups[least].append(name)
+        loads[least] += sizes[name]
+    return groups
+
+
+def read_parts(
+    tree: FolderTree, groups: list[list[str]], account: Account
+) -> dict[str, xc.FileColumns]:
+    """The columns of every file in ``groups``: the first group read here, the others by
+    one worker each, at the same time. A file missing from the result is for the caller."""
+    workers = [_start(tree, group, account) for group in groups[1:]]
+    done: dict[str, xc.FileColumns] = {}
+    with ThreadPoolExecutor(max(len(workers), 1)) as pool:
+        collected = [pool.submit(_collect, worker) for worker in workers]
+        try:
+            for name in groups[0]:
+                with contextlib.suppress(xc.Unusual):  # the caller's careful reader takes it
+                    done[name] = xc.read_file(tree.blocks(name), account)
+        except BaseException:  # an error here ends the read: don't wait for the workers
+            for worker in workers:
+                worker.kill()
+            raise
+        for future in collected:
+            done.update(future.result())
+    return done
+
+
+def _start(tree: FolderTree, names: list[str], account: Account) -> subprocess.Popen[bytes]:
+    job = {
+        "data_dir": str(tree.data_dir),
+        "limits": asdict(tree.limits),
+        "names": names,
+        "account": asdict(account),
+    }
+    src = str(Path(__file__).resolve().parents[2])  # importable even when not installed
+    path = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+    worker = subprocess.Popen(
+        [sys.executable, "-m", __name__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+    stdin = cast(IO[bytes], worker.stdin)
+    try:
+        stdin.write(json.dumps(job).encode())
+        stdin.close()
+    except OSError:  # the worker died at once; _collect finds nothing and we read here
+        pass
+    return worker
+
+
+def _collect(worker: subprocess.Popen[bytes]) -> dict[str, xc.FileColumns]:
+    """What a worker sent: per file, a JSON header line, then its Arrow IPC stream."""
+    done: dict[str, xc.FileColumns] = {}
+    stream = cast(IO[bytes], worker.stdout)
+    try:
+        for header, body in _messages(stream):
+            batches = pa.ipc.open_stream(pa.py_buffer(body)).read_all().to_batches()
+            done[header["name"]] = xc.FileColumns(batches, header["chains"], header["deleted_at"])
+    except (ValueError, KeyError, pa.ArrowInvalid):
+        done = {}  # a garbled answer: read everything here
+    finally:
+        stream.close()
+        worker.wait()
+    return done
+
+
+def _messages(stream: IO[bytes]) -> Iterator[tuple[dict[str, Any], bytes]]:
+    while line := stream.readline():
+        header = json.loads(line)
+        body = stream.read(header["bytes"])
+        if len(body) != header["bytes"]:
+            raise ValueError("a worker stopped mid-answer")
+        yield header, body
+
+
+def _work(job: dict[str, Any], out: IO[bytes]) -> None:
+    tree = FolderTree(Path(job["data_dir"]), ZipLimits(**job["limits"]))
+    account = Account(**job["account"])
+    for name in job["names"]:
+        try:
+            columns = xc.read_file(tree.blocks(name), account)
+        except Exception:  # the parent rereads this file and reports properly
+            continue
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, xc.SCHEMA) as writer:
+            for batch in columns.batches:
+                writer.write_batch(batch)
+        body = sink.getvalue()
+        header = {
+            "name": name,
+            "chains": columns.chains,
+            "deleted_at": columns.deleted_at,
+            "bytes": body.size,
+        }
+        out.write(json.dumps(header).encode() + b"\n")
+        out.write(body)
+        out.flush()
+
+
+if __name__ == "__main__":
+    _work(json.loads(sys.stdin.buffer.read()), sys.stdout.buffer)

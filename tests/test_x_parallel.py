@@ -1,0 +1,100 @@
+"""Parts of a big extracted archive read by worker processes give the very same posts as the
+sequential reader; a worker that fails or declines leaves its parts to this process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tweetgen.sources import x_parallel
+from tweetgen.sources.x_archive import XArchiveSource
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample" / "x-archive-sample.zip"
+
+
+def records(location: Path | str) -> list[dict[str, Any]]:
+    return [p.to_record() | {"extra": p.extra} for p in XArchiveSource().read(str(location))]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """The bundled sample (two tweets parts) extracted."""
+    with zipfile.ZipFile(SAMPLE) as archive:
+        archive.extractall(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def eager(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Workers for any archive, as on a two-core machine; records what workers sent back."""
+    monkeypatch.setattr(x_parallel, "MIN_PART_BYTES", 0)
+    monkeypatch.setattr(x_parallel, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(x_parallel, "usable_cores", lambda: 2)
+    sent: list[list[str]] = []
+    collect = x_parallel._collect
+
+    def recording(worker: Any) -> Any:
+        done = collect(worker)
+        sent.append(sorted(done))
+        return done
+
+    monkeypatch.setattr(x_parallel, "_collect", recording)
+    return sent
+
+
+def test_workers_read_the_same_posts(folder: Path, eager: list[list[str]]) -> None:
+    assert records(folder) == records(SAMPLE)
+    assert eager == [["tweets-part1.js"]]  # the smaller part went to the worker
+
+
+def test_guard_a_worker_sending_other_posts_is_caught(
+    folder: Path, eager: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collect = x_parallel._collect
+
+    def lossy(worker: Any) -> Any:
+        done = collect(worker)
+        for columns in done.values():
+            columns.batches = columns.batches[:-1]
+        return done
+
+    monkeypatch.setattr(x_parallel, "_collect", lossy)
+    assert records(folder) != records(SAMPLE)
+
+
+def test_a_failed_worker_leaves_its_parts_to_this_process(
+    folder: Path, eager: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    assert records(folder) == records(SAMPLE)
+    assert eager == [[]]
+
+
+def test_small_archives_stay_in_one_process(folder: Path) -> None:
+    from tweetgen.sources.archive_tree import open_tree
+
+    tree = open_tree(folder)
+    assert x_parallel.parallel_plan(tree, ["tweets.js", "tweets-part1.js"]) == []
+
+
+def test_a_script_without_a_main_guard_runs_once(folder: Path, tmp_path: Path) -> None:
+    """Workers are plain subprocesses: a user's script is never re-run by them."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from tweetgen.sources import x_parallel\n"
+        "x_parallel.MIN_PART_BYTES = x_parallel.MIN_PARALLEL_BYTES = 0\n"
+        "x_parallel.usable_cores = lambda: 2\n"
+        "from tweetgen import Corpus\n"
+        "print('ran', flush=True)\n"
+        f"print(len(Corpus.from_source('x-archive', {str(folder)!r})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["ran", "511"]
