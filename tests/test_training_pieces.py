@@ -157,6 +157,21 @@ def test_the_comparison_fails_when_blanks_stay_apart(tokenizer: Any, monkeypatch
         assert_same(tokenize_corpus(texts, tokenizer), reference(texts, tokenizer))
 
 
+def test_groups_whose_separators_do_not_add_up_are_encoded_piece_by_piece(
+    tokenizer: Any,
+) -> None:
+    encoder = pieces.PieceEncoder(tokenizer.backend_tokenizer)
+    encoder._separator = (encoder._separator[0], -1)  # no separator ever found
+    texts = VARIED * 2
+    got = encoder.encode(texts)
+    assert got is not None
+    want = reference(texts, tokenizer)
+    inner = np.ones(len(want.ids), dtype=bool)
+    inner[want.offsets[:-1]] = inner[want.offsets[1:] - 1] = False  # drop the framing
+    assert got[0].tolist() == want.ids[inner].tolist()
+    assert got[1].tolist() == (want.lengths - 2).tolist()
+
+
 def test_added_tokens_inside_posts_use_the_rust_path(tokenizer: Any) -> None:
     texts = ["before <|endoftext|> after", "plain"]
     assert pieces.PieceEncoder(tokenizer.backend_tokenizer).encode(texts) is None

@@ -32,9 +32,18 @@ import numpy as np
 OTHER, LETTER, NUMBER, SPACE = 0, 1, 2, 3
 _UNKNOWN = 255
 #: Oniguruma's ``\\s`` for Unicode text: the White_Space property.
-_SPACE_RANGES = ((0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680))
-_SPACE_RANGES += ((0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F))
-_SPACE_RANGES += ((0x3000, 0x3000),)
+_SPACE_RANGES: tuple[tuple[int, int], ...] = (
+    (0x09, 0x0D),
+    (0x20, 0x20),
+    (0x85, 0x85),
+    (0xA0, 0xA0),
+    (0x1680, 0x1680),
+    (0x2000, 0x200A),
+    (0x2028, 0x2029),
+    (0x202F, 0x202F),
+    (0x205F, 0x205F),
+    (0x3000, 0x3000),
+)
 WHITE_SPACE = frozenset(cp for low, high in _SPACE_RANGES for cp in range(low, high + 1))
 _APOSTROPHE, _BLANK = ord("'"), ord(" ")
 #: The regex's contractions after an apostrophe.
@@ -203,7 +212,6 @@ class PieceEncoder:
 
     backend: Any
     _index: dict[bytes, int] = field(default_factory=dict)
-    _ids: list[np.ndarray] = field(default_factory=list)
     _flat: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
