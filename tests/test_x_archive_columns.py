@@ -4,10 +4,13 @@ on every archive we have; pieces, streaming and odd input do not change the resu
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tweetgen.corpus import Corpus
 from tweetgen.errors import ArchiveError
@@ -16,6 +19,7 @@ from tweetgen.pipeline import default_filters
 from tweetgen.sources import jsfile
 from tweetgen.sources import x_columns as xc
 from tweetgen.sources.safezip import ZipLimits
+from tweetgen.sources.values import parse_datetime
 from tweetgen.sources.x_archive import XArchiveSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -166,3 +170,37 @@ def test_lone_surrogates_are_replaced(tmp_path: Path) -> None:
     assert corpus.texts == ["broken \ufffd text with words"]
     corpus.save(tmp_path / "out")
     assert Corpus.load(tmp_path / "out").texts == corpus.texts
+
+
+_OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timedelta(minutes=m))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    when=st.datetimes(min_value=datetime(1000, 1, 2), max_value=datetime(9998, 12, 30)),
+    offset=_OFFSETS,
+    pad=st.booleans(),
+)
+def test_x_dates_by_arrow_equal_python(when: datetime, offset: timedelta, pad: bool) -> None:
+    """X's date form, parsed on columns (ISO rewrite, strptime for a space-padded day), is
+    what the careful reader's ``parse_datetime`` makes of it, to the microsecond."""
+    text = when.replace(microsecond=0, tzinfo=timezone(offset)).strftime(xc.X_DATE_FORMAT)
+    if pad and text[8] == "0":
+        text = text[:8] + " " + text[9:]  # 'Jan  7', as some exports write it
+    assert xc._Builder._dates([text]).to_pylist() == [parse_datetime(text)]
+
+
+@pytest.mark.parametrize(
+    "text", ["Sat Feb 30 14:41:16 +0000 2024", "Wed Jan 17 23:59:60 +0000 2024"]
+)
+def test_impossible_dates_go_to_the_careful_reader(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_datetime(text)  # the careful reader refuses it ...
+    with pytest.raises(xc.Unusual):
+        xc._Builder._dates([text])  # ... so the fast path hands the file over
+
+
+def test_guard_the_date_comparison_sees_one_second() -> None:
+    text = "Wed Jan 17 14:41:16 +0000 2024"
+    wrong = parse_datetime(text) + timedelta(seconds=1)
+    assert xc._Builder._dates([text]).to_pylist() != [wrong]

@@ -8,14 +8,16 @@ in JSON) becomes U+FFFD instead of failing later at save.
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import datasets
 import pyarrow as pa
 
+from tweetgen.arrow_schema import REPLACEMENT as REPLACEMENT  # re-exported: their home
+from tweetgen.arrow_schema import string_array as string_array
+from tweetgen.arrow_schema import valid_unicode as valid_unicode
 from tweetgen.post import Post
 
 #: Rows per record batch: big enough for Arrow kernels to pay off, small enough to stream.
@@ -40,28 +42,6 @@ FEATURES = datasets.Features(
     }
 )
 SCHEMA: pa.Schema = FEATURES.arrow_schema
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-REPLACEMENT = "\ufffd"
-
-
-def valid_unicode(value: Any) -> Any:
-    """``value`` with every lone surrogate in its strings (nested too) replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _SURROGATE.sub(REPLACEMENT, value)
-    if isinstance(value, dict):
-        return {valid_unicode(k): valid_unicode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [valid_unicode(v) for v in value]
-    return value
-
-
-def string_array(values: Sequence[str | None]) -> pa.Array:
-    """A string array; lone surrogates are replaced rather than failing."""
-    try:
-        return pa.array(values, pa.string())
-    except UnicodeEncodeError:
-        return pa.array(valid_unicode(values), pa.string())
 
 
 def records_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:

@@ -24,7 +24,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.columns import SCHEMA, string_array
+from tweetgen.arrow_schema import ARROW_SCHEMA as SCHEMA
+from tweetgen.arrow_schema import string_array, valid_unicode
 from tweetgen.post import PostKind
 from tweetgen.sources.jsfile import Buffer, NotStreamable, array_pieces
 from tweetgen.sources.values import parse_datetime
@@ -322,8 +323,7 @@ class _Builder:
     def _dates(values: list[str]) -> pa.Array:
         """X's dates by Arrow where they have X's exact form, the rest by ``parse_datetime``."""
         raw = pa.array(values, pa.string())
-        parsed = pc.strptime(raw, format=X_DATE_FORMAT, unit="us", error_is_null=True)
-        parsed = pc.cast(parsed, SCHEMA.field("created_at").type)
+        parsed = _iso_dates(raw)
         in_range = pc.and_(
             pc.greater_equal(parsed, pa.scalar(_FIRST, parsed.type)),
             pc.less_equal(parsed, pa.scalar(_LAST, parsed.type)),
@@ -344,12 +344,46 @@ class _Builder:
         return pc.replace_with_mask(parsed, mask, pa.array(fixed, parsed.type))
 
 
+_DAYS = pa.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+_MONTHS = pa.array(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+)
+#: ``Wed Jan 17 14:41:16 +0000 2024``: X's form with a two-digit day.
+_X_DATE_LENGTH = 30
+_EPOCH_ISO = "1970-01-01T00:00:00+0000"
+
+
+def _iso_dates(raw: pa.Array) -> pa.Array:
+    """Dates of X's fixed-width form rewritten as ISO 8601 and cast by Arrow's ISO parser
+    (several times faster than ``strptime``, and strict: no 30 February, no second 60);
+    other forms by Arrow's ``strptime``. A date neither takes is null."""
+    day, month = pc.utf8_slice_codeunits(raw, 0, 3), pc.utf8_slice_codeunits(raw, 4, 7)
+    fixed = pc.and_(
+        pc.and_(pc.equal(pc.utf8_length(raw), _X_DATE_LENGTH), pc.is_in(day, _DAYS)),
+        pc.and_(pc.is_in(month, _MONTHS), pc.match_substring_regex(raw, X_DATE_PATTERN)),
+    )
+    fixed = pc.and_(fixed, pc.utf8_is_digit(pc.utf8_slice_codeunits(raw, 8, 10)))
+    number = pc.utf8_lpad(pc.cast(pc.add(pc.index_in(month, _MONTHS), 1), pa.string()), 2, "0")
+    iso = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(raw, 26, 30), "-", number, "-",
+        pc.utf8_slice_codeunits(raw, 8, 10), "T", pc.utf8_slice_codeunits(raw, 11, 19),
+        pc.utf8_slice_codeunits(raw, 20, 25), "",
+    )  # fmt: skip
+    kind = SCHEMA.field("created_at").type
+    try:
+        dates = pc.cast(pc.if_else(fixed, iso, _EPOCH_ISO), kind)
+    except pa.ArrowInvalid:  # an impossible date: the careful reader says which
+        raise Unusual("a date only the careful reader can report") from None
+    if pc.all(fixed).as_py():
+        return dates
+    other = pc.strptime(raw, format=X_DATE_FORMAT, unit="us", error_is_null=True)
+    return pc.if_else(fixed, dates, pc.cast(other, kind))
+
+
 def _typed(values: list[Any], kind: pa.DataType) -> pa.Array:
     try:
         return pa.array(values, kind)
     except UnicodeEncodeError:
-        from tweetgen.columns import valid_unicode
-
         return pa.array(valid_unicode(values), kind)
 
 

@@ -128,7 +128,8 @@ def _tweets_file(
     try:
         if fast is None:
             fast = xc.read_file(tree.blocks(name), account, deleted=deleted)
-        return _File(label, fast.batches, fast.chains, deleted_at=fast.deleted_at)
+        batches = [pa.RecordBatch.from_arrays(b.columns, schema=SCHEMA) for b in fast.batches]
+        return _File(label, batches, fast.chains, deleted_at=fast.deleted_at)
     except xc.Unusual:
         pass
     raws = list(_raw_tweets(tree, [name]))
