@@ -22,21 +22,26 @@ The path, each step one call over the whole corpus:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tweetgen.training import pieces
+
 if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedTokenizerBase
 
 IGNORE = -100
-#: Texts handed to the Rust tokenizer per call: large enough to keep its threads busy.
+#: Texts encoded per step: large enough to keep the Rust tokenizer's threads busy ...
 ENCODE_CHUNK = 50_000
+#: ... and characters per step, which bound the memory of a step (~30 bytes a character).
+ENCODE_CHARS = 4_000_000
 CACHE_SUFFIX = ".tokens.npz"
 
 
@@ -104,20 +109,11 @@ def tokenize_corpus(
 
 
 def _encode(texts: list[str], tokenizer: PreTrainedTokenizerBase, eos: int) -> Tokens:
-    backend = getattr(tokenizer, "backend_tokenizer", None)
+    encode = _chunk_encoder(tokenizer)
     parts: list[np.ndarray] = []
     lengths: list[np.ndarray] = []
-    for start in range(0, len(texts), ENCODE_CHUNK):
-        chunk = texts[start : start + ENCODE_CHUNK]
-        if backend is not None:
-            fast = getattr(backend, "encode_batch_fast", backend.encode_batch)
-            encoded = [e.ids for e in fast(chunk, add_special_tokens=False)]
-        else:  # a slow (pure Python) tokenizer
-            encoded = tokenizer(chunk, add_special_tokens=False)["input_ids"]
-        sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        flat = np.fromiter(
-            (t for ids in encoded for t in ids), dtype=np.int32, count=int(sizes.sum())
-        )
+    for chunk in _chunks(texts):
+        flat, sizes = encode(chunk)
         parts.append(_frame(flat, sizes, eos))
         lengths.append(sizes + 2)
     sizes = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
@@ -125,6 +121,51 @@ def _encode(texts: list[str], tokenizer: PreTrainedTokenizerBase, eos: int) -> T
     np.cumsum(sizes, out=offsets[1:])
     ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
     return Tokens(ids, offsets)
+
+
+def _chunks(texts: list[str]) -> Iterator[list[str]]:
+    """Runs of texts of about :data:`ENCODE_CHARS` characters (at most :data:`ENCODE_CHUNK`)."""
+    chars = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+    start = 0
+    while start < len(texts):
+        done = int(chars[start - 1]) if start else 0
+        stop = int(np.searchsorted(chars, done + ENCODE_CHARS, side="right"))
+        stop = min(max(stop, start + 1), start + ENCODE_CHUNK)
+        yield texts[start:stop]
+        start = stop
+
+
+Encoder = Callable[[list[str]], tuple[np.ndarray, np.ndarray]]
+
+
+def _chunk_encoder(tokenizer: PreTrainedTokenizerBase) -> Encoder:
+    """What encodes a chunk: texts -> (their ids back to back, ids per text).
+
+    A GPT-2-style byte-level BPE goes through :class:`~tweetgen.training.pieces.PieceEncoder`
+    (same ids, a fraction of the time); a chunk it declines (a text holding an added token
+    such as ``<|endoftext|>``, or text that is not valid Unicode) and every other tokenizer use
+    the Rust tokenizer's batch encode.
+    """
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:  # a slow (pure Python) tokenizer
+        return lambda chunk: _flatten(tokenizer(chunk, add_special_tokens=False)["input_ids"])
+    batch = getattr(backend, "encode_batch_fast", backend.encode_batch)
+
+    def rust(chunk: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return _flatten([e.ids for e in batch(chunk, add_special_tokens=False)])
+
+    if not pieces.supports(backend):
+        return rust
+    encoder = pieces.PieceEncoder(backend)
+    return lambda chunk: encoder.encode(chunk) or rust(chunk)
+
+
+def _flatten(encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    flat = np.fromiter(
+        itertools.chain.from_iterable(encoded), dtype=np.int32, count=int(sizes.sum())
+    )
+    return flat, sizes
 
 
 def _frame(flat: np.ndarray, sizes: np.ndarray, eos: int) -> np.ndarray:
