@@ -259,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     archive, corpus_dir = args.work / "archive", args.work / "corpus"
     try:
         seconds, size = timed(lambda: build_archive(archive, args.posts, args.parts, args.source))
+        os.sync()  # the archive's GB on disk now, not flushed while the commands below run
         mib = size / MiB
         print(f"built {args.posts:,} posts, {mib:,.0f} MiB, {args.parts} parts ({seconds:.0f} s)")
         results: dict[str, Any] = {

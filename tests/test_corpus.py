@@ -157,3 +157,29 @@ def test_stats_and_fingerprint() -> None:
     assert stats.words == sum(len(t.split()) for t in corpus.texts)
     other = Corpus.from_posts(posts(4, "bob"))
     assert corpus.fingerprint() != other.fingerprint()
+
+
+def test_a_saved_corpus_is_written_in_big_batches_and_datasets_is_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datasets
+
+    from tweetgen import corpus as corpus_module
+
+    before = datasets.config.DEFAULT_MAX_BATCH_SIZE
+    monkeypatch.setattr(corpus_module, "SAVE_BATCH_ROWS", 3)
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    posts = [Post(str(i), "me", f"post number {i}", when, "test") for i in range(7)]
+    Corpus.from_posts(posts).save(tmp_path / "c")
+    loaded = Corpus.load(tmp_path / "c")
+    assert [b.num_rows for b in loaded.dataset.data.table.to_batches()] == [3, 3, 1]
+    assert loaded.texts == [p.text for p in posts]
+    assert before == datasets.config.DEFAULT_MAX_BATCH_SIZE  # restored
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(datasets.Dataset, "save_to_disk", fail)
+    with pytest.raises(OSError):
+        Corpus.from_posts(posts).save(tmp_path / "d")
+    assert before == datasets.config.DEFAULT_MAX_BATCH_SIZE  # restored after a failure too
