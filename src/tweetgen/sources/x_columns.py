@@ -48,6 +48,9 @@ class Unusual(Exception):
     """This file needs the careful reader."""
 
 
+_CAREFUL_DATE = "a date only the careful reader can report"
+
+
 class _Link(msgspec.Struct, gc=False):
     url: str | None = None
     expanded_url: str | None = None
@@ -339,7 +342,7 @@ class _Builder:
             try:
                 fixed.append(parse_datetime(values[i]))
             except ValueError:
-                raise Unusual("a date only the careful reader can report") from None
+                raise Unusual(_CAREFUL_DATE) from None
         mask = pa.array(~np.asarray(usable.to_numpy(zero_copy_only=False), dtype=bool))
         return pc.replace_with_mask(parsed, mask, pa.array(fixed, parsed.type))
 
@@ -373,7 +376,7 @@ def _iso_dates(raw: pa.Array) -> pa.Array:
     try:
         dates = pc.cast(pc.if_else(fixed, iso, _EPOCH_ISO), kind)
     except pa.ArrowInvalid:  # an impossible date: the careful reader says which
-        raise Unusual("a date only the careful reader can report") from None
+        raise Unusual(_CAREFUL_DATE) from None
     if pc.all(fixed).as_py():
         return dates
     other = pc.strptime(raw, format=X_DATE_FORMAT, unit="us", error_is_null=True)
