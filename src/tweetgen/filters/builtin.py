@@ -37,28 +37,12 @@ _SPACED_PLAIN_LINK = r"[\t\x0b\x0c\x1c-\x1f ]*(?i:https?://t\.co/)[A-Za-z0-9]+"
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 
 
-def _unspaced_class() -> str:
-    """An RE2 class of the unspaced scripts' code points (``scripts.UNSPACED_RANGES``)."""
+def _unspaced_rows(text: pa.ChunkedArray) -> np.ndarray:
+    """Rows holding a code point of an unspaced script (``scripts.UNSPACED_RANGES``)."""
+    from tweetgen.filters import bytescan as bs
     from tweetgen.filters.scripts import UNSPACED_RANGES
 
-    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in UNSPACED_RANGES) + "]"
-
-
-def _unspaced_rows(text: pa.Array) -> np.ndarray:
-    """Rows holding a letter of an unspaced script; all of them are U+0E00 or above, so
-    only rows with a three- or four-byte character are searched."""
-    import numpy as np
-    import pyarrow as pa
-
-    from tweetgen.filters import bytescan as bs
-    from tweetgen.filters import vector as vx
-
-    rows = np.flatnonzero(bs.holding_from(text, bs.THREE_BYTE_LEAD))
-    found = np.zeros(len(text), dtype=bool)
-    if len(rows):
-        some = text.take(pa.array(rows, pa.int64()))
-        found[rows] = vx.to_bools(vx.contains(some, _unspaced_class()))
-    return found
+    return bs.holding_points(text, UNSPACED_RANGES)
 
 
 def _with_text(table: pa.Table, text: pa.Array) -> pa.Table:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,11 +31,10 @@ ASCII_TAGS = "@#"
 MAX_SCAN = 32
 #: Bytes below this are ASCII control characters: spaces only when ``str.isspace`` says so.
 _CONTROL_END = 0x20
-_BLANK = ord(" ")
+_BLANK, _NEWLINE = ord(" "), ord("\n")
 #: UTF-8 lead bytes of two-, three- and four-byte characters, and a continuation's payload.
 _LEAD_2, _LEAD_3, _LEAD_4, _PAYLOAD = 0xC2, 0xE0, 0xF0, 0x3F
-#: Lead bytes from here on start characters of U+0800 and above (three or four bytes).
-THREE_BYTE_LEAD = _LEAD_3
+_FIRST_THREE_BYTE = 0x800
 _AMPERSAND, _COLON, _SLASH, _DOT = (ord(c) for c in "&:/.")
 #: ``byte | _FOLD`` lower-cases an ASCII letter (and only letters compare equal after it).
 _FOLD = 0x20
@@ -170,20 +169,31 @@ def not_blank(column: vx.Column) -> pa.Array:
 
 
 def space_runs(column: vx.Column) -> np.ndarray:
-    """Rows with ASCII whitespace that ``text.collapse_whitespace`` may change: a control
-    byte (tab, line breaks...), two spaces in a row, or a space at either end. Non-ASCII
-    whitespace is not looked for here."""
+    """Rows whose ASCII whitespace ``text.collapse_whitespace`` may change: any control
+    byte but ``\\n``; two spaces in a row; a space or ``\\n`` at either end; a space next to
+    a ``\\n``; three ``\\n`` in a row. A row with single inner spaces and single or double
+    ``\\n`` between words is already collapsed. Non-ASCII whitespace is not looked for here
+    (:func:`holding_wide_space`)."""
 
     def scan(chunk: pa.Array) -> np.ndarray:
         view = utf8_bytes(chunk)
         if view is None:
             return np.ones(len(chunk), dtype=bool)
         data = view.data
-        hits = [np.flatnonzero(data < _CONTROL_END), *_pairs(data, _BLANK)]
+        controls = np.flatnonzero(data < _CONTROL_END)
+        breaks = controls[data[controls] == _NEWLINE]
+        hits = [controls[data[controls] != _NEWLINE], *_pairs(data, _BLANK)]
+        for step in (-1, 1):
+            near = breaks + step
+            near = near[(near >= 0) & (near < len(data))]
+            hits.append(near[data[near] == _BLANK])
+        third = breaks[breaks + 2 < len(data)]
+        hits.append(third[(data[third + 1] == _NEWLINE) & (data[third + 2] == _NEWLINE)])
         mask = view.rows_holding(np.concatenate(hits))
         rows = np.flatnonzero(view.offsets[:-1] < view.offsets[1:])
-        firsts, lasts = data[view.offsets[rows]], data[view.offsets[rows + 1] - 1]
-        mask[rows[(firsts == _BLANK) | (lasts == _BLANK)]] = True
+        ends = np.concatenate([data[view.offsets[rows]], data[view.offsets[rows + 1] - 1]])
+        loose = (ends == _BLANK) | (ends == _NEWLINE)
+        mask[rows[loose[: len(rows)] | loose[len(rows) :]]] = True
         return mask
 
     return _each_chunk(column, scan)
@@ -234,19 +244,44 @@ def spaces(data: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return space
 
 
+def _code_points(data: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The code point starting at each lead byte (``>= 0xC2``), and its length in bytes."""
+    lead = data[leads].astype(np.int64)
+    widths = 2 + (lead >= _LEAD_3) + (lead >= _LEAD_4)
+    points = lead & np.where(widths == 2, 0x1F, np.where(widths == 3, 0x0F, 0x07))
+    last = len(data) - 1
+    for step in (1, 2, 3):
+        more = data[np.minimum(leads + step, last)].astype(np.int64) & _PAYLOAD
+        points = np.where(widths > step, (points << 6) | more, points)
+    return points, widths
+
+
 def _wide_spaces(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each non-ASCII whitespace character starts, and its length in bytes."""
     leads = np.flatnonzero(data >= _LEAD_2)
-    leads = leads[data[leads] < _LEAD_4]  # two- and three-byte characters
-    lead = data[leads].astype(np.int64)
-    second = data[np.minimum(leads + 1, len(data) - 1)].astype(np.int64) & _PAYLOAD
-    three = lead >= _LEAD_3
-    third = data[np.minimum(leads + 2, len(data) - 1)].astype(np.int64) & _PAYLOAD
-    points = np.where(
-        three, ((lead & 0x0F) << 12) | (second << 6) | third, ((lead & 0x1F) << 6) | second
-    )
+    leads = leads[data[leads] < _LEAD_4]  # whitespace has two or three bytes
+    points, widths = _code_points(data, leads)
     wide = np.isin(points, _wide_space_points())
-    return leads[wide], np.where(three[wide], 3, 2)
+    return leads[wide], widths[wide]
+
+
+def holding_points(column: vx.Column, ranges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Per row, whether it holds a code point in one of the inclusive ``ranges`` (exact);
+    all of them must be U+0800 or above, so only three- and four-byte characters are read."""
+    if min(low for low, _ in ranges) < _FIRST_THREE_BYTE:
+        raise ValueError("holding_points reads three- and four-byte characters only")
+    bounds = np.array(sorted(b for low, high in ranges for b in (low, high + 1)), np.int64)
+
+    def scan(chunk: pa.Array) -> np.ndarray:
+        view = utf8_bytes(chunk)
+        if view is None:
+            return np.ones(len(chunk), dtype=bool)
+        leads = np.flatnonzero(view.data >= _LEAD_3)
+        points, _ = _code_points(view.data, leads)
+        inside = np.searchsorted(bounds, points, side="right") % 2 == 1
+        return view.rows_holding(leads[inside])
+
+    return _each_chunk(column, scan)
 
 
 def holding_wide_space(column: vx.Column) -> np.ndarray:
@@ -258,18 +293,6 @@ def holding_wide_space(column: vx.Column) -> np.ndarray:
             wide = "".join(f"\\x{{{ord(c):x}}}" for c in vx.PY_SPACES if not c.isascii())
             return vx.to_bools(vx.contains(chunk, f"[{wide}]"))
         return view.rows_holding(_wide_spaces(view.data)[0])
-
-    return _each_chunk(column, scan)
-
-
-def holding_from(column: vx.Column, byte: int) -> np.ndarray:
-    """Per row, whether it holds a byte ``>= byte`` (``0xE0``: a character from U+0800 on)."""
-
-    def scan(chunk: pa.Array) -> np.ndarray:
-        view = utf8_bytes(chunk)
-        if view is None:
-            return np.ones(len(chunk), dtype=bool)
-        return view.rows_holding(np.flatnonzero(view.data >= byte))
 
     return _each_chunk(column, scan)
 
