@@ -261,3 +261,37 @@ def test_the_comparison_catches_a_wrong_fast_word_counter() -> None:
             "texts differ",
             "counts (2, 0) != (1, 0)",
         ]
+
+
+LINK_PIECES = [
+    "https://t.co/Ab1", "HTTPS://T.CO/x9", "http://t.co/z", "https://t.co/a.", "https://x.com/a",
+    "www.x", "t.co/", "ét.co/x", "httpſ://t.co/q", " ", "  ", "\n", "\n\n", "\t", "\x1f", "\xa0",
+    "\u3000", "\u2028", "\x85", "\r\n", "\x0b", "a", "word", "é", "😂", "…", ".",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(LINK_PIECES), max_size=10).map("".join), min_size=1, max_size=8
+    ),
+    rows=st.integers(1, 4),
+)
+def test_remove_urls_paths_agree_on_lines_of_links(texts: list[str], rows: int) -> None:
+    """Links alone on their lines, between spaces of every kind: the Arrow regexes' path."""
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
+    assert differences(get_filter("remove-urls"), items, rows) == []
+
+
+def test_inline_space_class_is_whitespace_that_does_not_break_lines() -> None:
+    import pyarrow.compute as pc
+
+    from tweetgen.filters.builtin import INLINE_SPACE_CLASS, OTHER_BREAK_CLASS
+
+    chars = [chr(c) for c in range(0x3100)]
+    inline = pc.match_substring_regex(pa.array(chars), INLINE_SPACE_CLASS).to_pylist()
+    expected = [c.isspace() and len(f"a{c}b".splitlines()) == 1 for c in chars]
+    assert inline == expected
+    other = pc.match_substring_regex(pa.array(chars), OTHER_BREAK_CLASS).to_pylist()
+    assert other == [len(f"a{c}b".splitlines()) == 2 and c != "\n" for c in chars]

@@ -31,8 +31,17 @@ URL_CANDIDATE = r"http[sſ]?://|www\.|t\.co/"
 #: A t.co link whose path is letters and digits, up to whitespace or the end: removing it
 #: gives nothing back and cannot splice a new link together, so one regex pass is exact.
 _PLAIN_LINK = r"https?://t\.co/[A-Za-z0-9]+(?:[\t-\r\x1c-\x1f ]|$)"
-#: ... with the spaces before it (not line breaks), as ``text.remove_urls`` takes them.
-_SPACED_PLAIN_LINK = r"[\t\x0b\x0c\x1c-\x1f ]*(?i:https?://t\.co/)[A-Za-z0-9]+"
+#: Whitespace that does not break lines (``str.isspace`` but not ``str.splitlines``).
+INLINE_SPACE_CLASS = r"[\t\x1f \x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"
+#: A plain link with the spaces before it (not line breaks), as ``text.remove_urls`` takes it.
+_SPACED_PLAIN_LINK = rf"{INLINE_SPACE_CLASS}*(?i:https?://t\.co/)[A-Za-z0-9]+"
+#: A line of plain links and spaces alone, with its ``\n``: ``text.remove_urls`` drops it.
+_PLAIN_LINK_LINE = (
+    rf"(?m)^{INLINE_SPACE_CLASS}*(?:(?i:https?://t\.co/)[A-Za-z0-9]+{INLINE_SPACE_CLASS}*)+"
+    r"(?:\n|$)"
+)
+#: Line breaks other than ``\n`` (``str.splitlines`` knows them all).
+OTHER_BREAK_CLASS = r"[\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 
@@ -166,8 +175,9 @@ class RemoveUrls(_Described, Clean):
         return tx.remove_urls(text)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Plain ``https://t.co/abc123`` links in one-line ASCII texts by one Arrow regex;
-        any other text that may hold a link by ``remove_urls``."""
+        """Texts whose links are all plain ``https://t.co/abc123`` links and whose only line
+        break is ``\\n`` by two Arrow regexes (link-only lines, then the links with the spaces
+        before them); any other text that may hold a link by ``remove_urls``."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -176,29 +186,30 @@ class RemoveUrls(_Described, Clean):
         from tweetgen.filters import vector as vx
 
         text = _text(table)
-        candidates = np.flatnonzero(bs.url_candidates(text, URL_CANDIDATE))
-        some = text.take(pa.array(candidates, pa.int64()))
+        rows = np.flatnonzero(bs.url_candidates(text, URL_CANDIDATE))
+        if not len(rows):
+            return TableStep(bs.not_blank(text), text)
+        some = vx.flat(text.take(pa.array(rows, pa.int64())))
         found = pc.count_substring_regex(some, URL_CANDIDATE, ignore_case=True)
+        plain = pc.count_substring_regex(some, _PLAIN_LINK, ignore_case=True)
         simple = vx.to_bools(
             vx.all_of(
                 pc.greater(found, 0),
-                pc.invert(vx.contains(some, BREAK_CLASS)),  # link-only lines: Python
-                pc.string_is_ascii(some),
-                pc.equal(
-                    found,
-                    pc.multiply(pc.count_substring_regex(some, _PLAIN_LINK, ignore_case=True), 2),
-                ),
-            )  # every candidate is one of the two a plain link makes ("https://", "t.co/")
+                pc.equal(found, pc.multiply(plain, 2)),  # "https://" and "t.co/" in each
+                pc.invert(vx.contains(some, OTHER_BREAK_CLASS)),
+            )
         )
+        new = some
         if simple.any():
-            removed = pc.replace_substring_regex(some.filter(simple), _SPACED_PLAIN_LINK, "")
-            trimmed = pc.utf8_trim(removed, characters=vx.PY_SPACES)
-            mask = np.zeros(len(text), dtype=bool)
-            mask[candidates[simple]] = True
-            text = pc.replace_with_mask(vx.flat(text), pa.array(mask), vx.flat(trimmed))
-        slow = np.zeros(len(text), dtype=bool)
-        slow[candidates[~simple]] = True
-        return _cleaned(_with_text(table, text), slow, tx.remove_urls)
+            lines = pc.replace_substring_regex(some.filter(simple), _PLAIN_LINK_LINE, "")
+            links = pc.replace_substring_regex(lines, _SPACED_PLAIN_LINK, "")
+            trimmed = pc.utf8_trim(links, characters=vx.PY_SPACES)
+            new = pc.replace_with_mask(new, pa.array(simple), vx.flat(trimmed))
+        new = vx.rewrite(new, ~simple, tx.remove_urls)
+        mask = np.zeros(len(text), dtype=bool)
+        mask[rows] = True
+        text = pc.replace_with_mask(vx.flat(text), pa.array(mask), vx.flat(new))
+        return TableStep(bs.not_blank(text), text)
 
 
 def plain_text_sources() -> frozenset[str]:
