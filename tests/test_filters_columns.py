@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tweetgen import Post, get_filters
+from tweetgen import Post, PostKind, get_filters
 from tweetgen.columns import BATCH_ROWS, post_batches
 from tweetgen.filters import apply
 from tweetgen.filters import vector as vx
@@ -295,3 +295,42 @@ def test_inline_space_class_is_whitespace_that_does_not_break_lines() -> None:
     assert inline == expected
     other = pc.match_substring_regex(pa.array(chars), OTHER_BREAK_CLASS).to_pylist()
     assert other == [len(f"a{c}b".splitlines()) == 2 and c != "\n" for c in chars]
+
+
+MENTION_PIECES = [
+    "@bob", "@a.b", "@me@x.social", "@bob's", "@bob:", "@_", "@", "＠x", "@é", "@1-2", "@@", " ",
+    "  ", "\n", "\t", "\x1c", "\x1f", "\x0b", "\xa0", "\u3000", "a", "é", "-", ".", "\x01",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(MENTION_PIECES), max_size=8).map("".join), min_size=1, max_size=8
+    ),
+    replies_only=st.booleans(),
+    rows=st.integers(1, 4),
+)
+def test_strip_reply_mentions_paths_agree_on_runs_of_mentions(
+    texts: list[str], replies_only: bool, rows: int
+) -> None:
+    """Runs of mentions in ASCII (the Arrow regex) and other texts (Python's regex)."""
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    kinds = [PostKind.REPLY, PostKind.ORIGINAL]
+    items = [
+        Post(str(i), "me", text, when, "test", kind=kinds[i % 2]) for i, text in enumerate(texts)
+    ]
+    f = get_filter("strip-reply-mentions", replies_only=replies_only)
+    assert differences(f, items, rows) == []
+
+
+def test_the_comparison_catches_a_mention_regex_without_its_lookahead() -> None:
+    """Guard: an Arrow regex that takes ``@bob`` from ``@bob's`` differs from Python's."""
+    from tweetgen.filters import builtin
+
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post("1", "me", "@bob's cat", when, "test", kind=PostKind.REPLY)]
+    f = get_filter("strip-reply-mentions")
+    assert differences(f, items) == []
+    with patch.object(builtin, "_ASCII_LEADING_MENTIONS", r"^\s*(?:@\w+\s*)+"):
+        assert differences(f, items) == ["texts differ", "counts (0, 1) != (0, 0)"]

@@ -42,6 +42,11 @@ _PLAIN_LINK_LINE = (
 )
 #: Line breaks other than ``\n`` (``str.splitlines`` knows them all).
 OTHER_BREAK_CLASS = r"[\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
+#: ``text._LEADING_MENTIONS`` for ASCII text in RE2, which has no lookahead: a mention is
+#: followed by whitespace or the end (``\\s`` and ``\\w`` spelled out as Python has them).
+_ASCII_LEADING_MENTIONS = (
+    r"^[\t-\r\x1c-\x1f ]*(?:@[A-Za-z0-9_][A-Za-z0-9_.@-]*(?:[\t-\r\x1c-\x1f ]+|$))+"
+)
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 
@@ -343,17 +348,31 @@ class StripReplyMentions(_Described, Clean):
                 yield post
 
     def filter_table(self, table: pa.Table) -> TableStep:
+        """ASCII texts by one Arrow regex (:data:`_ASCII_LEADING_MENTIONS`), the others by
+        ``strip_leading_mentions``."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
-        candidates = vx.starts_after_spaces(_text(table), "@", "＠")
-        if not self.replies_only:
-            return _cleaned(table, candidates, tx.strip_leading_mentions)
+        text = _text(table)
+        candidates = vx.starts_after_spaces(text, "@", "＠")
         replies = _replies(table)  # only replies are cleaned, so only they can go blank
-        from tweetgen.filters import bytescan as bs
-
-        text = vx.rewrite(_text(table), pc.and_(candidates, replies), tx.strip_leading_mentions)
+        if self.replies_only:
+            candidates = pc.and_(candidates, replies)
+        rows = vx.rows_of(candidates)
+        if len(rows):
+            some = vx.flat(text.take(pa.array(rows, pa.int64())))
+            ascii = pc.string_is_ascii(some)
+            stripped = pc.replace_substring_regex(
+                some.filter(ascii), _ASCII_LEADING_MENTIONS, "", max_replacements=1
+            )
+            new = pc.replace_with_mask(some, ascii, vx.flat(stripped))
+            new = vx.rewrite(new, pc.invert(ascii), tx.strip_leading_mentions)
+            text = pc.replace_with_mask(vx.flat(text), vx.flat(candidates), vx.flat(new))
+        if not self.replies_only:
+            return TableStep(bs.not_blank(text), text)
         return TableStep(pc.or_(pc.invert(replies), bs.not_blank(text)), text)
 
 
