@@ -8,10 +8,12 @@ times each; the best round of each is kept, and the table shows baseline / curre
 digests each step's kept ids and texts: the benchmark fails unless both sides give the same
 rows, texts and counts at every step.
 
-The table is ``--table`` (an Arrow IPC file of raw rows in tweetgen's schema) or, by default,
-the shared real archive (else the bundled sample) resampled to ``--posts`` rows::
+The table is ``--table`` (an Arrow IPC file of raw rows in tweetgen's schema) or an X archive
+(``--from``; by default the shared real archive, else the bundled sample) resampled to
+``--posts`` rows::
 
     python benchmarks/bench_filters.py --posts 1000000 --json benchmarks/results/filters-1m.json
+    python benchmarks/bench_filters.py --from sample/x-archive-sample.zip --posts 1000000
 """
 
 from __future__ import annotations
@@ -81,14 +83,13 @@ def worker(table_path: str) -> dict[str, Any]:
 # the driver ---------------------------------------------------------------------------------
 
 
-def build_table(posts: int, seed: int, out: Path) -> Path:
-    """The real archive's raw rows resampled to ``posts`` rows, in record batches as read."""
+def build_table(source: Path, posts: int, seed: int, out: Path) -> Path:
+    """An archive's raw rows resampled to ``posts`` rows, in record batches as read."""
     import numpy as np
     import pyarrow as pa
 
     from tweetgen import Corpus
 
-    source = SHARED_ARCHIVE if SHARED_ARCHIVE.is_dir() else SAMPLE
     raw = Corpus.from_source("x-archive", str(source)).table
     rows = np.random.default_rng(seed).integers(0, raw.num_rows, posts)
     table = raw.take(pa.array(rows))
@@ -196,6 +197,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--table", type=Path, help="Arrow IPC file of raw rows")
     parser.add_argument("--posts", type=int, default=200_000, help="rows to resample to")
+    default = SHARED_ARCHIVE if SHARED_ARCHIVE.is_dir() else SAMPLE
+    parser.add_argument("--from", dest="source", type=Path, default=default, help="X archive")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baseline", default=BASELINE, help="git commit to compare with")
     parser.add_argument("--rounds", type=int, default=3)
@@ -206,10 +209,11 @@ def main() -> None:
         print(json.dumps(worker(args.worker)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        table = args.table or build_table(args.posts, args.seed, Path(tmp) / "raw.arrow")
+        raw = Path(tmp) / "raw.arrow"
+        table = args.table or build_table(args.source, args.posts, args.seed, raw)
         result = compare(table, args.baseline, args.rounds)
     result.update(
-        table=str(args.table) if args.table else f"resampled {args.posts} (seed {args.seed})",
+        table=str(args.table or f"{args.source.name} resampled to {args.posts} (seed {args.seed})"),
         rows=result["steps"][0]["seen"],
         cores=len(os.sched_getaffinity(0)),
         load_average=os.getloadavg(),
