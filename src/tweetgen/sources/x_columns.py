@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from tweetgen.arrow_schema import ARROW_SCHEMA as SCHEMA
 from tweetgen.arrow_schema import string_array, valid_unicode
 from tweetgen.post import PostKind
+from tweetgen.sources.archive_tree import ArchiveTree
 from tweetgen.sources.jsfile import Buffer, NotStreamable, array_pieces
 from tweetgen.sources.values import parse_datetime
 from tweetgen.sources.x_tweets import _STATUS_URL, SOURCE_NAME, Account
@@ -130,13 +131,15 @@ class FileColumns:
     deleted_at: list[str | None] = field(default_factory=list)
 
 
-def read_file(blocks: Iterable[bytes], account: Account, *, deleted: bool = False) -> FileColumns:
+def read_file(
+    tree: ArchiveTree, name: str, account: Account, *, deleted: bool = False
+) -> FileColumns:
     """Every tweet of one file as record batches; :class:`Unusual` when the fast path declines."""
     out = FileColumns()
     builder = _Builder(account, deleted)
     try:
-        with paused_gc():
-            for items in array_pieces(blocks, decode_piece):
+        with tree.contents(name) as data, paused_gc():
+            for items in array_pieces(data, decode_piece):
                 out.batches.append(builder.batch(items, out))
                 del items
     except NotStreamable as exc:
