@@ -121,6 +121,7 @@ def array_pieces(data: Iterable[bytes] | mmap.mmap, decode: Callable[[Buffer], T
         if top is None or top[0] != indent:
             top = (indent, _top_boundary(indent))
         yield decoded
+        del decoded, cut  # the caller may let go of the piece before the next one is decoded
         want = PIECE_BYTES
 
 

@@ -166,7 +166,11 @@ def _links(t: _Tweet) -> list[dict[str, str | None]]:
     return urls
 
 
-def _unique(values: Iterable[str | None]) -> list[str]:
+def _unique(values: list[str | None]) -> list[str]:
+    """Each non-empty value once, in order."""
+    if len(values) == 1:  # most posts with a mention or a tag have one
+        first = values[0]
+        return [first] if first else []
     return list(dict.fromkeys(v for v in values if v))
 
 
@@ -265,9 +269,9 @@ class _Builder:
                 hashtags.append([])
             else:
                 found = e.user_mentions
-                mentions.append(_unique(m.screen_name for m in found) if found else [])
+                mentions.append(_unique([m.screen_name for m in found]) if found else [])
                 tags = e.hashtags
-                hashtags.append(_unique(h.text for h in tags) if tags else [])
+                hashtags.append(_unique([h.text for h in tags]) if tags else [])
             if quoted:
                 extras.append(extra(t, quoted))
             else:
