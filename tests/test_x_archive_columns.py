@@ -17,9 +17,8 @@ from tweetgen.corpus import Corpus
 from tweetgen.errors import ArchiveError
 from tweetgen.filters import builtin as b
 from tweetgen.pipeline import default_filters
-from tweetgen.sources import jsfile
+from tweetgen.sources import jsfile, x_dates
 from tweetgen.sources import x_columns as xc
-from tweetgen.sources import x_dates
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.values import parse_datetime
 from tweetgen.sources.x_archive import XArchiveSource

@@ -6,9 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from tweetgen.sources import x_parallel
@@ -129,3 +131,21 @@ def test_workers_convert_without_pandas() -> None:
         for where in ("worker", "parent")
     ]
     assert seen == ["['a', None] False", "['a', None] True"]
+
+
+def test_a_started_stream_gives_its_first_batch_first() -> None:
+    """``started`` reads ahead one batch (before ``datasets`` is imported) and loses none."""
+    from tweetgen.sources.batches import SourceStream
+
+    batches = [pa.record_batch({"n": [i]}) for i in range(3)]
+    pulled: list[int] = []
+
+    def source() -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            pulled.append(b.column(0)[0].as_py())
+            yield b
+
+    stream = SourceStream(object(), source()).started()
+    assert pulled == [0]
+    assert [b.column(0)[0].as_py() for b in stream] == [0, 1, 2]
+    assert list(SourceStream(object(), iter([])).started()) == []
