@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from tweetgen.corpus import Corpus
 from tweetgen.errors import ArchiveError
 from tweetgen.filters import builtin as b
 from tweetgen.pipeline import default_filters
-from tweetgen.sources import jsfile
+from tweetgen.sources import jsfile, x_dates
 from tweetgen.sources import x_columns as xc
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.values import parse_datetime
@@ -184,10 +185,10 @@ _OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: time
 def test_x_dates_by_arrow_equal_python(when: datetime, offset: timedelta, pad: bool) -> None:
     """X's date form, parsed on columns (ISO rewrite, strptime for a space-padded day), is
     what the careful reader's ``parse_datetime`` makes of it, to the microsecond."""
-    text = when.replace(microsecond=0, tzinfo=timezone(offset)).strftime(xc.X_DATE_FORMAT)
+    text = when.replace(microsecond=0, tzinfo=timezone(offset)).strftime(x_dates.X_DATE_FORMAT)
     if pad and text[8] == "0":
         text = text[:8] + " " + text[9:]  # 'Jan  7', as some exports write it
-    assert xc._Builder._dates([text]).to_pylist() == [parse_datetime(text)]
+    assert x_dates.dates([text]).to_pylist() == [parse_datetime(text)]
 
 
 @pytest.mark.parametrize(
@@ -196,11 +197,71 @@ def test_x_dates_by_arrow_equal_python(when: datetime, offset: timedelta, pad: b
 def test_impossible_dates_go_to_the_careful_reader(text: str) -> None:
     with pytest.raises(ValueError):
         parse_datetime(text)  # the careful reader refuses it ...
-    with pytest.raises(xc.Unusual):
-        xc._Builder._dates([text])  # ... so the fast path hands the file over
+    with pytest.raises(x_dates.CarefulDate):
+        x_dates.dates([text])  # ... so the fast path hands the file over
 
 
 def test_guard_the_date_comparison_sees_one_second() -> None:
     text = "Wed Jan 17 14:41:16 +0000 2024"
     wrong = parse_datetime(text) + timedelta(seconds=1)
-    assert xc._Builder._dates([text]).to_pylist() != [wrong]
+    assert x_dates.dates([text]).to_pylist() != [wrong]
+
+
+_UTC_DATES = st.lists(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(whens=_UTC_DATES)
+def test_archive_dates_are_decoded_from_their_bytes_exactly(whens: list[datetime]) -> None:
+    """Dates as archives write them (+0000, two-digit day) take the numpy path, over the
+    whole range Python holds, and equal ``parse_datetime`` row for row."""
+    texts = [w.strftime("%a %b %d %H:%M:%S +0000 ") + f"{w.year:04d}" for w in whens]
+    column = pa.array(["padding", *texts], pa.string()).slice(1)  # an offset into the buffers
+    fast = x_dates.fixed_form_dates(column)
+    assert fast is not None
+    assert fast.to_pylist() == [parse_datetime(t) for t in texts]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "Sat Feb 30 14:41:16 +0000 2024",  # no such day
+        "Thu Feb 29 14:41:16 +0000 2023",  # not a leap year
+        "Wed Jan 17 24:00:00 +0000 2024",  # hour 24
+        "Wed Jan 17 23:59:60 +0000 2024",  # second 60
+        "Wed Jan 00 23:59:59 +0000 2024",  # day 0
+        "Wed Jan 17 23:59:59 +0000 0000",  # year 0
+        "Wed Jan 17 23:59:59 +0100 2024",  # another offset
+        "Wed Jan  7 23:59:59 +0000 2024",  # a space-padded day
+        "Wed Jxn 17 23:59:59 +0000 2024",  # no such month
+        "Wex Jan 17 23:59:59 +0000 2024",  # no such weekday
+        "Wed Jan 17 23:59:59 +0000 2024 ",  # longer
+        "Wed Jan 17 23:5:59 +0000 2024",  # shorter
+        "Wed Jan 17 23:59:5é +0000 2024",  # not a digit (and 31 bytes)
+        "Wed Jan 17 23:59:5x +0000 2024",  # not a digit
+    ],
+)
+def test_other_dates_leave_the_numpy_path_and_keep_their_meaning(odd: str) -> None:
+    good = "Wed Jan 17 14:41:16 +0000 2024"
+    column = pa.array([good, odd, good], pa.string())
+    assert x_dates.fixed_form_dates(pa.array([good, good], pa.string())) is not None
+    assert x_dates.fixed_form_dates(column) is None
+    try:
+        expected = [parse_datetime(t) for t in (good, odd, good)]
+    except ValueError:
+        with pytest.raises(x_dates.CarefulDate):
+            x_dates.dates([good, odd, good])
+    else:
+        assert x_dates.dates([good, odd, good]).to_pylist() == expected
+
+
+def test_guard_the_numpy_dates_differ_by_one_second() -> None:
+    text = "Thu Feb 29 14:41:16 +0000 2024"
+    fast = x_dates.fixed_form_dates(pa.array([text], pa.string()))
+    assert fast is not None
+    assert fast.to_pylist() == [parse_datetime(text)]
+    assert fast.to_pylist() != [parse_datetime(text) + timedelta(seconds=1)]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from tweetgen.sources import x_parallel
@@ -104,9 +106,46 @@ def test_workers_start_without_datasets_and_build_the_corpus_schema() -> None:
     """Workers import pyarrow only (``datasets`` costs each half a second); the plain Arrow
     layout they use is the corpus's, field for field."""
     from tweetgen.arrow_schema import ARROW_SCHEMA
-    from tweetgen.columns import SCHEMA
+    from tweetgen.corpus import FEATURES
 
-    assert ARROW_SCHEMA.equals(SCHEMA)
+    assert ARROW_SCHEMA.equals(FEATURES.arrow_schema)
     code = "import sys, tweetgen.sources.x_parallel; print('datasets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+def test_workers_convert_without_pandas() -> None:
+    """A worker refuses pandas and pyarrow still converts lists; without the finder the
+    same conversion imports pandas (so the check below can fail)."""
+    code = (
+        "import sys\n"
+        "from tweetgen.sources import x_worker\n"
+        "if sys.argv[1] == 'worker': sys.meta_path.insert(0, x_worker.NoPandas())\n"
+        "import pyarrow as pa\n"
+        "print(pa.array(['a', None], pa.string()).to_pylist(), 'pandas' in sys.modules)\n"
+    )
+    seen = [
+        subprocess.run(
+            [sys.executable, "-c", code, where], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for where in ("worker", "parent")
+    ]
+    assert seen == ["['a', None] False", "['a', None] True"]
+
+
+def test_a_started_stream_gives_its_first_batch_first() -> None:
+    """``started`` reads ahead one batch (before ``datasets`` is imported) and loses none."""
+    from tweetgen.sources.batches import SourceStream
+
+    batches = [pa.record_batch({"n": [i]}) for i in range(3)]
+    pulled: list[int] = []
+
+    def source() -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            pulled.append(b.column(0)[0].as_py())
+            yield b
+
+    stream = SourceStream(object(), source()).started()
+    assert pulled == [0]
+    assert [b.column(0)[0].as_py() for b in stream] == [0, 1, 2]
+    assert list(SourceStream(object(), iter([])).started()) == []

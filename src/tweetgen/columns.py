@@ -8,13 +8,12 @@ in JSON) becomes U+FFFD instead of failing later at save.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import datasets
 import pyarrow as pa
 
+from tweetgen.arrow_schema import ARROW_SCHEMA
 from tweetgen.arrow_schema import REPLACEMENT as REPLACEMENT  # re-exported: their home
 from tweetgen.arrow_schema import string_array as string_array
 from tweetgen.arrow_schema import valid_unicode as valid_unicode
@@ -23,25 +22,8 @@ from tweetgen.post import Post
 #: Rows per record batch: big enough for Arrow kernels to pay off, small enough to stream.
 BATCH_ROWS = 16_384
 
-FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "author": datasets.Value("string"),
-        "text": datasets.Value("string"),
-        "created_at": datasets.Value("timestamp[us, tz=UTC]"),
-        "source": datasets.Value("string"),
-        "kind": datasets.Value("string"),
-        "lang": datasets.Value("string"),
-        "reply_to": datasets.Value("string"),
-        "urls": datasets.List(
-            {"short": datasets.Value("string"), "expanded": datasets.Value("string")}
-        ),
-        "mentions": datasets.List(datasets.Value("string")),
-        "hashtags": datasets.List(datasets.Value("string")),
-        "extra": datasets.Value("string"),
-    }
-)
-SCHEMA: pa.Schema = FEATURES.arrow_schema
+#: The corpus layout (``tweetgen.corpus.FEATURES`` says the same to ``datasets``).
+SCHEMA: pa.Schema = ARROW_SCHEMA
 
 
 def records_batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
@@ -84,18 +66,3 @@ def conform(table: pa.Table) -> pa.Table:
     if table.schema.equals(SCHEMA):
         return table
     return table.select(SCHEMA.names).cast(SCHEMA)
-
-
-def dataset_of(table: pa.Table) -> datasets.Dataset:
-    """A ``datasets.Dataset`` over ``table`` without re-encoding rows (``from_dict`` does)."""
-    from datasets.table import InMemoryTable
-
-    info = datasets.DatasetInfo(features=FEATURES)
-    # A random fingerprint: datasets would otherwise hash the whole table to make one.
-    return datasets.Dataset(InMemoryTable(conform(table)), info=info, fingerprint=uuid.uuid4().hex)
-
-
-def dataset_table(dataset: datasets.Dataset) -> pa.Table:
-    """The rows of ``dataset`` as an Arrow table, in order (zero-copy without an index map)."""
-    table: pa.Table = dataset.with_format("arrow")[:]
-    return table

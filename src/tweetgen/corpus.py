@@ -7,6 +7,7 @@ import json
 import math
 import random
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,23 +20,35 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tweetgen.atomic import atomic_dir, atomic_file
-from tweetgen.columns import (
-    FEATURES,
-    dataset_of,
-    dataset_table,
-    empty_table,
-    post_batches,
-    table_posts,
-)
+from tweetgen.columns import conform, empty_table, post_batches, table_posts
+from tweetgen.corpus_files import META_FILE, POSTS_DIR
 from tweetgen.errors import CorpusError
 from tweetgen.filters.apply import run_filters
 from tweetgen.filters.base import steps_of
 from tweetgen.post import Post
 from tweetgen.report import FilterReport, FilterStep
 
+#: The corpus layout as ``datasets`` features (what a saved corpus records).
+FEATURES = datasets.Features(
+    {
+        "id": datasets.Value("string"),
+        "author": datasets.Value("string"),
+        "text": datasets.Value("string"),
+        "created_at": datasets.Value("timestamp[us, tz=UTC]"),
+        "source": datasets.Value("string"),
+        "kind": datasets.Value("string"),
+        "lang": datasets.Value("string"),
+        "reply_to": datasets.Value("string"),
+        "urls": datasets.List(
+            {"short": datasets.Value("string"), "expanded": datasets.Value("string")}
+        ),
+        "mentions": datasets.List(datasets.Value("string")),
+        "hashtags": datasets.List(datasets.Value("string")),
+        "extra": datasets.Value("string"),
+    }
+)
+
 FORMAT_VERSION = 1
-META_FILE = "corpus.json"
-POSTS_DIR = "posts"
 
 #: What separates (and ends) the texts a fingerprint hashes.
 _NUL = "\x00"
@@ -43,6 +56,21 @@ _NUL = "\x00"
 #: with a per-batch cost that made saving a million posts 4x slower; posts are small.
 SAVE_BATCH_ROWS = 65_536
 _SAVE_LOCK = threading.Lock()
+
+
+def dataset_of(table: pa.Table) -> datasets.Dataset:
+    """A ``datasets.Dataset`` over ``table`` without re-encoding rows (``from_dict`` does)."""
+    from datasets.table import InMemoryTable
+
+    info = datasets.DatasetInfo(features=FEATURES)
+    # A random fingerprint: datasets would otherwise hash the whole table to make one.
+    return datasets.Dataset(InMemoryTable(conform(table)), info=info, fingerprint=uuid.uuid4().hex)
+
+
+def dataset_table(dataset: datasets.Dataset) -> pa.Table:
+    """The rows of ``dataset`` as an Arrow table, in order (zero-copy without an index map)."""
+    table: pa.Table = dataset.with_format("arrow")[:]
+    return table
 
 
 @contextmanager

@@ -27,9 +27,19 @@ class SourceStream(Iterator[pa.RecordBatch]):
     def __init__(self, source: Any, batches: Iterator[pa.RecordBatch]) -> None:
         self.source = source
         self.batches = batches
+        self._ahead: list[pa.RecordBatch] = []
 
     def __next__(self) -> pa.RecordBatch:
+        if self._ahead:
+            return self._ahead.pop()
         return next(self.batches)
+
+    def started(self) -> SourceStream:
+        """This stream with its next batch read now, to be given first (a source that reads
+        in one go, as the X archive does, has read everything)."""
+        if not self._ahead:
+            self._ahead = [batch for batch in [next(self.batches, None)] if batch is not None]
+        return self
 
     @property
     def skipped(self) -> dict[str, int]:

@@ -8,6 +8,7 @@ archive is ever executed.
 from __future__ import annotations
 
 import json
+import mmap
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -85,8 +86,12 @@ class NotStreamable(Exception):
     failed to decode); the caller reads it the careful way instead."""
 
 
-def array_pieces(blocks: Iterable[bytes], decode: Callable[[Buffer], T]) -> Iterator[T]:
+def array_pieces(data: Iterable[bytes] | mmap.mmap, decode: Callable[[Buffer], T]) -> Iterator[T]:
     """``decode`` applied to consecutive pieces of the file's top-level array.
+
+    ``data`` is the file as blocks, or mapped whole (:meth:`FolderTree.mapped
+    <tweetgen.sources.archive_tree.FolderTree.mapped>`): a mapped file is read in place, never
+    copied, and the pages of each decoded piece are handed back to the system.
 
     Each piece is a JSON array of whole elements. Boundaries are guessed at a ``}`` that opens
     its line, preferring the least indented (top-level elements are), and confirmed by
@@ -96,24 +101,19 @@ def array_pieces(blocks: Iterable[bytes], decode: Callable[[Buffer], T]) -> Iter
     are never copied; it raises :class:`NotStreamable` for data it will never accept (wrong
     shape, bad UTF-8).
     """
-    stream = iter(blocks)
-    buf = bytearray()
-    eof = False
-    while not eof and len(buf) < 4096:
-        eof = _fill(buf, stream)
-    match = _BLOCK_PREFIX.match(buf)
+    window = _Window(data)
+    window.fill(4096)
+    match = _BLOCK_PREFIX.match(window.buf)
     if match is None:
         raise NotStreamable("no 'window.X = [' prefix")
-    del buf[: match.end() - 1]  # the buffer always opens with the piece's '['
+    window.consume(match.end() - 1)  # the window always opens with the piece's '['
     want = PIECE_BYTES
     top: tuple[bytes, re.Pattern[bytes]] | None = None
     while True:
-        while not eof and len(buf) < want:
-            eof = _fill(buf, stream)
-        if eof:
-            yield _last_piece(buf, decode)
+        if window.fill(want):
+            yield _last_piece(window, decode)
             return
-        cut = _cut(buf, want, decode, top)
+        cut = _cut(window, want, decode, top)
         if cut is None:
             want *= 2  # no boundary found in reach: take a bigger piece
             continue
@@ -121,15 +121,56 @@ def array_pieces(blocks: Iterable[bytes], decode: Callable[[Buffer], T]) -> Iter
         if top is None or top[0] != indent:
             top = (indent, _top_boundary(indent))
         yield decoded
+        del decoded, cut  # the caller may let go of the piece before the next one is decoded
         want = PIECE_BYTES
 
 
-def _fill(buf: bytearray, stream: Iterator[bytes]) -> bool:
-    block = next(stream, None)
-    if block is None:
-        return True
-    buf += block
-    return False
+class _Window:
+    """The part of the file not decoded yet: ``buf[start:]``.
+
+    Blocks are appended to a bytearray whose decoded front is deleted; a mapped file is the
+    whole buffer already, and its decoded front is released page by page instead.
+    """
+
+    def __init__(self, data: Iterable[bytes] | mmap.mmap) -> None:
+        self.buf: bytearray | mmap.mmap
+        self._growing: bytearray | None = None
+        self._blocks: Iterator[bytes] | None = None
+        if isinstance(data, mmap.mmap):
+            self.buf = data
+        else:
+            self.buf = self._growing = bytearray()
+            self._blocks = iter(data)
+        self.start = 0
+        self._released = 0
+
+    def __len__(self) -> int:
+        return len(self.buf) - self.start
+
+    def fill(self, size: int) -> bool:
+        """Read until the window holds ``size`` bytes; True when the file ends first."""
+        growing, blocks = self._growing, self._blocks
+        while len(self) < size:
+            block = None if growing is None or blocks is None else next(blocks, None)
+            if growing is None or block is None:
+                return True
+            growing += block
+        return False
+
+    def consume(self, size: int) -> None:
+        """The first ``size`` bytes of the window are decoded: forget them."""
+        if isinstance(self.buf, bytearray):
+            del self.buf[:size]
+            return
+        self.start += size
+        done = self.start - self.start % mmap.PAGESIZE
+        if done > self._released and _DONTNEED is not None:
+            self.buf.madvise(_DONTNEED, self._released, done - self._released)
+            self._released = done
+
+
+#: Hands pages of a private mapping back (they are never read again); not on every system.
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
 def _top_boundary(indent: bytes) -> re.Pattern[bytes]:
@@ -137,57 +178,70 @@ def _top_boundary(indent: bytes) -> re.Pattern[bytes]:
 
 
 def _cut(
-    buf: bytearray,
+    window: _Window,
     want: int,
     decode: Callable[[Buffer], T],
     top: tuple[bytes, re.Pattern[bytes]] | None,
 ) -> tuple[T, bytes] | None:
-    """Decode the longest confirmed piece in ``buf`` and remove it; None when none confirms.
+    """Decode the longest confirmed piece in the window and consume it; None when none
+    confirms.
 
     ``top`` is the indentation of the last confirmed boundary and its pattern, tried first.
     Returns the decoded piece and the indentation of the boundary that confirmed it.
     """
-    window_start = want - want // _WINDOW
-    if top is not None and (m := top[1].search(buf, window_start)) is not None:
-        decoded = _try_piece(buf, m.end() - 1, decode)
+    buf, base = window.buf, window.start
+    window_start = base + want - want // _WINDOW
+    end = base + want  # a mapped file is all there: look no further than a stream would
+    if top is not None and (m := top[1].search(buf, window_start, end)) is not None:
+        decoded = _try_piece(window, m.end() - 1, decode)
         if decoded is not None:
             return decoded, top[0]
     found = [
         (len(m.group(1)), -m.start(), m.end() - 1, m.group(1))
-        for m in _BOUNDARY.finditer(buf, window_start if top is None else want // 2)
+        for m in _BOUNDARY.finditer(buf, window_start if top is None else base + want // 2, end)
     ]
     for _, _, next_open, indent in sorted(found)[:_TRIES]:
-        decoded = _try_piece(buf, next_open, decode)
+        decoded = _try_piece(window, next_open, decode)
         if decoded is not None:
             return decoded, indent
     return None
 
 
-def _try_piece(buf: bytearray, next_open: int, decode: Callable[[Buffer], T]) -> T | None:
-    """Decode ``buf`` up to the element before ``next_open`` as an array, without copying:
-    the separator before the next element is briefly a ``]``; on success the piece is
-    removed and the byte before the next element becomes the next piece's ``[``."""
-    close = buf.rindex(b"}", 0, next_open)
+def _try_piece(window: _Window, next_open: int, decode: Callable[[Buffer], T]) -> T | None:
+    """Decode the window up to the element before ``next_open`` as an array, without
+    copying: the separator before the next element is briefly a ``]``; on success the piece
+    is consumed and the byte before the next element becomes the next piece's ``[``."""
+    buf, start = window.buf, window.start
+    close = buf.rfind(b"}", start, next_open)
     saved = buf[close + 1]
     buf[close + 1] = _CLOSE
     try:
-        decoded = decode(memoryview(buf)[: close + 2])
+        decoded = decode(memoryview(buf)[start : close + 2])
     except ValueError:
         return None  # cut inside an element
     finally:
         buf[close + 1] = saved
     buf[next_open - 1] = _OPEN
-    del buf[: next_open - 1]
+    window.consume(next_open - 1 - start)
     return decoded
 
 
-def _last_piece(buf: bytearray, decode: Callable[[Buffer], T]) -> T:
-    body = bytes(buf).rstrip()
-    if body.endswith(b";"):
-        body = body[:-1].rstrip()
-    if not body.endswith(b"]"):
+def _last_piece(window: _Window, decode: Callable[[Buffer], T]) -> T:
+    buf, start = window.buf, window.start
+    end = len(buf)
+    while end > start and buf[end - 1] in _SPACE_BYTES:
+        end -= 1
+    if end > start and buf[end - 1] == _SEMICOLON:
+        end -= 1
+        while end > start and buf[end - 1] in _SPACE_BYTES:
+            end -= 1
+    if end == start or buf[end - 1] != _CLOSE:
         raise NotStreamable("the array does not end with ']'")
     try:
-        return decode(body)
+        return decode(memoryview(buf)[start:end])
     except ValueError as exc:
         raise NotStreamable(str(exc)) from None
+
+
+_SPACE_BYTES = frozenset(b" \t\n\r\x0b\x0c")
+_SEMICOLON = ord(";")

@@ -16,39 +16,25 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tweetgen.arrow_schema import ARROW_SCHEMA as SCHEMA
 from tweetgen.arrow_schema import string_array, valid_unicode
 from tweetgen.post import PostKind
+from tweetgen.sources.archive_tree import ArchiveTree
 from tweetgen.sources.jsfile import Buffer, NotStreamable, array_pieces
-from tweetgen.sources.values import parse_datetime
+from tweetgen.sources.x_dates import CarefulDate, dates
 from tweetgen.sources.x_tweets import _STATUS_URL, SOURCE_NAME, Account
 
 UNSET = msgspec.UNSET
-X_DATE_FORMAT = "%a %b %d %H:%M:%S %z %Y"
-#: What ``values._X_DATE`` accepts; Arrow parses only these (it is laxer), Python the rest.
-X_DATE_PATTERN = (
-    r"^[A-Z][a-z]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
-    r"\d\d:\d\d:\d\d [+-]\d{4} \d{4}$"
-)
-
-
-_FIRST = datetime(1, 1, 1, tzinfo=timezone.utc)
-_LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 
 
 class Unusual(Exception):
     """This file needs the careful reader."""
-
-
-_CAREFUL_DATE = "a date only the careful reader can report"
 
 
 class _Link(msgspec.Struct, gc=False):
@@ -130,13 +116,15 @@ class FileColumns:
     deleted_at: list[str | None] = field(default_factory=list)
 
 
-def read_file(blocks: Iterable[bytes], account: Account, *, deleted: bool = False) -> FileColumns:
+def read_file(
+    tree: ArchiveTree, name: str, account: Account, *, deleted: bool = False
+) -> FileColumns:
     """Every tweet of one file as record batches; :class:`Unusual` when the fast path declines."""
     out = FileColumns()
     builder = _Builder(account, deleted)
     try:
-        with paused_gc():
-            for items in array_pieces(blocks, decode_piece):
+        with tree.contents(name) as data, paused_gc():
+            for items in array_pieces(data, decode_piece):
                 out.batches.append(builder.batch(items, out))
                 del items
     except NotStreamable as exc:
@@ -178,7 +166,11 @@ def _links(t: _Tweet) -> list[dict[str, str | None]]:
     return urls
 
 
-def _unique(values: Iterable[str | None]) -> list[str]:
+def _unique(values: list[str | None]) -> list[str]:
+    """Each non-empty value once, in order."""
+    if len(values) == 1:  # most posts with a mention or a tag have one
+        first = values[0]
+        return [first] if first else []
     return list(dict.fromkeys(v for v in values if v))
 
 
@@ -277,9 +269,9 @@ class _Builder:
                 hashtags.append([])
             else:
                 found = e.user_mentions
-                mentions.append(_unique(m.screen_name for m in found) if found else [])
+                mentions.append(_unique([m.screen_name for m in found]) if found else [])
                 tags = e.hashtags
-                hashtags.append(_unique(h.text for h in tags) if tags else [])
+                hashtags.append(_unique([h.text for h in tags]) if tags else [])
             if quoted:
                 extras.append(extra(t, quoted))
             else:
@@ -298,7 +290,7 @@ class _Builder:
             string_array(ids),
             pa.array([self.account.username] * n, pa.string()),
             string_array(texts),
-            self._dates(created),
+            _column_dates(created),
             pa.array([SOURCE_NAME] * n, pa.string()),
             pa.array(kinds, pa.string()),
             string_array(langs),
@@ -322,65 +314,12 @@ class _Builder:
             parts.append(f'"retweet_count": {rts}')
         return "{" + ", ".join(parts) + "}"
 
-    @staticmethod
-    def _dates(values: list[str]) -> pa.Array:
-        """X's dates by Arrow where they have X's exact form, the rest by ``parse_datetime``."""
-        raw = pa.array(values, pa.string())
-        parsed = _iso_dates(raw)
-        in_range = pc.and_(
-            pc.greater_equal(parsed, pa.scalar(_FIRST, parsed.type)),
-            pc.less_equal(parsed, pa.scalar(_LAST, parsed.type)),
-        )  # what Python's datetime holds in UTC; Arrow's int64 reaches further
-        usable = pc.and_(
-            pc.match_substring_regex(raw, X_DATE_PATTERN), pc.fill_null(in_range, False)
-        )
-        odd = np.flatnonzero(~np.asarray(usable.to_numpy(zero_copy_only=False), dtype=bool))
-        if not len(odd):
-            return parsed
-        fixed = []
-        for i in odd:
-            try:
-                fixed.append(parse_datetime(values[i]))
-            except ValueError:
-                raise Unusual(_CAREFUL_DATE) from None
-        mask = pa.array(~np.asarray(usable.to_numpy(zero_copy_only=False), dtype=bool))
-        return pc.replace_with_mask(parsed, mask, pa.array(fixed, parsed.type))
 
-
-_DAYS = pa.array(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
-_MONTHS = pa.array(
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-)
-#: ``Wed Jan 17 14:41:16 +0000 2024``: X's form with a two-digit day.
-_X_DATE_LENGTH = 30
-_EPOCH_ISO = "1970-01-01T00:00:00+0000"
-
-
-def _iso_dates(raw: pa.Array) -> pa.Array:
-    """Dates of X's fixed-width form rewritten as ISO 8601 and cast by Arrow's ISO parser
-    (several times faster than ``strptime``, and strict: no 30 February, no second 60);
-    other forms by Arrow's ``strptime``. A date neither takes is null."""
-    day, month = pc.utf8_slice_codeunits(raw, 0, 3), pc.utf8_slice_codeunits(raw, 4, 7)
-    fixed = pc.and_(
-        pc.and_(pc.equal(pc.utf8_length(raw), _X_DATE_LENGTH), pc.is_in(day, _DAYS)),
-        pc.and_(pc.is_in(month, _MONTHS), pc.match_substring_regex(raw, X_DATE_PATTERN)),
-    )
-    fixed = pc.and_(fixed, pc.utf8_is_digit(pc.utf8_slice_codeunits(raw, 8, 10)))
-    number = pc.utf8_lpad(pc.cast(pc.add(pc.index_in(month, _MONTHS), 1), pa.string()), 2, "0")
-    iso = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(raw, 26, 30), "-", number, "-",
-        pc.utf8_slice_codeunits(raw, 8, 10), "T", pc.utf8_slice_codeunits(raw, 11, 19),
-        pc.utf8_slice_codeunits(raw, 20, 25), "",
-    )  # fmt: skip
-    kind = SCHEMA.field("created_at").type
+def _column_dates(values: list[str]) -> pa.Array:
     try:
-        dates = pc.cast(pc.if_else(fixed, iso, _EPOCH_ISO), kind)
-    except pa.ArrowInvalid:  # an impossible date: the careful reader says which
-        raise Unusual(_CAREFUL_DATE) from None
-    if pc.all(fixed).as_py():
-        return dates
-    other = pc.strptime(raw, format=X_DATE_FORMAT, unit="us", error_is_null=True)
-    return pc.if_else(fixed, dates, pc.cast(other, kind))
+        return dates(values)
+    except CarefulDate:
+        raise Unusual("a date only the careful reader can report") from None
 
 
 def _typed(values: list[Any], kind: pa.DataType) -> pa.Array:

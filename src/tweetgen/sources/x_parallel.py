@@ -8,7 +8,8 @@ pipe. Workers are plain subprocesses (``python -m tweetgen.sources.x_parallel``)
 and forking a process with threads is unsafe. Nothing is written to disk, and a worker whose
 parent dies is stopped by the broken pipe.
 
-Small archives, zips and one-core machines are read in this process alone. A worker never
+Small archives, zips and one-core machines are read in this process alone. A worker runs
+:mod:`tweetgen.sources.x_worker`, which answers with :func:`work`. A worker never
 reports errors itself: a part it cannot read the fast way is read here, by the sequential
 reader, which words any error exactly as before.
 """
@@ -38,6 +39,8 @@ from tweetgen.sources.x_tweets import Account
 MIN_PARALLEL_BYTES = 96 << 20
 #: Files smaller than this are read here.
 MIN_PART_BYTES = 16 << 20
+#: What a worker process runs.
+WORKER_MODULE = "tweetgen.sources.x_worker"
 
 
 def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
@@ -76,7 +79,7 @@ def read_parts(
         try:
             for name in groups[0]:
                 with contextlib.suppress(xc.Unusual):  # the caller's careful reader takes it
-                    done[name] = xc.read_file(tree.blocks(name), account)
+                    done[name] = xc.read_file(tree, name, account)
         except BaseException:  # an error here ends the read: don't wait for the workers
             for worker in workers:
                 worker.kill()
@@ -96,7 +99,7 @@ def _start(tree: FolderTree, names: list[str], account: Account) -> subprocess.P
     src = str(Path(__file__).resolve().parents[2])  # importable even when not installed
     path = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
     worker = subprocess.Popen(
-        [sys.executable, "-m", __name__],
+        [sys.executable, "-m", WORKER_MODULE],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -136,12 +139,13 @@ def _messages(stream: IO[bytes]) -> Iterator[tuple[dict[str, Any], bytes]]:
         yield header, body
 
 
-def _work(job: dict[str, Any], out: IO[bytes]) -> None:
+def work(job: dict[str, Any], out: IO[bytes]) -> None:
+    """A worker's side: read the job's files, write each one's header line and Arrow stream."""
     tree = FolderTree(Path(job["data_dir"]), ZipLimits(**job["limits"]))
     account = Account(**job["account"])
     for name in job["names"]:
         try:
-            columns = xc.read_file(tree.blocks(name), account)
+            columns = xc.read_file(tree, name, account)
         except Exception:  # the parent rereads this file and reports properly
             continue
         sink = pa.BufferOutputStream()
@@ -158,7 +162,3 @@ def _work(job: dict[str, Any], out: IO[bytes]) -> None:
         out.write(json.dumps(header).encode() + b"\n")
         out.write(body)
         out.flush()
-
-
-if __name__ == "__main__":
-    _work(json.loads(sys.stdin.buffer.read()), sys.stdout.buffer)

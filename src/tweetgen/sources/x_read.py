@@ -127,7 +127,7 @@ def _tweets_file(
     label = tree.label(name)
     try:
         if fast is None:
-            fast = xc.read_file(tree.blocks(name), account, deleted=deleted)
+            fast = xc.read_file(tree, name, account, deleted=deleted)
         batches = [pa.RecordBatch.from_arrays(b.columns, schema=SCHEMA) for b in fast.batches]
         return _File(label, batches, fast.chains, deleted_at=fast.deleted_at)
     except xc.Unusual:
