@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tweetgen import Post, get_filters
-from tweetgen.columns import post_batches
+from tweetgen import Post, PostKind, get_filters
+from tweetgen.columns import BATCH_ROWS, post_batches
 from tweetgen.filters import apply
 from tweetgen.filters import vector as vx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
@@ -65,6 +65,7 @@ FRAGMENTS = [
     "RT @", " RT @x", "a@b.co", "+1 555 123 4567", "555-123-4567", "12", "٣٤", "(@x", "\"#y",
     "日本語の文", "ภาษาไทย", "ｶﾀｶﾅ",
     "word", "Word", "WORD", "ünï", "ß", "😂", "日本語", "ＨＥＬＬＯ", "hello", "$", "~", "-",
+    "\n\n\n", " \n", "\n ", "-" * 40, "(((\"", "'#x", "“@y", "«z", "…", "\x01", "a.co/",
 ]  # fmt: skip
 TEXT = st.one_of(
     st.text(max_size=40),
@@ -91,15 +92,16 @@ def post_lists(draw: st.DrawFn) -> list[Post]:
     return [replace(post, source=source) for post, source in zip(drawn, sources, strict=True)]
 
 
-def table_of(items: list[Post]) -> pa.Table:
+def table_of(items: list[Post], rows: int = BATCH_ROWS) -> pa.Table:
+    """``items`` as a table of record batches of ``rows`` posts (chunks, as sources give)."""
     from tweetgen.columns import SCHEMA
 
-    return pa.Table.from_batches(list(post_batches(items)), schema=SCHEMA)
+    return pa.Table.from_batches(list(post_batches(items, rows)), schema=SCHEMA)
 
 
-def differences(f: Filter, items: list[Post]) -> list[str]:
+def differences(f: Filter, items: list[Post], rows: int = BATCH_ROWS) -> list[str]:
     """How the column path of ``f`` differs from its per-post path on ``items``."""
-    table = table_of(items)
+    table = table_of(items, rows)
     column, step = run_step(table, f)
     per_post, dropped, changed = run_per_post(table, f)
     problems = []
@@ -129,6 +131,16 @@ def test_column_path_equals_per_post_path(
     name: str, options: dict[str, Any], items: list[Post]
 ) -> None:
     assert differences(get_filter(name, **options), items) == []
+
+
+@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}{o}" for n, o in CASES])
+@SETTINGS
+@given(items=post_lists(), rows=st.integers(1, 4))
+def test_column_path_equals_per_post_path_on_chunked_tables(
+    name: str, options: dict[str, Any], items: list[Post], rows: int
+) -> None:
+    """Texts in several chunks: the byte scans read chunk by chunk."""
+    assert differences(get_filter(name, **options), items, rows) == []
 
 
 @contextmanager
@@ -232,3 +244,93 @@ def test_word_counts_in_slices_equal_the_whole() -> None:
     with patch.object(vx, "WORD_COUNT_ROWS", 4):
         assert vx.word_counts(pa.array(texts), "").tolist() == whole.tolist()
     assert whole.tolist()[:6] == [3, 0, 1, 2, 3, 1]
+
+
+def test_the_comparison_catches_a_wrong_fast_word_counter() -> None:
+    """Guard: drop-short's parity test catches a byte word counter that is off by one."""
+    from tweetgen.filters import bytescan as bs
+
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    texts = ["one two three", "one two", "a b c d"]
+    items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
+    assert differences(DropShort(), items) == []
+    real = bs.word_counts
+    with patch.object(bs, "word_counts", lambda column, openers: real(column, openers) - 1):
+        assert differences(DropShort(), items) == [
+            "kept ids differ",
+            "texts differ",
+            "counts (2, 0) != (1, 0)",
+        ]
+
+
+LINK_PIECES = [
+    "https://t.co/Ab1", "HTTPS://T.CO/x9", "http://t.co/z", "https://t.co/a.", "https://x.com/a",
+    "www.x", "t.co/", "ét.co/x", "httpſ://t.co/q", " ", "  ", "\n", "\n\n", "\t", "\x1f", "\xa0",
+    "\u3000", "\u2028", "\x85", "\r\n", "\x0b", "a", "word", "é", "😂", "…", ".",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(LINK_PIECES), max_size=10).map("".join), min_size=1, max_size=8
+    ),
+    rows=st.integers(1, 4),
+)
+def test_remove_urls_paths_agree_on_lines_of_links(texts: list[str], rows: int) -> None:
+    """Links alone on their lines, between spaces of every kind: the Arrow regexes' path."""
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
+    assert differences(get_filter("remove-urls"), items, rows) == []
+
+
+def test_inline_space_class_is_whitespace_that_does_not_break_lines() -> None:
+    import pyarrow.compute as pc
+
+    from tweetgen.filters.builtin import INLINE_SPACE_CLASS, OTHER_BREAK_CLASS
+
+    chars = [chr(c) for c in range(0x3100)]
+    inline = pc.match_substring_regex(pa.array(chars), INLINE_SPACE_CLASS).to_pylist()
+    expected = [c.isspace() and len(f"a{c}b".splitlines()) == 1 for c in chars]
+    assert inline == expected
+    other = pc.match_substring_regex(pa.array(chars), OTHER_BREAK_CLASS).to_pylist()
+    assert other == [len(f"a{c}b".splitlines()) == 2 and c != "\n" for c in chars]
+
+
+MENTION_PIECES = [
+    "@bob", "@a.b", "@me@x.social", "@bob's", "@bob:", "@_", "@", "＠x", "@é", "@1-2", "@@", " ",
+    "  ", "\n", "\t", "\x1c", "\x1f", "\x0b", "\xa0", "\u3000", "a", "é", "-", ".", "\x01",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(MENTION_PIECES), max_size=8).map("".join), min_size=1, max_size=8
+    ),
+    replies_only=st.booleans(),
+    rows=st.integers(1, 4),
+)
+def test_strip_reply_mentions_paths_agree_on_runs_of_mentions(
+    texts: list[str], replies_only: bool, rows: int
+) -> None:
+    """Runs of mentions in ASCII (the Arrow regex) and other texts (Python's regex)."""
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    kinds = [PostKind.REPLY, PostKind.ORIGINAL]
+    items = [
+        Post(str(i), "me", text, when, "test", kind=kinds[i % 2]) for i, text in enumerate(texts)
+    ]
+    f = get_filter("strip-reply-mentions", replies_only=replies_only)
+    assert differences(f, items, rows) == []
+
+
+def test_the_comparison_catches_a_mention_regex_without_its_lookahead() -> None:
+    """Guard: an Arrow regex that takes ``@bob`` from ``@bob's`` differs from Python's."""
+    from tweetgen.filters import builtin
+
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post("1", "me", "@bob's cat", when, "test", kind=PostKind.REPLY)]
+    f = get_filter("strip-reply-mentions")
+    assert differences(f, items) == []
+    with patch.object(builtin, "_ASCII_LEADING_MENTIONS", r"^\s*(?:@\w+\s*)+"):
+        assert differences(f, items) == ["texts differ", "counts (0, 1) != (0, 0)"]

@@ -20,6 +20,7 @@ from tweetgen.languages import primary
 from tweetgen.post import Post, PostKind
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
 #: Reason of every cleaning filter: what it drops are posts it emptied.
@@ -30,35 +31,53 @@ URL_CANDIDATE = r"http[sſ]?://|www\.|t\.co/"
 #: A t.co link whose path is letters and digits, up to whitespace or the end: removing it
 #: gives nothing back and cannot splice a new link together, so one regex pass is exact.
 _PLAIN_LINK = r"https?://t\.co/[A-Za-z0-9]+(?:[\t-\r\x1c-\x1f ]|$)"
-#: ... with the spaces before it (not line breaks), as ``text.remove_urls`` takes them.
-_SPACED_PLAIN_LINK = r"[\t\x0b\x0c\x1c-\x1f ]*(?i:https?://t\.co/)[A-Za-z0-9]+"
+#: Whitespace that does not break lines (``str.isspace`` but not ``str.splitlines``).
+INLINE_SPACE_CLASS = r"[\t\x1f \x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"
+#: A plain link with the spaces before it (not line breaks), as ``text.remove_urls`` takes it.
+_SPACED_PLAIN_LINK = rf"{INLINE_SPACE_CLASS}*(?i:https?://t\.co/)[A-Za-z0-9]+"
+#: A line of plain links and spaces alone, with its ``\n``: ``text.remove_urls`` drops it.
+_PLAIN_LINK_LINE = (
+    rf"(?m)^{INLINE_SPACE_CLASS}*(?:(?i:https?://t\.co/)[A-Za-z0-9]+{INLINE_SPACE_CLASS}*)+"
+    r"(?:\n|$)"
+)
+#: Line breaks other than ``\n`` (``str.splitlines`` knows them all).
+OTHER_BREAK_CLASS = r"[\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
+#: ``text._LEADING_MENTIONS`` for ASCII text in RE2, which has no lookahead: a mention is
+#: followed by whitespace or the end (``\\s`` and ``\\w`` spelled out as Python has them).
+_ASCII_LEADING_MENTIONS = (
+    r"^[\t-\r\x1c-\x1f ]*(?:@[A-Za-z0-9_][A-Za-z0-9_.@-]*(?:[\t-\r\x1c-\x1f ]+|$))+"
+)
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 
 
-def _unspaced_class() -> str:
-    """An RE2 class of the unspaced scripts' code points (``scripts.UNSPACED_RANGES``)."""
+def _unspaced_rows(text: pa.ChunkedArray) -> np.ndarray:
+    """Rows holding a code point of an unspaced script (``scripts.UNSPACED_RANGES``)."""
+    from tweetgen.filters import bytescan as bs
     from tweetgen.filters.scripts import UNSPACED_RANGES
 
-    return "[" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in UNSPACED_RANGES) + "]"
+    return bs.holding_points(text, UNSPACED_RANGES)
 
 
 def _with_text(table: pa.Table, text: pa.Array) -> pa.Table:
     return table.set_column(table.schema.get_field_index("text"), "text", text)
 
 
-def _text(table: pa.Table) -> pa.Array:
-    from tweetgen.filters import vector as vx
+def _text(table: pa.Table) -> pa.ChunkedArray:
+    """The text column as it is: the column helpers take it chunk by chunk, and flattening a
+    million posts' text would copy it once per filter."""
+    return table.column("text")
 
-    return vx.flat(table.column("text"))
 
-
-def _cleaned(table: pa.Table, candidates: pa.Array, clean: Callable[[str], str]) -> TableStep:
+def _cleaned(
+    table: pa.Table, candidates: pa.Array | np.ndarray, clean: Callable[[str], str]
+) -> TableStep:
     """A cleaning step: ``clean`` on the candidate rows, then drop what became blank."""
+    from tweetgen.filters import bytescan as bs
     from tweetgen.filters import vector as vx
 
     text = vx.rewrite(_text(table), candidates, clean)
-    return TableStep(vx.not_blank(text), text)
+    return TableStep(bs.not_blank(text), text)
 
 
 def _replies(table: pa.Table) -> pa.Array:
@@ -132,17 +151,20 @@ class DropShort(_Described, Drop):
         import numpy as np
         import pyarrow as pa
 
+        from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
         text = _text(table)
-        slow_rows_mask = vx.contains(text, URL_CANDIDATE, ignore_case=True)
+        slow = bs.url_candidates(text, URL_CANDIDATE)
         if self.by_script:  # letters of unspaced scripts count by twos: Python's rule
-            slow_rows_mask = vx.any_of(slow_rows_mask, vx.contains(text, _unspaced_class()))
-        slow = vx.to_bools(slow_rows_mask)
+            slow |= _unspaced_rows(text)
         counts = np.zeros(len(text), dtype=np.int64)
         fast_rows, slow_rows = np.flatnonzero(~slow), np.flatnonzero(slow)
-        if len(fast_rows):
-            counts[fast_rows] = vx.word_counts(text.take(pa.array(fast_rows)), tx.OPENERS)
+        if len(slow_rows):
+            fast = text.take(pa.array(fast_rows, pa.int64()))
+            counts[fast_rows] = bs.word_counts(fast, tx.OPENERS)
+        else:
+            counts = bs.word_counts(text, tx.OPENERS)
         if len(slow_rows):
             counts[slow_rows] = [self.length(t) for t in vx.python_values(text, slow_rows)]
         return TableStep(pa.array(counts >= self.min_words))
@@ -158,30 +180,41 @@ class RemoveUrls(_Described, Clean):
         return tx.remove_urls(text)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Plain ``https://t.co/abc123`` links in one-line ASCII texts by one Arrow regex;
-        any other text that may hold a link by ``remove_urls``."""
+        """Texts whose links are all plain ``https://t.co/abc123`` links and whose only line
+        break is ``\\n`` by two Arrow regexes (link-only lines, then the links with the spaces
+        before them); any other text that may hold a link by ``remove_urls``."""
+        import numpy as np
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
         text = _text(table)
-        candidates = vx.contains(text, URL_CANDIDATE, ignore_case=True)
-        one_line = pc.invert(vx.contains(text, BREAK_CLASS))  # link-only lines: Python
-        simple = pc.and_(
-            pc.and_(pc.and_(candidates, one_line), pc.string_is_ascii(text)),
-            pc.equal(
-                pc.count_substring_regex(text, URL_CANDIDATE, ignore_case=True),
-                pc.multiply(pc.count_substring_regex(text, _PLAIN_LINK, ignore_case=True), 2),
-            ),
-        )  # every candidate is one of the two a plain link makes ("https://", "t.co/")
-        rows = vx.rows_of(simple)
-        if len(rows):
-            some = text.take(rows)
-            removed = pc.replace_substring_regex(some, _SPACED_PLAIN_LINK, "")
-            trimmed = pc.utf8_trim(removed, characters=vx.PY_SPACES)
-            text = pc.replace_with_mask(text, vx.flat(simple), vx.flat(trimmed))
-        slow = pc.and_(candidates, pc.invert(simple))
-        return _cleaned(_with_text(table, text), slow, tx.remove_urls)
+        rows = np.flatnonzero(bs.url_candidates(text, URL_CANDIDATE))
+        if not len(rows):
+            return TableStep(bs.not_blank(text), text)
+        some = vx.flat(text.take(pa.array(rows, pa.int64())))
+        found = pc.count_substring_regex(some, URL_CANDIDATE, ignore_case=True)
+        plain = pc.count_substring_regex(some, _PLAIN_LINK, ignore_case=True)
+        simple = vx.to_bools(
+            vx.all_of(
+                pc.greater(found, 0),
+                pc.equal(found, pc.multiply(plain, 2)),  # "https://" and "t.co/" in each
+                pc.invert(vx.contains(some, OTHER_BREAK_CLASS)),
+            )
+        )
+        new = some
+        if simple.any():
+            lines = pc.replace_substring_regex(some.filter(simple), _PLAIN_LINK_LINE, "")
+            links = pc.replace_substring_regex(lines, _SPACED_PLAIN_LINK, "")
+            trimmed = pc.utf8_trim(links, characters=vx.PY_SPACES)
+            new = pc.replace_with_mask(new, pa.array(simple), vx.flat(trimmed))
+        new = vx.rewrite(new, ~simple, tx.remove_urls)
+        mask = np.zeros(len(text), dtype=bool)
+        mask[rows] = True
+        text = pc.replace_with_mask(vx.flat(text), pa.array(mask), vx.flat(new))
+        return TableStep(bs.not_blank(text), text)
 
 
 def plain_text_sources() -> frozenset[str]:
@@ -223,16 +256,17 @@ class UnescapeHtml(_Described, Clean):
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
-        candidates = pc.match_substring(_text(table), "&")
+        candidates = bs.holding_ampersand(_text(table))
         skipped = self._skipped()
         if not skipped:
             return _cleaned(table, candidates, tx.unescape_html)
         plain = pc.is_in(table.column("source"), value_set=pa.array(sorted(skipped)))
         plain = pc.fill_null(plain, False)
-        text = vx.rewrite(_text(table), pc.and_(candidates, pc.invert(plain)), tx.unescape_html)
-        return TableStep(vx.any_of(plain, vx.not_blank(text)), text)  # skipped: kept as is
+        text = vx.rewrite(_text(table), candidates & ~vx.to_bools(plain), tx.unescape_html)
+        return TableStep(vx.any_of(plain, bs.not_blank(text)), text)  # skipped: kept as is
 
 
 class CollapseWhitespace(_Described, Clean):
@@ -246,11 +280,11 @@ class CollapseWhitespace(_Described, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """Texts whose only whitespace is single inner spaces are already collapsed."""
-        from tweetgen.filters import vector as vx
+        from tweetgen.filters import bytescan as bs
 
-        other_spaces = "[" + vx.PY_SPACES.replace(" ", "") + "]"
-        pattern = "|".join((_re2_class(other_spaces), "^ ", " $", "  "))
-        return _cleaned(table, vx.contains(_text(table), pattern), tx.collapse_whitespace)
+        text = _text(table)
+        candidates = bs.space_runs(text) | bs.holding_wide_space(text)
+        return _cleaned(table, candidates, tx.collapse_whitespace)
 
 
 class Newlines(_Described, Clean):
@@ -314,16 +348,32 @@ class StripReplyMentions(_Described, Clean):
                 yield post
 
     def filter_table(self, table: pa.Table) -> TableStep:
+        """ASCII texts by one Arrow regex (:data:`_ASCII_LEADING_MENTIONS`), the others by
+        ``strip_leading_mentions``."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
-        candidates = vx.starts_after_spaces(_text(table), "@", "＠")
-        if not self.replies_only:
-            return _cleaned(table, candidates, tx.strip_leading_mentions)
+        text = _text(table)
+        candidates = vx.starts_after_spaces(text, "@", "＠")
         replies = _replies(table)  # only replies are cleaned, so only they can go blank
-        text = vx.rewrite(_text(table), pc.and_(candidates, replies), tx.strip_leading_mentions)
-        return TableStep(pc.or_(pc.invert(replies), vx.not_blank(text)), text)
+        if self.replies_only:
+            candidates = pc.and_(candidates, replies)
+        rows = vx.rows_of(candidates)
+        if len(rows):
+            some = vx.flat(text.take(pa.array(rows, pa.int64())))
+            ascii = pc.string_is_ascii(some)
+            stripped = pc.replace_substring_regex(
+                some.filter(ascii), _ASCII_LEADING_MENTIONS, "", max_replacements=1
+            )
+            new = pc.replace_with_mask(some, ascii, vx.flat(stripped))
+            new = vx.rewrite(new, pc.invert(ascii), tx.strip_leading_mentions)
+            text = pc.replace_with_mask(vx.flat(text), vx.flat(candidates), vx.flat(new))
+        if not self.replies_only:
+            return TableStep(bs.not_blank(text), text)
+        return TableStep(pc.or_(pc.invert(replies), bs.not_blank(text)), text)
 
 
 _UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
@@ -474,12 +524,6 @@ class ScrubContacts(_Described, Clean):
         text = _text(table)
         candidates = vx.any_of(vx.non_ascii(text), vx.contains(text, "@|[0-9][0-9]"))
         return _cleaned(table, candidates, self.clean)
-
-
-def _re2_class(chars: str) -> str:
-    """A character class written with ``\\x{...}`` escapes, safe for RE2."""
-    inner = "".join(f"\\x{{{ord(c):x}}}" for c in chars.strip("[]"))
-    return f"[{inner}]"
 
 
 # the chain and the registration ------------------------------------------------------------

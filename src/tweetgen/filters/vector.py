@@ -34,8 +34,10 @@ def flat(column: Column) -> pa.Array:
     return column
 
 
-def to_bools(mask: Column) -> np.ndarray:
-    """A boolean Arrow column as numpy; nulls count as False."""
+def to_bools(mask: Column | np.ndarray) -> np.ndarray:
+    """A boolean Arrow column (or numpy array) as numpy; nulls count as False."""
+    if isinstance(mask, np.ndarray):
+        return mask.astype(bool, copy=False)
     filled = pc.fill_null(flat(mask), False)
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -44,6 +46,13 @@ def any_of(*masks: Column) -> pa.Array:
     out = flat(masks[0])
     for m in masks[1:]:
         out = pc.or_(out, flat(m))
+    return pc.fill_null(out, False)
+
+
+def all_of(*masks: Column) -> pa.Array:
+    out = flat(masks[0])
+    for m in masks[1:]:
+        out = pc.and_(out, flat(m))
     return pc.fill_null(out, False)
 
 
@@ -68,25 +77,24 @@ def not_blank(column: Column) -> pa.Array:
     return flat(pc.greater(pc.utf8_length(trimmed), 0))
 
 
-def rows_of(mask: Column) -> np.ndarray:
+def rows_of(mask: Column | np.ndarray) -> np.ndarray:
     return np.flatnonzero(to_bools(mask))
 
 
 def python_values(column: Column, rows: np.ndarray) -> list[str]:
-    values: list[str] = flat(column).take(pa.array(rows, pa.int64())).to_pylist()
+    values: list[str] = column.take(pa.array(rows, pa.int64())).to_pylist()
     return values
 
 
-def rewrite(column: Column, mask: Column, function: Callable[[str], str]) -> pa.Array:
+def rewrite(column: Column, mask: Column | np.ndarray, function: Callable[[str], str]) -> pa.Array:
     """``column`` with ``function`` applied to the rows in ``mask``; other rows untouched."""
     from tweetgen.columns import string_array
 
-    text = flat(column)
     rows = rows_of(mask)
     if not len(rows):
-        return text
-    new = string_array([function(t) for t in python_values(text, rows)])
-    return pc.replace_with_mask(text, pa.array(to_bools(mask)), new)
+        return column  # nothing to rewrite: not even flattened
+    new = string_array([function(t) for t in python_values(column, rows)])
+    return pc.replace_with_mask(flat(column), pa.array(to_bools(mask)), new)
 
 
 #: ASCII characters of Unicode categories L, N and S: any of them makes a token a word.
@@ -119,13 +127,13 @@ def word_counts(column: Column, openers: str) -> np.ndarray:
     words = to_bools(pc.ascii_is_alnum(pc.utf8_slice_codeunits(tokens, 0, 1)))
     rest = np.flatnonzero(~words)
     if len(rest):
-        words[rest] = _words(tokens.take(pa.array(rest, pa.int64())), openers)
+        words[rest] = token_words(tokens.take(pa.array(rest, pa.int64())), openers)
     return np.bincount(parents, weights=words.astype(np.int64), minlength=len(text)).astype(
         np.int64
     )
 
 
-def _words(tokens: pa.Array, openers: str) -> np.ndarray:
+def token_words(tokens: pa.Array, openers: str) -> np.ndarray:
     """``is_word`` per token: tags by Arrow, letters, digits and symbols by Arrow for ASCII
     and by ``unicodedata`` for the tokens Arrow cannot decide."""
     import unicodedata
