@@ -51,3 +51,30 @@ def test_run_fails_before_writing_on_unknown_trainer_or_too_little_text(
         pipeline.run_chain("x-archive", str(sample_archive), tmp_path / "b", config=config,
                            filters=few)  # fmt: skip
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_library_is_imported_while_the_block_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block runs at once (the import is in a thread); the module is there after it, and
+    a module that fails to import leaves the error to the caller's own import."""
+    import sys
+    import time
+
+    from tweetgen.pipeline import imported_meanwhile
+
+    (tmp_path / "slow_library.py").write_text("import time\ntime.sleep(0.3)\nVALUE = 42\n")
+    (tmp_path / "broken_library.py").write_text("raise RuntimeError('broken on import')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    start = time.monotonic()
+    with imported_meanwhile("slow_library"):
+        entered = time.monotonic() - start
+    assert entered < 0.3
+    assert sys.modules["slow_library"].VALUE == 42
+    with imported_meanwhile("broken_library"):
+        pass
+    assert "broken_library" not in sys.modules
+    with pytest.raises(RuntimeError, match="broken on import"):
+        __import__("broken_library")
+    for name in ("slow_library", "broken_library"):
+        sys.modules.pop(name, None)

@@ -3,8 +3,11 @@ sequential reader; a worker that fails or declines leaves its parts to this proc
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +55,7 @@ def eager(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
 def test_workers_read_the_same_posts(folder: Path, eager: list[list[str]]) -> None:
     assert records(folder) == records(SAMPLE)
-    assert eager == [["tweets-part1.js"]]  # the smaller part went to the worker
+    assert sorted(eager) == [["tweets-part1.js"], ["tweets.js"]]  # a worker for each part
 
 
 def test_guard_a_worker_sending_other_posts_is_caught(
@@ -75,7 +78,7 @@ def test_a_failed_worker_leaves_its_parts_to_this_process(
 ) -> None:
     monkeypatch.setattr(sys, "executable", "/bin/false")
     assert records(folder) == records(SAMPLE)
-    assert eager == [[]]
+    assert eager == [[], []]
 
 
 def test_small_archives_stay_in_one_process(folder: Path) -> None:
@@ -149,3 +152,47 @@ def test_a_started_stream_gives_its_first_batch_first() -> None:
     assert pulled == [0]
     assert [b.column(0)[0].as_py() for b in stream] == [0, 1, 2]
     assert list(SourceStream(object(), iter([])).started()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states in /proc")
+def test_a_worker_stops_soon_after_its_parent_is_killed() -> None:
+    """The parent starts a worker that would sleep a minute, then dies; the worker ends
+    within seconds (a guard run without the check is still alive by then)."""
+    child = (
+        "import os, sys, threading, time\n"
+        "from tweetgen.sources import x_worker\n"
+        "if sys.argv[1] == 'checked':\n"
+        "    threading.Thread(target=x_worker._stop_when_orphaned, args=(os.getppid(),),"
+        " daemon=True).start()\n"
+        "time.sleep(60)\n"
+    )
+    parent = (
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}, sys.argv[1]],"
+        " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(p.pid, flush=True)\n"
+        "import time; time.sleep(0.5)\n"
+        "import os; os._exit(0)\n"
+    )
+    alive = {}
+    for mode in ("checked", "unchecked"):
+        out = subprocess.run(
+            [sys.executable, "-c", parent, mode], capture_output=True, text=True, check=True
+        )
+        pid = int(out.stdout.split()[0])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _running(pid):
+            time.sleep(0.1)
+        alive[mode] = _running(pid)
+        if alive[mode]:
+            os.kill(pid, signal.SIGKILL)
+    assert alive == {"checked": False, "unchecked": True}
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

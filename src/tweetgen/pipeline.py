@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,32 @@ def default_filters(*, reply_mentions: bool = False) -> list[Filter]:
     return builtin_defaults(reply_mentions=reply_mentions)
 
 
+#: What a corpus is built on (half a second to import); imported while a source reads.
+CORPUS_LIBRARY = "datasets"
+
+
+@contextmanager
+def imported_meanwhile(module: str) -> Iterator[None]:
+    """``module`` imported by a thread while the block runs; done by the end of the block.
+
+    Meant for a third-party library that none of tweetgen's modules imported meanwhile
+    depend on circularly. A failure in the thread is left for the caller's import to raise.
+    """
+    import importlib
+    import threading
+
+    def load() -> None:
+        with suppress(Exception):
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=load, name=f"import {module}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
 def read(
     source: str,
     location: str,
@@ -61,15 +87,18 @@ def read(
 ) -> Corpus:
     """Read every post from ``location`` with the named source plugin, batch by batch.
 
-    The source starts before ``datasets`` is imported (half a second): an archive's worker
-    processes start reading that much sooner.
+    The source starts before ``datasets`` is imported (half a second), which happens in a
+    thread meanwhile: an archive's worker processes start that much sooner, and this process
+    imports while it waits for them.
     """
     from tweetgen.inputs import check_input, reader_errors
     from tweetgen.sources.batches import source_batches
 
     check_input(location)  # no FIFO, device, endless folder or zip of a million parts
     with reader_errors(source, location):  # a field of the wrong type: one line, no traceback
-        batches = source_batches(source, location, progress=progress, **options).started()
+        stream = source_batches(source, location, progress=progress, **options)
+        with imported_meanwhile(CORPUS_LIBRARY):
+            batches = stream.started()
         from tweetgen.corpus import Corpus
 
         return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})

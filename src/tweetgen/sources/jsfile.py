@@ -89,9 +89,9 @@ class NotStreamable(Exception):
 def array_pieces(data: Iterable[bytes] | mmap.mmap, decode: Callable[[Buffer], T]) -> Iterator[T]:
     """``decode`` applied to consecutive pieces of the file's top-level array.
 
-    ``data`` is the file as blocks, or mapped whole (:meth:`FolderTree.mapped
-    <tweetgen.sources.archive_tree.FolderTree.mapped>`): a mapped file is read in place, never
-    copied, and the pages of each decoded piece are handed back to the system.
+    ``data`` is the file as blocks, or mapped whole (``FolderTree.contents`` in
+    :mod:`tweetgen.sources.archive_tree`): a mapped file is read in place, never copied, and
+    the pages of each decoded piece are handed back to the system.
 
     Each piece is a JSON array of whole elements. Boundaries are guessed at a ``}`` that opens
     its line, preferring the least indented (top-level elements are), and confirmed by

@@ -2,8 +2,8 @@
 
 Decoding and building rows is Python work that holds the interpreter lock, so threads would
 not help; parts (``tweets-part1.js`` ...) are independent, so they are shared out between
-this process and worker processes, which send their parts back as Arrow IPC streams over a
-pipe. Workers are plain subprocesses (``python -m tweetgen.sources.x_parallel``), never
+worker processes, one per core, which send their parts back as Arrow IPC streams over a
+pipe. Workers are plain subprocesses (``python -m tweetgen.sources.x_worker``), never
 ``multiprocessing``: spawning that way would re-run a user's script without a main guard,
 and forking a process with threads is unsafe. Nothing is written to disk, and a worker whose
 parent dies is stopped by the broken pipe.
@@ -16,7 +16,6 @@ reader, which words any error exactly as before.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -44,8 +43,8 @@ WORKER_MODULE = "tweetgen.sources.x_worker"
 
 
 def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
-    """The big files shared out between this process (the first group) and workers, by
-    size; no groups unless the archive is a folder with two big parts and two cores."""
+    """The big files shared out between workers, one group each, by size; no groups unless
+    the archive is a folder with two big parts and two cores."""
     cores = usable_cores()
     if not isinstance(tree, FolderTree) or cores < 2 or len(names) < 2 or not sys.executable:
         return []
@@ -70,22 +69,24 @@ def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
 def read_parts(
     tree: FolderTree, groups: list[list[str]], account: Account
 ) -> dict[str, xc.FileColumns]:
-    """The columns of every file in ``groups``: the first group read here, the others by
-    one worker each, at the same time. A file missing from the result is for the caller."""
-    workers = [_start(tree, group, account) for group in groups[1:]]
+    """The columns of every file in ``groups``, each group read by a worker process, all at
+    the same time. A file missing from the result (its worker failed) is for the caller.
+
+    This process only collects: if it read a group too, its decoding would hold the
+    interpreter lock that the threads emptying the workers' pipes need, and the workers
+    would wait on their full pipes.
+    """
+    workers = [_start(tree, group, account) for group in groups]
     done: dict[str, xc.FileColumns] = {}
     with ThreadPoolExecutor(max(len(workers), 1)) as pool:
         collected = [pool.submit(_collect, worker) for worker in workers]
         try:
-            for name in groups[0]:
-                with contextlib.suppress(xc.Unusual):  # the caller's careful reader takes it
-                    done[name] = xc.read_file(tree, name, account)
-        except BaseException:  # an error here ends the read: don't wait for the workers
+            for future in collected:
+                done.update(future.result())
+        except BaseException:  # Ctrl-C: don't wait for the workers
             for worker in workers:
                 worker.kill()
             raise
-        for future in collected:
-            done.update(future.result())
     return done
 
 

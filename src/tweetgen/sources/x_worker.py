@@ -9,10 +9,16 @@ made unimportable here before anything converts; pyarrow then does without it.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
+
+#: How often a worker checks that its parent is alive.
+ORPHAN_CHECK_SECONDS = 0.25
 
 
 class NoPandas:
@@ -29,9 +35,18 @@ class NoPandas:
 
 def main() -> None:
     sys.meta_path.insert(0, NoPandas())
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     from tweetgen.sources.x_parallel import work
 
     work(json.loads(sys.stdin.buffer.read()), sys.stdout.buffer)
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """End this worker soon after its parent is killed (a broken pipe would tell only at
+    the next write, a whole part later)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(1)
 
 
 if __name__ == "__main__":
