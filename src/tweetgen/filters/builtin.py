@@ -367,9 +367,8 @@ class StripReplyMentions(_Described, Clean):
         rows = vx.rows_of(candidates)
         if len(rows):
             some = vx.flat(text.take(pa.array(rows, pa.int64())))
-            stripped = vx.flat(
-                pc.replace_substring_regex(some, _ASCII_LEADING_MENTIONS, "", max_replacements=1)
-            )
+            # anchored, so it matches once; max_replacements=1 would make Arrow 2-3x slower
+            stripped = vx.flat(pc.replace_substring_regex(some, _ASCII_LEADING_MENTIONS, ""))
             unsure = np.flatnonzero(~bs.mentions_decided(some, stripped))
             new = stripped
             if len(unsure):  # Python's rule on the original texts of those rows
