@@ -213,3 +213,19 @@ def test_a_mention_rule_that_trusts_every_row_is_caught() -> None:
     assert run_step(table, f)[0].column("text").to_pylist() == expected
     with patch.object(bs, "mentions_decided", lambda texts, stripped: np.ones(len(texts), bool)):
         assert run_step(table, f)[0].column("text").to_pylist() != expected
+
+
+@SETTINGS
+@given(column=columns(st.lists(st.one_of(TEXT, st.sampled_from(["RT @x", " RT @", "\xa0RT @y"])))))
+def test_starts_after_spaces_is_lstrip_startswith(column: pa.ChunkedArray) -> None:
+    texts = column.to_pylist()
+    for prefixes in (("RT @",), ("@", "＠"), ("é",)):
+        expected = [t.lstrip().startswith(prefixes) for t in texts]
+        assert bs.starts_after_spaces(column, *prefixes).tolist() == expected
+
+
+def test_starts_after_spaces_looks_past_every_kind_of_space() -> None:
+    texts = [" RT @x", "\xa0RT @y", "\u3000＠z", "xRT @", "RT", "", "RT @"]
+    column = pa.array(texts)
+    assert bs.starts_after_spaces(column, "RT @").tolist() == [1, 1, 0, 0, 0, 0, 1]
+    assert bs.starts_after_spaces(column, "＠").tolist() == [0, 0, 1, 0, 0, 0, 0]

@@ -114,14 +114,15 @@ class DropRetweets(_Described, Drop):
         return post.kind == PostKind.RETWEET or post.text.lstrip().startswith("RT @")
 
     def filter_table(self, table: pa.Table) -> TableStep:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
         retweet = pc.equal(table.column("kind"), PostKind.RETWEET.value)
-        return TableStep(
-            pc.invert(vx.any_of(retweet, vx.starts_after_spaces(_text(table), "RT @")))
-        )
+        marked = pa.array(bs.starts_after_spaces(_text(table), "RT @"))
+        return TableStep(pc.invert(vx.any_of(retweet, marked)))
 
 
 class DropShort(_Described, Drop):
@@ -360,7 +361,7 @@ class StripReplyMentions(_Described, Clean):
         from tweetgen.filters import vector as vx
 
         text = _text(table)
-        candidates = vx.starts_after_spaces(text, "@", "＠")
+        candidates = pa.array(bs.starts_after_spaces(text, "@", "＠"))
         replies = _replies(table)  # only replies are cleaned, so only they can go blank
         if self.replies_only:
             candidates = pc.and_(candidates, replies)

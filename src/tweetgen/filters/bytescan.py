@@ -168,6 +168,37 @@ def not_blank(column: vx.Column) -> pa.Array:
     return pa.array(_each_chunk(column, scan), pa.bool_())
 
 
+def starts_after_spaces(column: vx.Column, *prefixes: str) -> np.ndarray:
+    """``text.lstrip().startswith(prefixes)`` per row (exact): a row whose first byte is an
+    ASCII non-space is compared in place, byte by byte; the others (a leading space, a
+    non-ASCII first character) by ``vx.starts_after_spaces``."""
+    encoded = [p.encode() for p in prefixes]
+
+    def scan(chunk: pa.Array) -> np.ndarray:
+        view = utf8_bytes(chunk)
+        if view is None:
+            return vx.to_bools(vx.starts_after_spaces(chunk, *prefixes))
+        data, starts = view.data, view.offsets[:-1]
+        lengths = view.offsets[1:] - starts
+        first = np.full(view.rows, _BLANK, dtype=np.uint8)
+        first[lengths > 0] = data[starts[lengths > 0]]
+        solid = (first < 0x80) & ((_byte_classes("")[first] & SPACE) == 0)
+        found = np.zeros(view.rows, dtype=bool)
+        for prefix in encoded:
+            match = solid & (lengths >= len(prefix))
+            for at, byte in enumerate(prefix):
+                rows = np.flatnonzero(match)
+                match[rows] = data[starts[rows] + at] == byte
+            found |= match
+        unsure = np.flatnonzero((lengths > 0) & ~solid)
+        if len(unsure):
+            taken = chunk.take(pa.array(unsure, pa.int64()))
+            found[unsure] = vx.to_bools(vx.starts_after_spaces(taken, *prefixes))
+        return found
+
+    return _each_chunk(column, scan)
+
+
 def space_runs(column: vx.Column) -> np.ndarray:
     """Rows whose ASCII whitespace ``text.collapse_whitespace`` may change: any control
     byte but ``\\n``; two spaces in a row; a space or ``\\n`` at either end; a space next to
@@ -252,6 +283,12 @@ def _wide_space_points() -> np.ndarray:
     return np.array([ord(c) for c in vx.PY_SPACES if len(c.encode()) in (2, 3)], np.int64)
 
 
+@functools.cache
+def _wide_space_leads() -> np.ndarray:
+    """The first bytes of the non-ASCII whitespace characters."""
+    return np.unique([c.encode()[0] for c in vx.PY_SPACES if not c.isascii()]).astype(np.uint8)
+
+
 def spaces(data: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Per byte, whether it belongs to a whitespace character (``str.isspace``), exact."""
     space = data <= _BLANK
@@ -278,7 +315,7 @@ def _code_points(data: np.ndarray, leads: np.ndarray) -> tuple[np.ndarray, np.nd
 def _wide_spaces(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each non-ASCII whitespace character starts, and its length in bytes."""
     leads = np.flatnonzero(data >= _LEAD_2)
-    leads = leads[data[leads] < _LEAD_4]  # whitespace has two or three bytes
+    leads = leads[np.isin(data[leads], _wide_space_leads())]  # not é, ü, emoji...
     points, widths = _code_points(data, leads)
     wide = np.isin(points, _wide_space_points())
     return leads[wide], widths[wide]
