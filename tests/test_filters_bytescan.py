@@ -17,6 +17,7 @@ from unittest.mock import patch
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -182,3 +183,33 @@ def test_empty_and_null_columns() -> None:
     assert bs.url_candidates(with_null, b.URL_CANDIDATE).tolist() == [False] * 3
     assert bs.word_counts(pa.array(["a b", "", " c "]), tx.OPENERS).tolist() == [2, 0, 1]
     assert np.array_equal(bs.holding_ampersand(pa.array(["&", None])), [True, False])
+
+
+def test_mentions_decided_leaves_the_non_ascii_runs_to_python() -> None:
+    texts = ["@bob x", "@bob", "@bob schön", "@bobé x", "@al @bobé x", "@al ＠bo x", "@al \xa0@b x"]
+    texts += ["＠al x", " \xa0@al x", "@bob's é", "@bob 😂"]
+    column = pa.array(texts)
+    stripped = pc.replace_substring_regex(column, b._ASCII_LEADING_MENTIONS, "", max_replacements=1)
+    decided = bs.mentions_decided(column, stripped).tolist()
+    assert decided == [True, True, True] + [False] * 7 + [False]
+    for text, strip, sure in zip(texts, stripped.to_pylist(), decided, strict=True):
+        assert not sure or strip == tx.strip_leading_mentions(text)
+
+
+def test_a_mention_rule_that_trusts_every_row_is_caught() -> None:
+    """Guard: with every row taken as decided, the parity test fails on non-ASCII runs."""
+    from datetime import datetime, timezone
+
+    from tweetgen import Post, PostKind
+    from tweetgen.columns import SCHEMA, post_batches
+    from tweetgen.filters.apply import run_per_post, run_step
+
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    texts = ["@bobé x", "@al \xa0@b x", "@bob x"]
+    items = [Post(str(i), "me", t, when, "test", kind=PostKind.REPLY) for i, t in enumerate(texts)]
+    table = pa.Table.from_batches(list(post_batches(items)), schema=SCHEMA)
+    f = b.StripReplyMentions()
+    expected = run_per_post(table, f)[0].column("text").to_pylist()
+    assert run_step(table, f)[0].column("text").to_pylist() == expected
+    with patch.object(bs, "mentions_decided", lambda texts, stripped: np.ones(len(texts), bool)):
+        assert run_step(table, f)[0].column("text").to_pylist() != expected

@@ -348,11 +348,14 @@ class StripReplyMentions(_Described, Clean):
                 yield post
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """ASCII texts by one Arrow regex (:data:`_ASCII_LEADING_MENTIONS`), the others by
-        ``strip_leading_mentions``."""
+        """One Arrow regex (:data:`_ASCII_LEADING_MENTIONS`) strips the ASCII mentions a
+        text starts with; ``strip_leading_mentions`` redoes the texts where a non-ASCII
+        character could have changed the run (``bytescan.mentions_decided``)."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        from tweetgen.columns import string_array
         from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
 
@@ -364,12 +367,16 @@ class StripReplyMentions(_Described, Clean):
         rows = vx.rows_of(candidates)
         if len(rows):
             some = vx.flat(text.take(pa.array(rows, pa.int64())))
-            ascii = pc.string_is_ascii(some)
-            stripped = pc.replace_substring_regex(
-                some.filter(ascii), _ASCII_LEADING_MENTIONS, "", max_replacements=1
+            stripped = vx.flat(
+                pc.replace_substring_regex(some, _ASCII_LEADING_MENTIONS, "", max_replacements=1)
             )
-            new = pc.replace_with_mask(some, ascii, vx.flat(stripped))
-            new = vx.rewrite(new, pc.invert(ascii), tx.strip_leading_mentions)
+            unsure = np.flatnonzero(~bs.mentions_decided(some, stripped))
+            new = stripped
+            if len(unsure):  # Python's rule on the original texts of those rows
+                again = [tx.strip_leading_mentions(t) for t in vx.python_values(some, unsure)]
+                mask = np.zeros(len(some), dtype=bool)
+                mask[unsure] = True
+                new = pc.replace_with_mask(stripped, pa.array(mask), string_array(again))
             text = pc.replace_with_mask(vx.flat(text), vx.flat(candidates), vx.flat(new))
         if not self.replies_only:
             return TableStep(bs.not_blank(text), text)

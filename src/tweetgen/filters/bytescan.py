@@ -211,6 +211,25 @@ def _pairs(data: np.ndarray, byte: int) -> list[np.ndarray]:
     return found
 
 
+def mentions_decided(texts: pa.Array, stripped: pa.Array) -> np.ndarray:
+    """Rows where stripping leading mentions with ASCII rules (``stripped``: ``texts`` less
+    the run of ASCII mentions it starts with, if any) is what ``text.strip_leading_mentions``
+    does: ASCII rows; and rows whose ASCII run is not empty and either reached the end or
+    is followed by an ASCII byte other than ``@``. Up to the run's end both rules read the
+    same ASCII bytes, and Python's could only go on with a mention (``@``, ``＠``) or a
+    non-ASCII space. Null rows or other types: no row is decided.
+    """
+    view = utf8_bytes(texts)
+    if view is None or stripped.null_count or not len(view.data):
+        return np.zeros(len(texts), dtype=bool)
+    data, starts = view.data, view.offsets[:-1]
+    lengths = view.offsets[1:] - starts
+    removed = lengths - pc.binary_length(stripped).to_numpy(zero_copy_only=False)
+    after = data[np.minimum(starts + removed, len(data) - 1)]
+    ended = (removed == lengths) | ((after < 0x80) & (after != ord("@")))
+    return vx.to_bools(pc.string_is_ascii(texts)) | ((removed > 0) & ended)
+
+
 @functools.cache
 def _byte_classes(openers: str) -> np.ndarray:
     """The classes of every byte value, from the per-post rules' own definitions."""
