@@ -3,6 +3,8 @@ sequential reader; a worker that fails or declines leaves its parts to this proc
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +12,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import pyarrow as pa
 import pytest
 
 from tweetgen.sources import x_parallel
+from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.x_archive import XArchiveSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,3 +200,49 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+class _Answered:
+    """A finished worker: what it wrote, to be read back by ``_collect``."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.stdout = io.BufferedReader(io.BytesIO(answer))
+
+    def wait(self) -> int:
+        return 0
+
+
+def _tweet(i: int, when: str = "Wed Jan 17 14:41:16 +0000 2024") -> dict[str, Any]:
+    return {"tweet": {"id_str": str(i), "full_text": f"post number {i}", "created_at": when}}
+
+
+def test_a_file_declined_midway_is_left_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that already streamed batches of a file and then meets what only the careful
+    reader can word marks the file unread; the other files it read stand."""
+    from tweetgen.sources import jsfile
+
+    monkeypatch.setattr(jsfile, "PIECE_BYTES", 1500)
+    data = tmp_path / "data"
+    data.mkdir()
+    odd = [_tweet(i) for i in range(40)]
+    odd[35] = _tweet(35, "Sat Feb 30 14:41:16 +0000 2024")  # no such day, pieces later
+    for name, tweets in (
+        ("tweets.js", [_tweet(i) for i in range(40, 60)]),
+        ("tweets-part1.js", odd),
+    ):
+        (data / name).write_text("window.YTD.tweets.part0 = " + json.dumps(tweets, indent=2))
+    job = {
+        "data_dir": str(data),
+        "limits": asdict(ZipLimits()),
+        "names": ["tweets-part1.js", "tweets.js"],
+        "account": {"username": "someone", "display_name": None},
+    }
+    answer = io.BytesIO()
+    x_parallel.work(job, answer)
+    streamed = answer.getvalue().split(b"\n", 1)[1]
+    assert len(list(pa.ipc.open_stream(streamed))) >= 2  # batches went out before the decline
+    done = x_parallel._collect(_Answered(answer.getvalue()))  # type: ignore[arg-type]
+    assert sorted(done) == ["tweets.js"]
+    assert sum(b.num_rows for b in done["tweets.js"].batches) == 20

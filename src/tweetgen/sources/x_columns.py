@@ -121,15 +121,25 @@ def read_file(
 ) -> FileColumns:
     """Every tweet of one file as record batches; :class:`Unusual` when the fast path declines."""
     out = FileColumns()
+    out.batches.extend(file_batches(tree, name, account, out, deleted=deleted))
+    return out
+
+
+def file_batches(
+    tree: ArchiveTree, name: str, account: Account, out: FileColumns, *, deleted: bool = False
+) -> Iterator[pa.RecordBatch]:
+    """The record batches of one file as its pieces are decoded (``out`` gets its edit chains
+    and deletion times, not its batches); :class:`Unusual` when the fast path declines,
+    possibly after some batches."""
     builder = _Builder(account, deleted)
     try:
         with tree.contents(name) as data, paused_gc():
             for items in array_pieces(data, decode_piece):
-                out.batches.append(builder.batch(items, out))
+                batch = builder.batch(items, out)
                 del items
+                yield batch
     except NotStreamable as exc:
         raise Unusual(str(exc)) from None
-    return out
 
 
 @contextmanager

@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -116,50 +115,40 @@ def _start(tree: FolderTree, names: list[str], account: Account) -> subprocess.P
 
 
 def _collect(worker: subprocess.Popen[bytes]) -> dict[str, xc.FileColumns]:
-    """What a worker sent: per file, a JSON header line, then its Arrow IPC stream."""
+    """What a worker sent: per file, a JSON line naming it, its Arrow IPC stream (batches as
+    they were decoded), and a JSON line saying whether the file was read to its end."""
     done: dict[str, xc.FileColumns] = {}
     stream = cast(IO[bytes], worker.stdout)
     try:
-        for header, body in _messages(stream):
-            batches = pa.ipc.open_stream(pa.py_buffer(body)).read_all().to_batches()
-            done[header["name"]] = xc.FileColumns(batches, header["chains"], header["deleted_at"])
+        while line := stream.readline():
+            name = json.loads(line)["name"]
+            batches = list(pa.ipc.open_stream(stream))
+            trailer = json.loads(stream.readline())
+            if trailer["read"]:
+                done[name] = xc.FileColumns(batches, trailer["chains"], trailer["deleted_at"])
     except (ValueError, KeyError, pa.ArrowInvalid):
-        done = {}  # a garbled answer: read everything here
+        done = {}  # a garbled or cut answer: read everything here
     finally:
         stream.close()
         worker.wait()
     return done
 
 
-def _messages(stream: IO[bytes]) -> Iterator[tuple[dict[str, Any], bytes]]:
-    while line := stream.readline():
-        header = json.loads(line)
-        body = stream.read(header["bytes"])
-        if len(body) != header["bytes"]:
-            raise ValueError("a worker stopped mid-answer")
-        yield header, body
-
-
 def work(job: dict[str, Any], out: IO[bytes]) -> None:
-    """A worker's side: read the job's files, write each one's header line and Arrow stream."""
+    """A worker's side: each file's batches streamed as its pieces are decoded, so a worker
+    never holds a whole part; a file the fast path declines is marked unread."""
     tree = FolderTree(Path(job["data_dir"]), ZipLimits(**job["limits"]))
     account = Account(**job["account"])
     for name in job["names"]:
-        try:
-            columns = xc.read_file(tree, name, account)
-        except Exception:  # the parent rereads this file and reports properly
-            continue
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, xc.SCHEMA) as writer:
-            for batch in columns.batches:
-                writer.write_batch(batch)
-        body = sink.getvalue()
-        header = {
-            "name": name,
-            "chains": columns.chains,
-            "deleted_at": columns.deleted_at,
-            "bytes": body.size,
-        }
-        out.write(json.dumps(header).encode() + b"\n")
-        out.write(body)
+        out.write(json.dumps({"name": name}).encode() + b"\n")
+        columns = xc.FileColumns()
+        read = True
+        with pa.ipc.new_stream(out, xc.SCHEMA) as writer:
+            try:
+                for batch in xc.file_batches(tree, name, account, columns):
+                    writer.write_batch(batch)
+            except Exception:  # the parent rereads this file and reports properly
+                read = False
+        trailer = {"read": read, "chains": columns.chains, "deleted_at": columns.deleted_at}
+        out.write(json.dumps(trailer).encode() + b"\n")
         out.flush()
