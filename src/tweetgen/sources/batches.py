@@ -38,7 +38,9 @@ class SourceStream(Iterator[pa.RecordBatch]):
         """This stream with its next batch read now, to be given first (a source that reads
         in one go, as the X archive does, has read everything)."""
         if not self._ahead:
-            self._ahead = [batch for batch in [next(self.batches, None)] if batch is not None]
+            batch = next(self.batches, None)
+            if batch is not None:
+                self._ahead.append(batch)
         return self
 
     @property

@@ -135,9 +135,9 @@ class _Window:
     def __init__(self, data: Iterable[bytes] | mmap.mmap) -> None:
         self.buf: bytearray | mmap.mmap
         self._growing: bytearray | None = None
-        self._blocks: Iterator[bytes] | None = None
+        self._blocks: Iterator[bytes]
         if isinstance(data, mmap.mmap):
-            self.buf = data
+            self.buf, self._blocks = data, iter(())
         else:
             self.buf = self._growing = bytearray()
             self._blocks = iter(data)
@@ -149,12 +149,11 @@ class _Window:
 
     def fill(self, size: int) -> bool:
         """Read until the window holds ``size`` bytes; True when the file ends first."""
-        growing, blocks = self._growing, self._blocks
         while len(self) < size:
-            block = None if growing is None or blocks is None else next(blocks, None)
-            if growing is None or block is None:
+            block = next(self._blocks, None)
+            if block is None or self._growing is None:
                 return True
-            growing += block
+            self._growing += block
         return False
 
     def consume(self, size: int) -> None:

@@ -362,8 +362,3 @@ def superseded(present: pa.ChunkedArray | pa.Array, chains: Iterable[list[str]])
     lasts = pa.array([c[-1] for c in wanted], pa.string())
     there = pc.is_in(lasts, value_set=pc.unique(present)).to_pylist()
     return {i for c, ok in zip(wanted, there, strict=True) if ok for i in c[:-1]}
-
-
-def batches_of(files: Iterable[FileColumns]) -> Iterator[pa.RecordBatch]:
-    for f in files:
-        yield from f.batches
