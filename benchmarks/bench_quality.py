@@ -16,7 +16,7 @@ Methods, each trained on every voice:
 
 Reported in one JSON document: bits per character of every model on every voice's held-out
 posts (a 4x4 table per method), the share of ``--samples`` samples that are near-copies of a
-training post (tweetgen.novelty's rule), length KS against the voice's posts, distinct-1/2,
+training post (tweetgen.model.novelty's rule), length KS against the voice's posts, distinct-1/2,
 training tokens/s, and the targets of issue 16 with pass/fail.
 
     OMP_WAIT_POLICY=PASSIVE python benchmarks/bench_quality.py --out benchmarks/results/quality.json
@@ -224,7 +224,7 @@ def measure(models: dict[str, dict], voices: dict[str, dict], args: argparse.Nam
 
 
 def _generator(path: str) -> Any:
-    from tweetgen.generate import Generator
+    from tweetgen.generation.generator import Generator
 
     return Generator(path, device="cpu")
 
@@ -238,7 +238,7 @@ def _bpc(generator: Any, texts: list[str]) -> float:
 def samples_row(generator: Any, voice: dict[str, Any], n: int) -> dict[str, Any]:
     """Copies, length KS and distinct-n of ``n`` samples (the seed's sampling settings)."""
     from tweetgen.evaluation import distinct_n, ks_distance
-    from tweetgen.novelty import NoveltyIndex
+    from tweetgen.model.novelty import NoveltyIndex
 
     began = time.perf_counter()
     drawn = generator.generate(n=n, seed=SEED, novelty=False, batch_size=25)

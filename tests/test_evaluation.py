@@ -30,7 +30,7 @@ from tweetgen.evaluation import (
 )
 from tweetgen.evaluation.evaluate import held_out_posts
 from tweetgen.evaluation.trainlog import TRAINING_LOG
-from tweetgen.novelty import NoveltyIndex
+from tweetgen.model.novelty import NoveltyIndex
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts
 
 SAMPLES = 12
@@ -118,7 +118,7 @@ def test_samples_copies_and_lengths(report: EvalReport, corpus_dir: Path) -> Non
     fine = report.fine_tune
     assert 0 < len(fine.samples) <= SAMPLES
     assert 0 <= fine.length_ks <= 1 and 0 < fine.distinct_1 <= 1
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     corpus = Corpus.load(corpus_dir)
     held = held_out_posts(corpus, _meta(Path(report.model)), _meta(Path(report.model))["config"])

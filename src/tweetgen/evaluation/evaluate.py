@@ -30,11 +30,11 @@ from tweetgen.evaluation import textstats
 from tweetgen.evaluation.heldout import score_posts
 from tweetgen.evaluation.report import EvalReport, ModelQuality
 from tweetgen.evaluation.trainlog import read_training_curve
-from tweetgen.export import read_metadata
-from tweetgen.novelty import NoveltyIndex
+from tweetgen.model.finish import read_metadata
+from tweetgen.model.novelty import NoveltyIndex
 
 if TYPE_CHECKING:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
 #: Samples per model when not told otherwise (the copy share is a share of these).
 DEFAULT_SAMPLES = 100
@@ -107,7 +107,7 @@ def _check_model_dir(model_dir: str | os.PathLike[str]) -> Path:
 
 
 def _load_corpus(corpus: Corpus | str | os.PathLike[str]) -> Corpus:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     if isinstance(corpus, Corpus):
         found = corpus
@@ -165,7 +165,7 @@ class _Run:
 
     def measure(self, label: str, path: Path, samples: int) -> ModelQuality:
         """Held-out loss and ``samples`` samples of one model folder, through the Generator."""
-        from tweetgen.generate import Generator
+        from tweetgen.generation.generator import Generator
 
         generator = Generator(path, device=self.device)
         quality = ModelQuality(label, str(path))
@@ -230,7 +230,7 @@ def base_folder(
 
 def _rebuild_tiny(config: dict[str, Any], texts: Sequence[str], path: Path) -> Path:
     """The tiny base exactly as the trainer built it (same texts, sizes and seed)."""
-    from tweetgen.training.base_model import build_tiny_base
+    from tweetgen.model.base import build_tiny_base
 
     sizes = _mapping(config.get("tiny"))
     positions = max(int(config.get("block_size", 128)), 128)

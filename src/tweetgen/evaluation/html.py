@@ -13,7 +13,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tweetgen.atomic import atomic_file
+from tweetgen.base.atomic import atomic_file
 from tweetgen.evaluation import plots
 from tweetgen.evaluation.report import EvalReport, ModelQuality
 

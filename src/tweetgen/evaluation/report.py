@@ -20,7 +20,7 @@ class ModelQuality:
     model: str  # the model's folder or name
     held_out: HeldOutLoss | None = None
     samples: list[str] = field(default_factory=list)
-    #: Samples that are near-copies of a training post (tweetgen.novelty's rule).
+    #: Samples that are near-copies of a training post (tweetgen.model.novelty's rule).
     copies: int = 0
     length_ks: float = math.nan
     distinct_1: float = math.nan

@@ -8,7 +8,7 @@
 * **Overused words**: words whose share of the samples' words most exceeds their share of the
   author's, on add-one smoothed rates (a word the author never used can still be overused).
 
-Words are those of :func:`tweetgen.novelty.normalise` (case folded, punctuation dropped), the
+Words are those of :func:`tweetgen.model.novelty.normalise` (case folded, punctuation dropped), the
 same the copy check compares.
 """
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tweetgen.novelty import normalise
+from tweetgen.model.novelty import normalise
 
 #: A word must occur this many times in the samples to be called overused.
 MIN_OVERUSED = 3
