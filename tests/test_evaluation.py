@@ -257,3 +257,11 @@ def test_train_prints_the_headline(corpus_dir: Path, tmp_path: Path) -> None:
     args = ("train", str(corpus_dir), "--out", str(tmp_path / "m2"), *TINY, "--no-eval")
     code, output = _invoke(*args)
     assert code == 0 and "Quality" not in output
+
+
+def test_diverged_steps_are_left_out(tmp_path: Path) -> None:
+    """The trainer writes a nan/inf loss as null: not drawn, not an error."""
+    lines = ['{"step": 1, "loss": 3.0}', '{"step": 2, "loss": null}', '{"step": 2, "eval_loss": 2}']
+    (tmp_path / TRAINING_LOG).write_text("\n".join(lines) + "\n")
+    curve = read_training_curve(tmp_path)
+    assert curve.train == [(1.0, 3.0)] and curve.validation == [(2.0, 2.0)]

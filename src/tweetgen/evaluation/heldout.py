@@ -5,7 +5,7 @@ tokens on the same text. Bits per character divides the same summed loss by the 
 scored instead, so a GPT-2, a Llama-shaped base and the ``tiny`` base can be compared on the
 same posts.
 
-Each post is scored as the trainer frames it: the start token, the post, the end-of-text token.
+Each post is scored as the trainer frames it: end-of-text token, the post, end-of-text token.
 The loss counts every token after the start, the end token included (it is how the model says
 where a post ends), and the characters are the post's own.
 """
@@ -61,13 +61,13 @@ class HeldOutLoss:
 
 
 def frame_ids(tokenizer: PreTrainedTokenizerBase) -> tuple[int, int]:
-    """The start and end token of a post: the start is the tokenizer's BOS when it has one
-    (generation starts there), else its end-of-text token, which always ends a post."""
+    """The start and end token of a post, as the trainer frames it and the generator starts:
+    the end-of-text token on both sides (a chat model's BOS, such as SmolLM2's
+    ``<|im_start|>``, never began a post); the BOS only for a tokenizer without one."""
     end = tokenizer.eos_token_id
-    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else end
-    if end is None or start is None:
+    if end is None:
         raise EvaluationError("the tokenizer has no end-of-text token: posts cannot be framed")
-    return int(start), int(end)
+    return int(end), int(end)
 
 
 def framed_posts(

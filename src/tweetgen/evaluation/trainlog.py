@@ -1,7 +1,8 @@
 """The training curve of a model: ``training_log.jsonl`` in its folder.
 
 The trainer writes one JSON object per line: ``{"step", "epoch", "tokens", "loss", "lr"}`` for
-each training step and ``{"step", "epoch", "eval_loss"}`` for each validation. A model made
+each training step and ``{"step", "epoch", "eval_loss"}`` for each validation (a loss is
+``null`` where a run diverged: that point is left out). A model made
 before that log existed still has the per-epoch ``history`` of ``tweetgen.json``, read instead.
 """
 
@@ -58,10 +59,10 @@ def _read_log(path: Path) -> TrainingCurve:
         if not isinstance(entry, dict):
             raise EvaluationError(f"line {number}: expected a JSON object", path=path)
         step = _number(entry.get("step"), "step", number, path)
-        if "eval_loss" in entry:
-            curve.validation.append((step, _number(entry["eval_loss"], "eval_loss", number, path)))
-        elif "loss" in entry:
-            curve.train.append((step, _number(entry["loss"], "loss", number, path)))
+        for key, points in (("eval_loss", curve.validation), ("loss", curve.train)):
+            if entry.get(key) is not None:  # null: a diverged step (nan or inf), not drawn
+                points.append((step, _number(entry[key], key, number, path)))
+                break
     return curve
 
 
