@@ -66,6 +66,7 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--held-out", type=int, default=45, help="held-out posts scored per voice")
     p.add_argument("--samples", type=int, default=100)
     p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--trainer", default="full", help="trainer plugin of the default method")
     p.add_argument(
         "--set",
         dest="settings",
@@ -133,8 +134,8 @@ def train(method: str, args: argparse.Namespace, voice: dict[str, Any], out: Pat
 
 
 def train_tweetgen(method: str, args: argparse.Namespace, voice: dict[str, Any], out: Path) -> dict:
+    from tweetgen.plugins import get_trainer_class
     from tweetgen.training.config import TrainConfig
-    from tweetgen.training.trainer import Trainer
 
     settings: dict[str, Any] = {"out_dir": str(out), "seed": SEED, "device": "cpu"}
     if method == "tiny":
@@ -142,7 +143,8 @@ def train_tweetgen(method: str, args: argparse.Namespace, voice: dict[str, Any],
     else:
         settings |= {"base_model": args.base, "epochs": args.epochs}
         settings |= {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.settings)}
-    result = Trainer(TrainConfig.from_settings(settings)).train(voice["corpus"])
+    trainer = get_trainer_class("full" if method == "tiny" else args.trainer)
+    result = trainer(TrainConfig.from_settings(settings)).train(voice["corpus"])
     m = result.metrics
     return {
         "path": str(result.path),
@@ -159,7 +161,7 @@ def train_tweetgen(method: str, args: argparse.Namespace, voice: dict[str, Any],
 
 def resolved_base(name: str) -> str:
     """The base folder the recipe loads: tweetgen's own resolution of ``name``."""
-    from tweetgen.pipeline import resolve_base_model
+    from tweetgen.model.base import resolve_base_model
 
     return resolve_base_model(name)
 
@@ -329,6 +331,7 @@ def _environment(args: argparse.Namespace, voices: dict[str, dict]) -> dict[str,
         "held_out_cap": args.held_out,
         "samples": args.samples,
         "settings": args.settings,
+        "trainer": args.trainer,
         "voices": {
             v: {
                 "posts": len(d["posts"]),
