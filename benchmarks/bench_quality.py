@@ -44,6 +44,9 @@ MAX_CHARS = 280
 RECIPE_LR = 1.372e-4
 RECIPE_BLOCK = 1024
 SEED = 42
+#: Tokens a sample may run to: 280 characters are about 70 tokens of English, and a batch of
+#: samples runs until its longest one stops.
+MAX_NEW_TOKENS = 96
 
 
 def read_voice(path: Path) -> list[str]:
@@ -59,6 +62,7 @@ def read_voice(path: Path) -> list[str]:
 
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--fortunes", type=Path, default=FORTUNES, help="the voices' folder")
     p.add_argument("--base", default="smollm2-135m", help="pretrained base (name or folder)")
     p.add_argument("--methods", default="default,recipe,tiny")
     p.add_argument("--voices", default=",".join(VOICES))
@@ -105,7 +109,7 @@ def load_voices(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
     voices = {}
     for name in args.voices.split(","):
-        posts = read_voice(FORTUNES / name)
+        posts = read_voice(args.fortunes / name)
         split = corpus_from_texts(posts, author=name).split(0.1, seed=SEED)
         train = split.train.texts[: args.train_posts]
         corpus = corpus_from_texts(train, author=name)
@@ -219,8 +223,11 @@ def measure(models: dict[str, dict], voices: dict[str, dict], args: argparse.Nam
     voice_rows: dict[str, dict[str, Any]] = {}
     for name, trained in models.items():
         generator = _generator(trained["path"])
+        began = time.perf_counter()
         bpc[name] = {other: _bpc(generator, voices[other]["held_out"]) for other in voices}
-        voice_rows[name] = trained | samples_row(generator, voices[name], args.samples)
+        scored = {"score_s": round(time.perf_counter() - began, 1)}
+        voice_rows[name] = trained | scored | samples_row(generator, voices[name], args.samples)
+        print(json.dumps({"measured": name, **scored, "bpc": bpc[name]}), flush=True)
         del generator
     return {"bits_per_char": bpc, "voices": voice_rows}
 
@@ -243,7 +250,9 @@ def samples_row(generator: Any, voice: dict[str, Any], n: int) -> dict[str, Any]
     from tweetgen.model.novelty import NoveltyIndex
 
     began = time.perf_counter()
-    drawn = generator.generate(n=n, seed=SEED, novelty=False, batch_size=25)
+    drawn = generator.generate(
+        n=n, seed=SEED, novelty=False, batch_size=25, max_new_tokens=MAX_NEW_TOKENS
+    )
     seconds = time.perf_counter() - began
     texts = drawn.texts
     index = NoveltyIndex.build(voice["train"])
