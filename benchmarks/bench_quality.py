@@ -80,11 +80,15 @@ def _parse() -> argparse.Namespace:
     )
     p.add_argument("--work", type=Path, help="where models go (default: a temporary folder)")
     p.add_argument("--out", type=Path)
+    p.add_argument("--render", type=Path, help="print a results file as Markdown tables")
     return p.parse_args()
 
 
 def main() -> None:
     args = _parse()
+    if args.render:
+        print(markdown(json.loads(args.render.read_text())))
+        return
     voices = load_voices(args)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-quality-"))
     result: dict[str, Any] = {"environment": _environment(args, voices), "methods": {}}
@@ -313,6 +317,37 @@ def _rate(method: dict[str, Any]) -> float:
     return sum(r["train_tokens"] for r in rows) / sum(r["train_s"] for r in rows)
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The results as the Markdown tables of benchmarks/RESULTS.md."""
+    lines = []
+    for method, row in result["methods"].items():
+        table = row["bits_per_char"]
+        voices = list(table)
+        lines += [f"**{method}**: bits per character, model (row) on held-out posts (column)", ""]
+        lines += ["| model | " + " | ".join(voices) + " |", "|---" * (len(voices) + 1) + "|"]
+        for model in voices:
+            best = min(voices, key=lambda m: table[m][model])
+            cells = [
+                f"**{table[model][v]:.3f}**" if v == model and best == model else
+                f"{table[model][v]:.3f}" for v in voices
+            ]  # fmt: skip
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+        lines += ["", "| voice | tokens/s | train s | steps | copies | length KS | median "
+                  "length (voice) | distinct-1 | distinct-2 |", "|---" * 9 + "|"]  # fmt: skip
+        for v, r in row["voices"].items():
+            real = result["environment"]["voices"].get(v, {}).get("median_length", "-")
+            lines.append(
+                f"| {v} | {r['tokens_per_s']:.1f} | {r['train_s']:.0f} | {r['steps']} | "
+                f"{r['copies']}/{r['samples']} | {r['length_ks']:.3f} | "
+                f"{r['median_length']} ({real}) | {r['distinct_1']:.3f} | {r['distinct_2']:.3f} |"
+            )
+        lines.append("")
+    lines += ["| target | result |", "|---|---|"]
+    for name, found in result.get("targets", {}).items():
+        lines.append(f"| {name} | {'pass' if found['pass'] else 'FAIL'} |")
+    return "\n".join(lines)
+
+
 def _short(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "bits_per_char": row["bits_per_char"],
@@ -346,6 +381,7 @@ def _environment(args: argparse.Namespace, voices: dict[str, dict]) -> dict[str,
                 "posts": len(d["posts"]),
                 "trained_on": len(d["train"]),
                 "held_out": len(d["held_out"]),
+                "median_length": sorted(map(len, d["posts"]))[len(d["posts"]) // 2],
             }
             for v, d in voices.items()
         },
