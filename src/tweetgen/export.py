@@ -178,7 +178,11 @@ def _is_language(tag: str) -> bool:
 
 def _is_hub_id(base: str) -> bool:
     """Whether the base model names a hub repository (not ``tiny``, not a local folder)."""
+    from tweetgen.gguf import is_gguf_base
+
     if not base or base == "tiny" or os.path.isabs(base) or Path(base).exists():
+        return False
+    if is_gguf_base(base):  # smollm2-135m: the card names the original (tweetgen.json "base")
         return False
     return re.fullmatch(r"[\w.-]+(/[\w.-]+)?", base) is not None
 
