@@ -11,8 +11,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from tweetgen.corpus import Corpus  # noqa: E402
-from tweetgen.generate import Generator  # noqa: E402
+from tweetgen.corpus.corpus import Corpus  # noqa: E402
+from tweetgen.generation.generator import Generator  # noqa: E402
 from tweetgen.training.config import TrainConfig  # noqa: E402
 from tweetgen.training.data import tokenize_corpus  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
@@ -118,8 +118,9 @@ def test_the_training_log_has_the_documented_format(
         assert set(e) == {"step", "epoch", "eval_loss"}
     assert evals[-1]["eval_loss"] == pytest.approx(result.metrics["eval_loss"])
     assert TRAINING_LOG in [p.name for p in result.path.iterdir()]
-    from tweetgen.hub import IGNORE_PATTERNS
     from huggingface_hub.utils import filter_repo_objects
+
+    from tweetgen.model.hub import IGNORE_PATTERNS
 
     assert list(filter_repo_objects([TRAINING_LOG], ignore_patterns=IGNORE_PATTERNS)) == [
         TRAINING_LOG

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from tweetgen.corpus import Corpus
-from tweetgen.post import Post
+from tweetgen.corpus.corpus import Corpus
+from tweetgen.records.post import Post
 from tweetgen.training.config import TrainConfig
 
 _SUBJECTS = ["the cat", "my dog", "a robot", "the old man", "our team", "the bird", "my code"]
@@ -78,7 +78,7 @@ def build_arch_base(kind: str, texts: Sequence[str], out_dir: Path, *, seed: int
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
 
-    from tweetgen.training.base_model import quiet_transformers, train_bpe
+    from tweetgen.model.base import quiet_transformers, train_bpe
 
     special = _SPECIAL[kind]
     backend = train_bpe(texts, 400)

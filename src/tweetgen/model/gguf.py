@@ -4,7 +4,7 @@ transformers reads GGUF files (with the ``gguf`` package) and dequantizes them t
 the model it returns keeps a quantization config attached, and ``save_pretrained`` refuses to
 write it. So the conversion rebuilds the model from its config, loads the dequantized state
 dict into it and saves that: an ordinary directory that every other code path (training,
-generation, ``pipeline()``, the weight checks of :mod:`tweetgen.modeldir`) loads as it loads
+generation, ``pipeline()``, the weight checks of :mod:`tweetgen.model.files`) loads as it loads
 any model. The directory lives in a cache (``TWEETGEN_CACHE``, else the user's cache folder),
 keyed by the file's SHA-256, is written atomically, checked before each reuse, and carries
 ``tweetgen_base.json``: where it came from, for the model card.
@@ -24,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.base.atomic import atomic_dir, write_json
 from tweetgen.errors import MissingDependencyError, TrainingError, TweetgenError, first_line
 
 GGUF_SUFFIX = ".gguf"
@@ -142,7 +142,7 @@ def file_digest(path: Path) -> str:
 def gguf_base_dir(name: str, *, error: type[TweetgenError] = TrainingError) -> Path:
     """The model directory converted from the GGUF base ``name``: made on first use, reused
     (after a check) on every later one."""
-    from tweetgen.modeldir import check_model_dir
+    from tweetgen.model.files import check_model_dir
 
     source = find_gguf(name, error=error)
     digest = file_digest(source)
@@ -185,8 +185,8 @@ def convert_gguf(
 ) -> Path:
     """Dequantize ``source`` into the model directory ``target`` (atomically: complete or
     absent); an earlier conversion at ``target`` is replaced."""
-    from tweetgen.modeldir import check_model_dir
-    from tweetgen.training.base_model import quiet_transformers
+    from tweetgen.model.base import quiet_transformers
+    from tweetgen.model.files import check_model_dir
 
     info = gguf_info(source, error=error)
     origin = {
@@ -213,7 +213,7 @@ def _load_dequantized(source: Path, error: type[TweetgenError]) -> tuple[Any, An
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tweetgen.training.base_model import load_errors
+    from tweetgen.model.base import load_errors
 
     folder, name = str(source.parent), source.name
     try:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tweetgen.datatable import labelled
-from tweetgen.secrets import redact
+from tweetgen.base.secrets import redact
+from tweetgen.corpus.datatable import labelled
 
 #: The seed's widget prompt, and the same words in the languages accounts most often write.
 WIDGET_TEXT = "My dream is"
@@ -78,7 +78,7 @@ _HYPERPARAMETERS = (
 )
 
 
-#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.secrets`.
+#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.base.secrets`.
 scrub = redact
 
 
@@ -126,7 +126,7 @@ def card_data(meta: Mapping[str, Any]) -> Any:
 
 
 def _origin(meta: Mapping[str, Any]) -> Mapping[str, Any]:
-    """What a GGUF base was converted from (``tweetgen.json``'s ``base``; see tweetgen.gguf)."""
+    """What a GGUF base was converted from (``tweetgen.json``'s ``base``; tweetgen.model.gguf)."""
     origin = meta.get("base")
     return origin if isinstance(origin, Mapping) else {}
 
