@@ -145,13 +145,18 @@ def gguf_base_dir(name: str, *, error: type[TweetgenError] = TrainingError) -> P
     from tweetgen.model.files import check_model_dir
 
     source = find_gguf(name, error=error)
+    info = gguf_info(source, error=error)  # not GGUF: one line now, not deep in transformers
     digest = file_digest(source)
     target = cache_root() / "gguf" / f"{_slug(source.stem)}-{digest[:16]}"
     origin = read_origin(target)
     if origin is not None and origin.get("sha256") == digest and _current(origin):
-        check_model_dir(target, error=error)  # a damaged cache is an error, not random weights
-        return target
-    return convert_gguf(source, target, digest=digest, named=NAMED_BASES.get(name), error=error)
+        try:
+            check_model_dir(target, error=error)
+            return target
+        except error:  # damaged: made again below (never loaded with random weights)
+            pass
+    named = NAMED_BASES.get(name)
+    return convert_gguf(source, target, digest=digest, info=info, named=named, error=error)
 
 
 def _current(origin: Mapping[str, Any]) -> bool:
@@ -180,6 +185,7 @@ def convert_gguf(
     target: Path,
     *,
     digest: str | None = None,
+    info: Mapping[str, Any] | None = None,
     named: NamedBase | None = None,
     error: type[TweetgenError] = TrainingError,
 ) -> Path:
@@ -188,12 +194,11 @@ def convert_gguf(
     from tweetgen.model.base import quiet_transformers
     from tweetgen.model.files import check_model_dir
 
-    info = gguf_info(source, error=error)
     origin = {
         "conversion": CONVERSION_VERSION,
         "source_file": source.name,
         "sha256": digest or file_digest(source),
-        **info,
+        **(gguf_info(source, error=error) if info is None else info),
     }
     if named is not None:
         origin |= {"name": named.name, "distribution": named.distribution}
