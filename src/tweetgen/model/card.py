@@ -105,21 +105,53 @@ def card_data(meta: Mapping[str, Any]) -> Any:
 
     config = meta.get("config", {})
     base = str(config.get("base_model") or "")
+    origin = _origin(meta)
     settings = _card_settings(meta)
     tags = ["tweetgen", "text-generation"]
     if meta.get("model_type"):
         tags.append(str(meta["model_type"]))
     datasets = settings.get("datasets")
+    license_id = settings.get("license") or origin.get("license") or BASE_LICENSES.get(base)
+    hub_base = origin.get("hub_id") or (base if meta.get("base_model_on_hub") else None)
     return ModelCardData(
         language=primary_language(meta),
-        license=str(settings.get("license") or BASE_LICENSES.get(base, "other")),
+        license=str(license_id or "other"),
         library_name="transformers",
         pipeline_tag="text-generation",
         tags=tags,
-        base_model=base if meta.get("base_model_on_hub") else None,
+        base_model=hub_base,
         datasets=[str(d) for d in datasets] if isinstance(datasets, list) else None,
         widget=[{"text": widget_text(meta)}],
     )
+
+
+def _origin(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """What a GGUF base was converted from (``tweetgen.json``'s ``base``; tweetgen.model.gguf)."""
+    origin = meta.get("base")
+    return origin if isinstance(origin, Mapping) else {}
+
+
+def _base_text(base: str, origin: Mapping[str, Any]) -> str:
+    if base == "tiny":
+        return (
+            "a small GPT-2 built from scratch on these posts (byte-level BPE tokenizer and "
+            "randomly initialised weights), so it knows nothing but this corpus"
+        )
+    if not origin:
+        return f"the pre-trained `{base}` model, fine-tuned on these posts"
+    name = origin.get("hub_id") or origin.get("gguf_name") or origin.get("source_file")
+    how = f"dequantized from {origin['quantization']}" if origin.get("quantization") else ""
+    where = origin.get("distribution") or origin.get("source_file")
+    source = f"the GGUF file of `{where}`" if where else "a GGUF file"
+    detail = ", ".join(part for part in (how, source) if part)
+    return f"the pre-trained `{name}` model ({detail}), fine-tuned on these posts"
+
+
+def _framing_token(meta: Mapping[str, Any]) -> str:
+    """The end-of-text token posts were framed with (``<|endoftext|>`` for GPT-2)."""
+    framing = str(meta.get("framing") or "")
+    token = framing.rsplit("post", 1)[-1] if "post" in framing else ""
+    return token or "<|endoftext|>"
 
 
 def _who(meta: Mapping[str, Any]) -> str:
@@ -157,13 +189,7 @@ def _data_section(meta: Mapping[str, Any]) -> str:
 def _procedure_section(meta: Mapping[str, Any]) -> str:
     config = redact(meta.get("config", {}))
     base = config.get("base_model", "unknown")
-    if base == "tiny":
-        base_text = (
-            "a small GPT-2 built from scratch on these posts (byte-level BPE tokenizer and "
-            "randomly initialised weights), so it knows nothing but this corpus"
-        )
-    else:
-        base_text = f"the pre-trained `{base}` model, fine-tuned on these posts"
+    base_text = _base_text(str(base), _origin(meta))
     shown = {k: config[k] for k in _HYPERPARAMETERS if config.get(k) is not None}
     if base == "tiny" and isinstance(config.get("tiny"), dict):
         shown |= {f"tiny.{k}": v for k, v in config["tiny"].items()}
@@ -231,6 +257,7 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
     from huggingface_hub import ModelCard
 
     who = _who(meta)
+    token = _framing_token(meta)
     sections = [
         f"# {who} (tweetgen)\n\n"
         f"A language model that writes posts in the voice of {who}. "
@@ -238,9 +265,9 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
         "## How does it work?\n\n"
         "tweetgen reads the account's posts, drops retweets and short posts, cleans links and "
         "HTML entities, and fine-tunes a GPT-2-style causal language model on what is left. "
-        "Each post is framed as `<|endoftext|>` post `<|endoftext|>`, so the model learns "
+        f"Each post is framed as `{token}` post `{token}`, so the model learns "
         "where posts start and end, and no post sees another during training. Generation "
-        "starts from `<|endoftext|>` (plus an optional prompt), uses nucleus sampling "
+        f"starts from `{token}` (plus an optional prompt), uses nucleus sampling "
         "(top-p 0.95), and ends at the end-of-text token or the first newline.",
         _data_section(meta),
         _procedure_section(meta),

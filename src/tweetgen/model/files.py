@@ -236,11 +236,24 @@ def _expected_shapes(
             model = AutoModelForCausalLM.from_config(model_config)
     except Exception as exc:  # any bad field value: transformers raises many kinds
         raise error(f"unusable config: {first_line(exc)}", path=folder / CONFIG) from None
-    state = model.state_dict(keep_vars=True)
+    state = _as_saved(model, model.state_dict(keep_vars=True))
     groups: dict[int, list[str]] = {}
     for name, tensor in state.items():
         groups.setdefault(id(tensor), []).append(name)
     return {k: tuple(v.shape) for k, v in state.items()}, list(groups.values())
+
+
+def _as_saved(model: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """The state dict under the names ``save_pretrained`` writes: transformers 5 renames some
+    weights on saving and back on loading (GPT-NeoX's ``lm_head`` is ``embed_out`` on disk)."""
+    try:
+        from transformers.core_model_loading import revert_weight_conversion
+    except ImportError:  # a transformers without renaming: the names are the stored ones
+        return state
+    try:
+        return dict(revert_weight_conversion(model, dict(state)))
+    except Exception:  # a conversion that cannot run on meta tensors: check the plain names
+        return state
 
 
 __all__ = [

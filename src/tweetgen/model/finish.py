@@ -114,7 +114,9 @@ def write_generation_config(path: Path) -> None:
         message = f"no usable tokenizer in the model directory: {first}"
         raise TrainingError(message, path=path) from None
     eos = tokenizer.eos_token_id
-    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else eos
+    # generation from nothing starts at bos_token_id: the end-of-text token that began every
+    # post in training (tweetgen.training.data), whatever BOS the tokenizer has
+    bos = eos if eos is not None else tokenizer.bos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     settings = dict(SAMPLING_DEFAULTS)
     positions = _max_positions(path)
@@ -176,7 +178,11 @@ def _is_language(tag: str) -> bool:
 
 def _is_hub_id(base: str) -> bool:
     """Whether the base model names a hub repository (not ``tiny``, not a local folder)."""
+    from tweetgen.model.gguf import is_gguf_base
+
     if not base or base == "tiny" or os.path.isabs(base) or Path(base).exists():
+        return False
+    if is_gguf_base(base):  # smollm2-135m: the card names the original (tweetgen.json "base")
         return False
     return re.fullmatch(r"[\w.-]+(/[\w.-]+)?", base) is not None
 

@@ -59,4 +59,86 @@ def tiny_config(out_dir: Path, **overrides: Any) -> TrainConfig:
     return TrainConfig.tiny_preset(out_dir, **(settings | overrides))
 
 
-__all__ = ["corpus_from_texts", "synthetic_texts", "tiny_config"]
+#: Architectures :func:`build_arch_base` builds, each with the tokenizer habits of its family.
+ARCHITECTURES = ("gpt2", "llama", "qwen2", "gpt_neox")
+#: A chat template like the ones chat models ship (tweetgen must ignore it).
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+)
+
+
+def build_arch_base(kind: str, texts: Sequence[str], out_dir: Path, *, seed: int = 0) -> Path:
+    """A tiny random model directory of architecture ``kind`` (see :data:`ARCHITECTURES`).
+
+    The tokenizer is a byte-level BPE trained on ``texts`` with the special tokens of the
+    family: GPT-2 and GPT-NeoX use ``<|endoftext|>`` for BOS and EOS; Llama has ``<s>`` and
+    ``</s>`` and adds ``<s>`` to every encoding; Qwen2 has no BOS and ends texts with
+    ``<|endoftext|>``. None has a pad token; Llama and Qwen2 carry a chat template.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    from tweetgen.model.base import quiet_transformers, train_bpe
+
+    special = _SPECIAL[kind]
+    backend = train_bpe(texts, 400)
+    backend.add_special_tokens([*special.values(), *_CHAT_TOKENS.get(kind, [])])
+    if kind == "llama":  # adds <s> in front of every encoding, as Llama tokenizers do
+        from tokenizers import processors
+
+        bos = special["bos_token"]
+        backend.post_processor = processors.TemplateProcessing(
+            single=f"{bos} $A",
+            pair=f"{bos} $A {bos} $B",
+            special_tokens=[(bos, backend.token_to_id(bos))],
+        )
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, **special)
+    if kind in ("llama", "qwen2"):
+        tokenizer.chat_template = CHAT_TEMPLATE
+    ids = {k.replace("_token", "_token_id"): backend.token_to_id(v) for k, v in special.items()}
+    config = AutoConfig.for_model(kind, vocab_size=len(tokenizer), **_SIZES[kind], **ids)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    with quiet_transformers():
+        model.save_pretrained(out_dir)
+        tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+_SPECIAL: dict[str, dict[str, Any]] = {
+    "gpt2": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
+    "gpt_neox": {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>"},
+    "llama": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+    "qwen2": {"eos_token": "<|endoftext|>"},
+}
+#: Special tokens beyond the roles: a chat model's turn markers.
+_CHAT_TOKENS = {"qwen2": ["<|im_start|>", "<|im_end|>"]}
+_LLAMA_SIZES = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 128,
+}
+_SIZES: dict[str, dict[str, Any]] = {
+    "gpt2": {"n_embd": 32, "n_layer": 2, "n_head": 2, "n_positions": 128},
+    "llama": _LLAMA_SIZES | {"tie_word_embeddings": True},  # as SmolLM2's
+    "qwen2": _LLAMA_SIZES | {"tie_word_embeddings": False},
+    "gpt_neox": {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "max_position_embeddings": 128,
+    },
+}
+
+
+__all__ = [
+    "ARCHITECTURES",
+    "build_arch_base",
+    "corpus_from_texts",
+    "synthetic_texts",
+    "tiny_config",
+]

@@ -32,6 +32,7 @@ from tweetgen.base.atomic import (
     OWNER_MARKER,
     Replaceable,
     atomic_dir,
+    atomic_file,
     check_output,
     claim_dir,
     output_guard,
@@ -48,6 +49,7 @@ from tweetgen.errors import (
     TweetgenError,
 )
 from tweetgen.model import base as base_model
+from tweetgen.model import gguf
 from tweetgen.model.device import resolve_device
 from tweetgen.plugins.options import Option
 from tweetgen.training import distributed
@@ -74,6 +76,8 @@ MIN_CHARACTERS = 6_000
 #: Below this many, training works but the model will mostly parrot.
 WARN_CHARACTERS = 40_000
 MODEL_INFO = "tweetgen.json"
+#: The run's loss curve in the model folder (see :func:`write_training_log`).
+TRAINING_LOG = "training_log.jsonl"
 TINY_BASE_DIR = "tiny-base"
 TOKEN_CACHE_DIR = "tokens"
 CHECKPOINTS_DIR = "checkpoints"
@@ -400,6 +404,11 @@ class _Run:
         self.dist = distributed.Dist()
         self.epoch_loss = [0.0, 0.0]  # summed loss and tokens since the last evaluation
         self._last_checkpoint = time.perf_counter()
+        #: What a GGUF base was converted from (tweetgen_base.json), for the card.
+        self.base_origin: dict[str, Any] | None = None
+        #: The training log (training_log.jsonl): logged train steps and validations.
+        self.log: list[dict[str, float | int]] = []
+        self.tokens_seen = 0  # labelled tokens trained on, in all (all ranks)
 
     def __enter__(self) -> _Run:
         return self
@@ -475,10 +484,11 @@ class _Run:
         Under torchrun rank 0 builds the tiny base; the other ranks wait and load it.
         """
         cfg = self.cfg
-        base = base_model.resolve_base_model(cfg.base_model)
         if cfg.base_model == base_model.AUTO_BASE:
-            why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
+            base, why = base_model.auto_base()
             self.emit("base", message=f"auto chose {base} ({why})")
+        else:
+            base = base_model.resolve_base_model(cfg.base_model)
         self.cfg = self.trainer.config = self.method.config = cfg = cfg.replace(base_model=base)
         if cfg.is_tiny:
             path = cfg.work_path / TINY_BASE_DIR
@@ -493,9 +503,23 @@ class _Run:
                 )
             self.dist.barrier()
             base = str(path)
+        elif gguf.is_gguf_base(base):
+            base = self.converted(base)
         self.emit("base", message=base)
         self.method.base = base
         return base
+
+    def converted(self, name: str) -> str:
+        """The model directory of the GGUF base ``name`` (converted by rank 0 on first use,
+        from the cache after), remembering its origin for the model card."""
+        if self.dist.main:
+            self.emit("base", message=f"converting {name} from GGUF (once; cached after)")
+            path = gguf.gguf_base_dir(name)
+        self.dist.barrier()
+        if not self.dist.main:
+            path = gguf.gguf_base_dir(name)  # converted by now: found in the cache
+        self.base_origin = gguf.read_origin(path)
+        return str(path)
 
     def make_batches(self, split: Any) -> int:
         """Tokenize both splits (cached in the work dir) and size the batches in tokens."""
@@ -561,6 +585,9 @@ class _Run:
             epoch = step / self.per_epoch
             metrics = {"train/loss": mean, "train/learning_rate": lr, "train/epoch": epoch}
             self.tracker.log(metrics, step)
+            self.tokens_seen += tokens * self.dist.world
+            entry = {"step": step, "epoch": epoch, "tokens": self.tokens_seen}
+            self.log.append(entry | {"loss": mean, "lr": lr})
         return mean
 
     def evaluate(self, *, before: bool = False, step: int = 0) -> float:
@@ -593,6 +620,7 @@ class _Run:
             entry["train_loss"] = self.epoch_loss[0] / self.epoch_loss[1]
             self.epoch_loss = [0.0, 0.0]
         self.history.append(entry)
+        self.log.append({"step": step, "epoch": step / self.per_epoch, "eval_loss": loss})
         if before:
             self.metrics["perplexity_before"] = ppl
             self.metrics["eval_loss_before"] = loss
@@ -626,6 +654,8 @@ class _Run:
             "optimizer": optimizer.state_dict(),
             "rng": _rng_state(),
             "history": json.dumps(self.history),
+            "log": json.dumps(self.log),
+            "tokens_seen": self.tokens_seen,
             "metrics": json.dumps(self.metrics),
             "epoch_loss": list(self.epoch_loss),
         }
@@ -645,6 +675,8 @@ class _Run:
         optimizer.load_state_dict(ckpt.state["optimizer"])
         _set_rng_state(ckpt.state["rng"])
         self.history = json.loads(ckpt.state["history"])
+        self.log = json.loads(ckpt.state.get("log", "[]"))
+        self.tokens_seen = int(ckpt.state.get("tokens_seen", 0))
         self.metrics |= json.loads(ckpt.state["metrics"])
         self.epoch_loss = [float(x) for x in ckpt.state["epoch_loss"]]
         self.emit("checkpoint", message=f"resumed from step {ckpt.step}", step=ckpt.step)
@@ -689,17 +721,34 @@ class _Run:
         ) as tmp:
             claim_dir(tmp, error=TrainingError)  # the work folder it gets lives in tweetgen's
             self.method.save(self.model, self.tokenizer, tmp)
+            eos = str(self.tokenizer.eos_token)
             info = {
                 "trainer": self.trainer.name,
                 "config": redact(self.cfg.to_dict()),
                 "metrics": self.metrics,
                 "history": self.history,
                 "corpus_fingerprint": self.corpus.fingerprint(),
-                "framing": "<|endoftext|>post<|endoftext|>",
+                "framing": f"{eos}post{eos}",
             }
+            if self.base_origin is not None:
+                info["base"] = self.base_origin
             write_json(tmp / MODEL_INFO, info)
+            write_training_log(tmp / TRAINING_LOG, self.log)
             _finalize(tmp, self.corpus, self.cfg, self.metrics)
         return out
+
+
+def write_training_log(path: Path, entries: list[dict[str, float | int]]) -> None:
+    """``training_log.jsonl``: one JSON object a line, for plots of a run (``tweetgen eval``).
+
+    A logged train step is ``{"step", "epoch", "tokens", "loss", "lr"}`` (``tokens``: labelled
+    tokens trained on so far; ``loss``: the mean since the previous entry), a validation is
+    ``{"step", "epoch", "eval_loss"}`` (step 0: before training). Written atomically.
+    """
+    with atomic_file(path) as handle:
+        for entry in entries:  # a diverged run's nan/inf loss: null, so that JSON stays valid
+            finite = {k: v if math.isfinite(v) else None for k, v in entry.items()}
+            handle.write(json.dumps(finite, allow_nan=False) + "\n")
 
 
 def clear_work(work: Path) -> None:

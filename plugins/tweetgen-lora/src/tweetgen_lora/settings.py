@@ -22,8 +22,10 @@ EXTRA_KEY = "lora"
 class LoraSettings:
     """Shape of the adapters.
 
-    ``target_modules`` names the layers that get adapters; ``None`` takes peft's default for
-    the architecture (``c_attn`` for GPT-2). ``embed_base`` copies the base model into the
+    ``target_modules`` names the layers that get adapters; ``None`` finds them from the
+    architecture: every linear layer of the model except its output layer (``c_attn``,
+    ``c_proj``, ``c_fc`` for GPT-2; ``q_proj`` ... ``down_proj`` for Llama and Qwen2;
+    ``query_key_value``, ``dense`` ... for GPT-NeoX). ``embed_base`` copies the base model into the
     output as ``base/``; ``None`` does so only for the ``tiny`` base, which has no other home
     once the work directory is removed.
     """
@@ -31,7 +33,7 @@ class LoraSettings:
     rank: int = 8
     alpha: int = 16
     dropout: float = 0.05
-    target_modules: tuple[str, ...] | None = ("c_attn", "c_proj", "c_fc")
+    target_modules: tuple[str, ...] | None = None
     embed_base: bool | None = None
 
     def __post_init__(self) -> None:
@@ -99,7 +101,8 @@ OPTIONS: tuple[Option, ...] = (
         f"{EXTRA_KEY}.target_modules",
         str,
         None,
-        "layers that get adapters, a JSON list (default c_attn, c_proj, c_fc; null: peft's)",
+        "layers that get adapters, a JSON list (default: every linear layer but the output "
+        "layer, found from the architecture)",
     ),
     Option(
         f"{EXTRA_KEY}.embed_base",

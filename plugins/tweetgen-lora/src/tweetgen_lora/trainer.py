@@ -57,7 +57,7 @@ class LoraFineTune(FullFineTune):
             r=s.rank,
             lora_alpha=s.alpha,
             lora_dropout=s.dropout,
-            target_modules=list(s.target_modules) if s.target_modules else None,
+            target_modules=list(s.target_modules or linear_layer_names(model)),
             fan_in_fan_out=_uses_conv1d(model),
             task_type="CAUSAL_LM",
         )
@@ -125,6 +125,27 @@ class LoraTrainer(Trainer):
         self.settings = self.method.settings  # type: ignore[attr-defined]
 
 
+def linear_layer_names(model: Any) -> list[str]:
+    """The names (last part) of the model's linear layers, except its output layer: the LoRA
+    targets of any architecture, without a table of module names per model type.
+
+    GPT-2's ``Conv1D`` counts as linear; the output layer is whatever
+    ``get_output_embeddings`` returns (``lm_head``, GPT-NeoX's ``embed_out``).
+    """
+    import torch
+    from transformers.pytorch_utils import Conv1D
+
+    output = model.get_output_embeddings()
+    names = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear | Conv1D) and module is not output
+    }
+    if not names:
+        raise TrainingError(f"no linear layers to adapt in this {type(model).__name__}")
+    return sorted(names)
+
+
 def _uses_conv1d(model: Any) -> bool:
     """GPT-2 stores its linear layers transposed (``Conv1D``); LoRA must know."""
     from transformers.pytorch_utils import Conv1D
@@ -132,4 +153,4 @@ def _uses_conv1d(model: Any) -> bool:
     return any(isinstance(m, Conv1D) for m in model.modules())
 
 
-__all__ = ["BASE_DIR", "LoraFineTune", "LoraTrainer"]
+__all__ = ["BASE_DIR", "LoraFineTune", "LoraTrainer", "linear_layer_names"]

@@ -1,0 +1,127 @@
+"""Any causal LM as a base: tiny GPT-2, Llama, Qwen2 and GPT-NeoX models built here (random
+weights, a BPE trained on the posts), fine-tuned, then loaded by tweetgen and by pipeline()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from tweetgen.corpus.corpus import Corpus  # noqa: E402
+from tweetgen.generation.generator import Generator  # noqa: E402
+from tweetgen.training.config import TrainConfig  # noqa: E402
+from tweetgen.training.data import tokenize_corpus  # noqa: E402
+from tweetgen.training.testing import (  # noqa: E402
+    ARCHITECTURES,
+    build_arch_base,
+    corpus_from_texts,
+    synthetic_texts,
+)
+from tweetgen.training.trainer import TRAINING_LOG, Trainer  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Corpus:
+    return corpus_from_texts(synthetic_texts(200))
+
+
+@pytest.fixture(scope="module")
+def bases(tmp_path_factory: pytest.TempPathFactory, corpus: Corpus) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bases")
+    return {kind: build_arch_base(kind, corpus.texts, root / kind) for kind in ARCHITECTURES}
+
+
+def small_run(base: Path, out: Path, **overrides: Any) -> TrainConfig:
+    settings = {
+        "base_model": str(base),
+        "out_dir": out,
+        "max_steps": 3,
+        "batch_tokens": 256,
+        "block_size": 64,
+        "warmup": 0.0,
+        "learning_rate": 1e-3,
+        "device": "cpu",
+        "threads": 1,
+        "seed": 0,
+        "log_every": 1,
+    }
+    return TrainConfig.from_settings(settings | overrides)
+
+
+def test_the_tokenizers_have_the_habits_of_their_families(bases: dict[str, Path]) -> None:
+    llama = transformers.AutoTokenizer.from_pretrained(bases["llama"])
+    assert llama("the cat")["input_ids"][0] == llama.bos_token_id != llama.eos_token_id
+    assert llama.pad_token is None and llama.chat_template
+    qwen = transformers.AutoTokenizer.from_pretrained(bases["qwen2"])
+    assert qwen.bos_token is None and qwen.chat_template
+    for kind in ("gpt2", "llama", "gpt_neox"):
+        assert transformers.AutoTokenizer.from_pretrained(bases[kind]).pad_token is None
+
+
+@pytest.mark.parametrize("kind", ARCHITECTURES)
+def test_posts_are_framed_by_the_end_of_text_token_only(kind: str, bases: dict[str, Path]) -> None:
+    """No BOS, no chat markup: ``eos text eos``, the text encoded as plain text."""
+    tok = transformers.AutoTokenizer.from_pretrained(bases[kind])
+    texts = ["the cat likes the moon", "a robot sings to loud music lol"]
+    tokens = tokenize_corpus(texts, tok)
+    eos = tok.eos_token_id
+    for i, text in enumerate(texts):
+        ids = tokens.ids[tokens.offsets[i] : tokens.offsets[i + 1]].tolist()
+        assert ids == [eos, *tok(text, add_special_tokens=False)["input_ids"], eos]
+        assert tok.bos_token_id is None or tok.bos_token_id == eos or tok.bos_token_id not in ids
+
+
+@pytest.mark.parametrize("kind", ARCHITECTURES)
+def test_full_fine_tune_of_each_architecture(
+    kind: str, bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    result = Trainer(small_run(bases[kind], tmp_path / "m")).train(corpus)
+    assert result.metrics["perplexity_after"] < result.metrics["perplexity_before"]
+    model_dir = result.path
+    # tweetgen's generator: starts from the token every post began with, not the BOS
+    generator = Generator(model_dir, device="cpu")
+    eos = generator.tokenizer.eos_token_id
+    assert generator._encode("")["input_ids"].tolist() == [[eos]]
+    assert generator.generation_config.bos_token_id == eos
+    out = generator.generate(n=2, seed=0, max_new_tokens=6, novelty=False)
+    assert out.drawn == 2
+    # and transformers alone, unchanged
+    pipe = transformers.pipeline("text-generation", model=str(model_dir), device="cpu")
+    text = pipe("the cat", max_new_tokens=4, do_sample=False)[0]["generated_text"]
+    assert text.startswith("the cat")
+    reloaded = transformers.AutoModelForCausalLM.from_pretrained(model_dir)
+    assert reloaded.config.model_type == kind
+
+
+def test_the_training_log_has_the_documented_format(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    import json
+
+    result = Trainer(small_run(bases["llama"], tmp_path / "m", log_every=2)).train(corpus)
+    lines = (result.path / TRAINING_LOG).read_text().splitlines()
+    entries = [json.loads(line) for line in lines]
+    steps = [e for e in entries if "loss" in e]
+    evals = [e for e in entries if "eval_loss" in e]
+    assert [e["step"] for e in steps] == [2, 3]  # every log_every steps, and the last
+    assert [e["step"] for e in evals] == [0, 3]  # before training, and at the end
+    for e in steps:
+        assert set(e) == {"step", "epoch", "tokens", "loss", "lr"}
+        assert isinstance(e["step"], int) and isinstance(e["tokens"], int)
+        assert all(isinstance(e[k], float) for k in ("epoch", "loss", "lr"))
+    assert steps[0]["tokens"] < steps[1]["tokens"]  # counted from the start of the run
+    for e in evals:
+        assert set(e) == {"step", "epoch", "eval_loss"}
+    assert evals[-1]["eval_loss"] == pytest.approx(result.metrics["eval_loss"])
+    assert TRAINING_LOG in [p.name for p in result.path.iterdir()]
+    from huggingface_hub.utils import filter_repo_objects
+
+    from tweetgen.model.hub import IGNORE_PATTERNS
+
+    assert list(filter_repo_objects([TRAINING_LOG], ignore_patterns=IGNORE_PATTERNS)) == [
+        TRAINING_LOG
+    ]  # pushed with the model
