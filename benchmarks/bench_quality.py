@@ -78,6 +78,9 @@ def _parse() -> argparse.Namespace:
         default=[],
         help="KEY=VALUE for the default method's TrainConfig (sweeps)",
     )
+    p.add_argument("--variant", action="append", default=[], metavar="KEY=VALUE[,KEY=VALUE]",
+                   help="also sample the default method's models with these generation "
+                   "settings (e.g. min_length=0)")  # fmt: skip
     p.add_argument("--work", type=Path, help="where models go (default: a temporary folder)")
     p.add_argument("--out", type=Path)
     p.add_argument("--render", type=Path, help="print a results file as Markdown tables")
@@ -96,7 +99,7 @@ def main() -> None:
     for method in args.methods.split(","):
         t0 = time.perf_counter()
         models = {v: train(method, args, voices[v], work / method / v) for v in voices}
-        row = measure(models, voices, args)
+        row = measure(method, models, voices, args)
         row["wall_s"] = round(time.perf_counter() - t0, 1)
         result["methods"][method] = row
         print(json.dumps({method: _short(row)}), flush=True)
@@ -169,15 +172,19 @@ def train_tweetgen(method: str, args: argparse.Namespace, voice: dict[str, Any],
 
 def resolved_base(name: str) -> str:
     """The base folder the recipe loads: tweetgen's own resolution of ``name``."""
+    from tweetgen.model import gguf
     from tweetgen.model.base import resolve_base_model
 
-    return resolve_base_model(name)
+    base = resolve_base_model(name)
+    return str(gguf.gguf_base_dir(base)) if gguf.is_gguf_base(base) else base
 
 
 def train_recipe(args: argparse.Namespace, voice: dict[str, Any], out: Path) -> dict:
     """huggingtweets: transformers.Trainer, batch 1, 1,024-token blocks of joined posts."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, TrainingArguments
     from transformers import Trainer as HFTrainer
+
+    from tweetgen.model.finish import write_generation_config
 
     base = resolved_base(args.base)
     tok = AutoTokenizer.from_pretrained(base)
@@ -205,6 +212,7 @@ def train_recipe(args: argparse.Namespace, voice: dict[str, Any], out: Path) -> 
     seconds = time.perf_counter() - began
     model.save_pretrained(out)
     tok.save_pretrained(out)
+    write_generation_config(out)  # tweetgen's sampling and framing token, as every method's
     labelled = sum(len(b) - 1 for b in blocks) * args.epochs
     return {
         "path": str(out),
@@ -221,7 +229,9 @@ def train_recipe(args: argparse.Namespace, voice: dict[str, Any], out: Path) -> 
 # measuring -----------------------------------------------------------------------------------
 
 
-def measure(models: dict[str, dict], voices: dict[str, dict], args: argparse.Namespace) -> dict:
+def measure(
+    method: str, models: dict[str, dict], voices: dict[str, dict], args: argparse.Namespace
+) -> dict:
     """The bits/char table, then samples of each voice's model against that voice."""
     bpc: dict[str, dict[str, float]] = {}
     voice_rows: dict[str, dict[str, Any]] = {}
@@ -231,6 +241,14 @@ def measure(models: dict[str, dict], voices: dict[str, dict], args: argparse.Nam
         bpc[name] = {other: _bpc(generator, voices[other]["held_out"]) for other in voices}
         scored = {"score_s": round(time.perf_counter() - began, 1)}
         voice_rows[name] = trained | scored | samples_row(generator, voices[name], args.samples)
+        for variant in args.variant if method == "default" else []:
+            settings = {k: json.loads(v) for k, v in (p.split("=", 1) for p in variant.split(","))}
+            config = generator.generation_config
+            before = {k: getattr(config, k) for k in settings}
+            config.update(**settings)
+            found = samples_row(generator, voices[name], args.samples)
+            config.update(**before)
+            voice_rows[name].setdefault("variants", {})[variant] = found
         print(json.dumps({"measured": name, **scored, "bpc": bpc[name]}), flush=True)
         del generator
     return {"bits_per_char": bpc, "voices": voice_rows}
@@ -375,6 +393,8 @@ def _environment(args: argparse.Namespace, voices: dict[str, dict]) -> dict[str,
         "held_out_cap": args.held_out,
         "samples": args.samples,
         "settings": args.settings,
+        "variants": args.variant,
+        "max_new_tokens": MAX_NEW_TOKENS,
         "trainer": args.trainer,
         "voices": {
             v: {

@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.errors import EvaluationError
+from tweetgen.errors import EvaluationError, TweetgenError
 from tweetgen.evaluation import textstats
 from tweetgen.evaluation.heldout import score_posts
 from tweetgen.evaluation.report import EvalReport, ModelQuality
 from tweetgen.evaluation.trainlog import read_training_curve
+from tweetgen.model import gguf
 from tweetgen.model.finish import read_metadata
 from tweetgen.model.novelty import NoveltyIndex
 
@@ -222,10 +223,22 @@ def base_folder(
         with tempfile.TemporaryDirectory(prefix="tweetgen-eval-") as tmp:
             yield _rebuild_tiny(config, held_out.train, Path(tmp) / "tiny-base")
         return
+    if name and gguf.is_gguf_base(name):  # smollm2-135m, a .gguf file or a folder of one
+        yield _converted(name, notes)
+        return
     if name and Path(name).is_dir():
         yield Path(name)
         return
     yield _cached_hub_model(name, notes)
+
+
+def _converted(name: str, notes: list[str]) -> Path | None:
+    """The model folder a GGUF base was converted into (converted now if not cached)."""
+    try:
+        return gguf.gguf_base_dir(name, error=EvaluationError)
+    except TweetgenError as exc:  # the package is gone, the file is damaged: say so, go on
+        notes.append(f"the base {name!r} could not be loaded ({exc}): base not measured")
+        return None
 
 
 def _rebuild_tiny(config: dict[str, Any], texts: Sequence[str], path: Path) -> Path:
