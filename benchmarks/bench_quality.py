@@ -190,9 +190,10 @@ def train_recipe(args: argparse.Namespace, voice: dict[str, Any], out: Path) -> 
     tok = AutoTokenizer.from_pretrained(base)
     eos = tok.eos_token
     ids = tok(eos.join(voice["train"]) + eos, add_special_tokens=False)["input_ids"]
-    blocks = [ids[i : i + RECIPE_BLOCK] for i in range(0, len(ids), RECIPE_BLOCK)]
-    data = [{"input_ids": b, "labels": b} for b in blocks]  # the last block may be short
     model = AutoModelForCausalLM.from_pretrained(base)
+    size = min(RECIPE_BLOCK, getattr(model.config, "max_position_embeddings", RECIPE_BLOCK))
+    blocks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    data = [{"input_ids": b, "labels": b} for b in blocks]  # the last block may be short
     training = TrainingArguments(
         output_dir=str(out / "hf"),
         per_device_train_batch_size=1,
@@ -222,7 +223,7 @@ def train_recipe(args: argparse.Namespace, voice: dict[str, Any], out: Path) -> 
         "steps": len(blocks) * args.epochs,
         "epochs": args.epochs,
         "learning_rate": RECIPE_LR,
-        "batch_tokens": RECIPE_BLOCK,
+        "batch_tokens": size,
     }
 
 
