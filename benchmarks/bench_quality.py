@@ -84,6 +84,13 @@ def _parse() -> argparse.Namespace:
     p.add_argument("--work", type=Path, help="where models go (default: a temporary folder)")
     p.add_argument("--out", type=Path)
     p.add_argument("--render", type=Path, help="print a results file as Markdown tables")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="results files of methods run side "
+        "by side (same caps): one file with every method and the targets, to --out",
+    )
     return p.parse_args()
 
 
@@ -91,6 +98,9 @@ def main() -> None:
     args = _parse()
     if args.render:
         print(markdown(json.loads(args.render.read_text())))
+        return
+    if args.merge:
+        merge(args.merge, args.out)
         return
     voices = load_voices(args)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-quality-"))
@@ -107,6 +117,24 @@ def main() -> None:
         result["wall_s"] = round(time.perf_counter() - began, 1)
         if args.out:  # after each method: a run cut short keeps what it measured
             args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["targets"], indent=2))
+
+
+def merge(files: list[Path], out: Path | None) -> None:
+    """Methods run in separate processes at the same time (so under the same load): one
+    result, targets recomputed; each file's environment kept."""
+    parts = [json.loads(f.read_text()) for f in files]
+    result: dict[str, Any] = {"environment": parts[0]["environment"], "methods": {}}
+    result["runs"] = [
+        {"file": f.name, **p["environment"]} for f, p in zip(files, parts, strict=True)
+    ]
+    for part in parts:
+        result["methods"] |= part["methods"]
+    result["targets"] = targets(result["methods"])
+    result["wall_s"] = max(p.get("wall_s", 0) for p in parts)
+    text = json.dumps(result, indent=2) + "\n"
+    if out:
+        out.write_text(text)
     print(json.dumps(result["targets"], indent=2))
 
 
