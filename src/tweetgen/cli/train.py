@@ -104,7 +104,7 @@ def _resolved(config: Any, console: Console) -> Any:
 
     if config.base_model == AUTO_BASE:
         base, why = auto_base()
-        console.print(f"base model: {base} ({why})")
+        console.print(f"base model: {base} ({why})", soft_wrap=True)  # one line, however wide
     else:
         base = resolve_base_model(config.base_model)
     return config.replace(base_model=base)

@@ -216,12 +216,12 @@ def auto_base() -> tuple[str, str]:
     from tweetgen.model.gguf import NAMED_BASES, named_base_installed
 
     if hub_model_available(PREFERRED_BASE):
-        return PREFERRED_BASE, "gpt2 is cached or the Hub can be reached"
-    offline = "gpt2 is not cached and the Hub cannot be reached"
+        return PREFERRED_BASE, "gpt2 is cached or the Hub answers"
+    offline = "gpt2 not cached, Hub unreachable"
     package = NAMED_BASES[OFFLINE_BASE].distribution
     if named_base_installed(OFFLINE_BASE):
-        return OFFLINE_BASE, f"{offline}; {package} is installed"
-    return "tiny", f"{offline}, and {package} is not installed"
+        return OFFLINE_BASE, f"{offline}; {package} installed"
+    return "tiny", f"{offline}; {package} not installed"
 
 
 def resolve_base_model(name: str) -> str:
