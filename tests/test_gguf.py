@@ -227,6 +227,7 @@ def test_the_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert gguf.cache_root() == tmp_path / "xdg" / "tweetgen"
 
 
+@pytest.mark.slow  # about a minute on 2 busy cores (make test-slow)
 def test_smollm2_converts_when_installed(cache: Path) -> None:
     """The real named base, when its package is installed (make setup installs it)."""
     if not gguf.named_base_installed("smollm2-135m"):
