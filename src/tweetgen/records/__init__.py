@@ -1,0 +1,1 @@
+"""Plain records every layer shares (see TEAM layering): the account's profile."""
