@@ -1,1 +1,1 @@
-"""Plain records every layer shares (see TEAM layering): the account's profile."""
+"""The vocabulary every layer speaks: a post, its Arrow layout, and the report of what was kept."""

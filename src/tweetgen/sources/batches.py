@@ -12,8 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from tweetgen.columns import SCHEMA, post_batches
 from tweetgen.records.profile import Profile
+from tweetgen.records.schema import SCHEMA, post_batches
 
 ProgressCallback = Callable[[int], None]
 

@@ -17,9 +17,9 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from tweetgen.datatable import labelled
+from tweetgen.base.secrets import redact
+from tweetgen.corpus.datatable import labelled
 from tweetgen.records.profile import clean_text
-from tweetgen.secrets import redact
 
 #: The seed's widget prompt, and the same words in the languages accounts most often write.
 WIDGET_TEXT = "My dream is"
@@ -84,7 +84,7 @@ _HYPERPARAMETERS = (
 )
 
 
-#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.secrets`.
+#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.base.secrets`.
 scrub = redact
 
 
