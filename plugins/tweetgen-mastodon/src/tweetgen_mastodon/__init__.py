@@ -129,3 +129,10 @@ def _keep(posts: Iterable[Post], opts: Options) -> Iterator[Post]:
 @hookimpl
 def register_sources(register: Callable[[type[Any]], None]) -> None:
     register(MastodonSource)
+
+
+@hookimpl
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    from tweetgen_mastodon.publish import MastodonPublisher
+
+    register(MastodonPublisher)
