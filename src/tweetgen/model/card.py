@@ -309,8 +309,8 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
     sections = [
         *([face] if (face := header(meta, model_ref, on_hub)) else []),
         f"# {who} (tweetgen)\n\n"
-        "Create your own bot based on your favorite user with "
-        "[tweetgen](https://github.com/tweetgen/tweetgen).\n\n"
+        "Create your own bot based on your favorite user with tweetgen "
+        "(`pip install tweetgen`).\n\n"
         f"A language model that writes posts in the voice of {who}. "
         f"It was made with tweetgen {meta.get('tweetgen_version', '')}.".rstrip(),
         *_thumbnail(meta, model_ref, on_hub),
