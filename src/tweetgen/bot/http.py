@@ -119,7 +119,7 @@ def _detail(response: httpx.Response) -> str:
     except ValueError:
         return response.reason_phrase or "no detail"
     if isinstance(body, dict):
-        for key in ("error_description", "error", "message"):
+        for key in ("error_description", "message", "error"):  # XRPC: message is the text
             if isinstance(body.get(key), str):
                 return str(body[key])
     return response.reason_phrase or "no detail"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -50,6 +51,10 @@ class Publisher:
     def connect(self) -> list[str]:
         """Check credentials and the automated label; return warnings for the user."""
         return []
+
+    def new_key(self) -> str:
+        """A fresh key for one post, stored in the ledger before the post is sent."""
+        return uuid.uuid4().hex
 
     def publish(self, text: str, key: str) -> Receipt:
         raise NotImplementedError

@@ -8,7 +8,6 @@ run killed at any point and started again with the same arguments posts each slo
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +109,7 @@ def _follow(
                 echo(f"next post ({slot + 1}/{plan.count}) in {wait:,.0f} s")
                 sleep(wait)
             drafter = drafter or _drafter(model_dir, publisher, request, ledger.texts())
-            entry = ledger.begin(slot, drafter.next(), uuid.uuid4().hex)
+            entry = ledger.begin(slot, drafter.next(), publisher.new_key())
         elif not publisher.idempotent:  # sent before a crash, outcome unknown: never resend
             ledger.mark(entry, UNSURE)
             echo(f"warning: post {slot + 1} may or may not have gone out before a crash; skipped")

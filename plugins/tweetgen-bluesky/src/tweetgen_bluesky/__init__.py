@@ -124,3 +124,10 @@ def _unique(posts: Iterator[Post]) -> Iterator[Post]:
 @hookimpl
 def register_sources(register: Callable[[type[Any]], None]) -> None:
     register(BlueskySource)
+
+
+@hookimpl
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    from tweetgen_bluesky.publish import BlueskyPublisher
+
+    register(BlueskyPublisher)
