@@ -17,6 +17,7 @@ from typing import Any
 
 from tweetgen import NetworkError, Option, Post, PostKind, SourceError, hookimpl
 from tweetgen.plugins.options import check_options, parse_bool, parse_int
+from tweetgen.records.profile import Profile
 
 # httpx and BeautifulSoup load on first read, so `tweetgen plugins` stays quick.
 
@@ -86,11 +87,15 @@ class MastodonSource:
         Option("base_url", str, None, "the server to ask (default: the account's own)"),
     )
 
+    def __init__(self) -> None:
+        #: The account's face once read (export: name and avatar; API: name only).
+        self.profile: Profile | None = None
+
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check the arguments now; read lazily as posts are consumed."""
         opts = Options.parse(options)
         remote = parse_location(location)
-        posts = self._api(remote, opts) if remote else read_outbox_at(location)
+        posts = self._api(remote, opts) if remote else self._export(location)
         return itertools.islice(_keep(posts, opts), opts.limit)
 
     def _api(self, remote: Remote, opts: Options) -> Iterator[Post]:
@@ -101,6 +106,7 @@ class MastodonSource:
         with make_client(opts.base_url or remote.base_url) as client:
             account = lookup(client, remote.user)
             author = f"{account.get('username') or remote.user}@{remote.host}"
+            self.profile = Profile.make(author, account.get("display_name"))
             for status in statuses(client, str(account["id"]), flags, page):
                 try:
                     post = status_to_post(status, author, remote.host)
@@ -108,6 +114,15 @@ class MastodonSource:
                     raise NetworkError(f"mastodon: a status lacks {exc}") from None
                 if post is not None:
                     yield post
+
+
+    def _export(self, location: str) -> Iterator[Post]:
+        from tweetgen_mastodon.archive import read_export
+        from tweetgen_mastodon.outbox import read_outbox, read_profile
+
+        export = read_export(location)
+        self.profile = read_profile(export)
+        yield from read_outbox(export)
 
 
 def read_outbox_at(location: str) -> Iterator[Post]:
