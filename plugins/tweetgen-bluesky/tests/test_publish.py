@@ -113,3 +113,11 @@ def test_handle_is_required_and_tids_sort_by_time() -> None:
         BlueskyPublisher()
     early, late = make_tid(1_700_000_000_000_000, 5), make_tid(1_700_000_000_000_001, 0)
     assert len(early) == 13 and early < late
+
+
+def test_the_feed_names_the_account(bluesky: Any) -> None:
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.records.profile import Profile, profile_of
+
+    corpus = Corpus.from_source("bluesky", "alice.test", base_url=bluesky.base_url)
+    assert profile_of(corpus.meta) == Profile("alice.test", "Alice", None)
