@@ -76,8 +76,13 @@ def test_hook_register_publishers(plugin: None, model: Path) -> None:
     assert registrations("publisher")["memory"].plugin == "memory-plugin"
     assert tweetgen.plugins.get_publishers()["memory"] is MemoryPublisher
     lines: list[str] = []
-    outcome = post(model, MemoryPublisher(), Request(count=2, every=1, seed=1), echo=lines.append,
-                   sleep=lambda s: None)
+    outcome = post(
+        model,
+        MemoryPublisher(),
+        Request(count=2, every=1, seed=1),
+        echo=lines.append,
+        sleep=lambda s: None,
+    )
     assert len(MemoryPublisher.made) == 2 and len(outcome.posted) == 2
     assert lines[0] == "warning: the memory account is not labelled (a test warning)"
 
@@ -125,8 +130,13 @@ def test_the_schedule_waits_between_posts(plugin: None, model: Path) -> None:
         waits.append(seconds)
         now[0] += seconds
 
-    post(model, MemoryPublisher(), Request(count=3, every=21600, seed=1), clock=lambda: now[0],
-         sleep=sleep)
+    post(
+        model,
+        MemoryPublisher(),
+        Request(count=3, every=21600, seed=1),
+        clock=lambda: now[0],
+        sleep=sleep,
+    )
     assert waits == [21600, 21600]
 
 
@@ -162,15 +172,20 @@ def test_bad_every(text: str) -> None:
         parse_every(text)
 
 
+def _refusal(
+    text: str, length: int = 10, seen: frozenset[str] = frozenset(), copy: bool = False
+) -> str | None:
+    return refusal(text, length=length, limit=280, seen=set(seen), is_copy=copy)
+
+
 def test_drafting_rules() -> None:
-    ok = {"length": 10, "limit": 280, "seen": set(), "is_copy": False}
-    assert refusal("a new post", **ok) is None  # type: ignore[arg-type]
-    assert refusal("x", **(ok | {"is_copy": True})) == "a near-copy of a training post"  # type: ignore[arg-type]
-    assert refusal("x", **(ok | {"length": 281})).startswith("over the network")  # type: ignore[arg-type]
-    assert refusal("hi @alice", **ok) == "mentions an account"  # type: ignore[arg-type]
-    assert refusal("mail me@example.org", **ok) is None  # type: ignore[arg-type]
-    assert refusal("seen", **(ok | {"seen": {"seen"}})) == "already posted to this account"  # type: ignore[arg-type]
-    assert refusal("  ", **ok) == "empty"  # type: ignore[arg-type]
+    assert _refusal("a new post") is None
+    assert _refusal("x", copy=True) == "a near-copy of a training post"
+    assert _refusal("x", length=281) == "over the network's limit (281 > 280)"
+    assert _refusal("hi @alice") == "mentions an account"
+    assert _refusal("mail me@example.org") is None
+    assert _refusal("seen", seen=frozenset({"seen"})) == "already posted to this account"
+    assert _refusal("  ") == "empty"
 
 
 def test_retry_after_and_reset_headers() -> None:
@@ -186,7 +201,10 @@ def _api(url: str, slept: list[float], secret: str = "tok-abcdefghijklmnop") -> 
 
 
 def test_api_retries_server_errors_then_succeeds() -> None:
-    replies = [(502, {"error": "bad gateway"}, {}), (200, {"id": "9"}, {})]
+    replies: list[tuple[int, Any, dict[str, str]]] = [
+        (502, {"error": "bad gateway"}, {}),
+        (200, {"id": "9"}, {}),
+    ]
     with loopback_app(lambda r: replies.pop(0)) as url:
         slept: list[float] = []
         assert _api(url, slept).call("POST", "/post", json={}) == {"id": "9"}

@@ -68,7 +68,8 @@ class Ledger:
             entries = {int(e["slot"]): Entry(**e) for e in data.get("entries", [])}
             history = [str(t) for t in data.get("history", [])]
         except (OSError, ValueError, TypeError, KeyError) as exc:
-            raise PublishError(f"damaged ledger ({type(exc).__name__}); move it away", path=path)
+            problem = f"damaged ledger ({type(exc).__name__}); move it away"
+            raise PublishError(problem, path=path) from None
         return cls(path, target, plan, entries, history)
 
     def begin_plan(self, plan: Plan, *, new: bool = False) -> Plan:
@@ -104,8 +105,15 @@ class Ledger:
         self.save()
         return entry
 
-    def mark(self, entry: Entry, state: str, *, id: str | None = None, url: str | None = None,
-             at: float | None = None) -> None:
+    def mark(
+        self,
+        entry: Entry,
+        state: str,
+        *,
+        id: str | None = None,
+        url: str | None = None,
+        at: float | None = None,
+    ) -> None:
         entry.state, entry.id, entry.url, entry.at = state, id, url, at
         self.save()
 

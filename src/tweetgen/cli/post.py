@@ -54,7 +54,9 @@ def post(
       tweetgen post build/me/model --to mastodon -o instance=https://botsin.space \\
           --every 6h --count 10 --yes
     """
-    from tweetgen.bot.run import Request, dry_run as draft, post as publish
+    from tweetgen.bot.run import Request
+    from tweetgen.bot.run import dry_run as draft
+    from tweetgen.bot.run import post as publish
     from tweetgen.bot.schedule import parse_every
     from tweetgen.plugins import get_publisher_class
 

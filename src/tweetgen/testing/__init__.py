@@ -44,12 +44,12 @@ def __dir__() -> list[str]:
 __all__ = [
     "FilterContract",
     "Reply",
+    "Request",
     "SourceContract",
     "contract_problems",
     "filter_problems",
     "loopback_app",
     "loopback_server",
-    "Request",
     "plugin_problems",
     "strategies",
 ]

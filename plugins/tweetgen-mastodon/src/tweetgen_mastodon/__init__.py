@@ -115,7 +115,6 @@ class MastodonSource:
                 if post is not None:
                     yield post
 
-
     def _export(self, location: str) -> Iterator[Post]:
         from tweetgen_mastodon.archive import read_export
         from tweetgen_mastodon.outbox import read_outbox, read_profile

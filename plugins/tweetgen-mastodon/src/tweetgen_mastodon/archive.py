@@ -138,9 +138,8 @@ def _from_tar(path: Path, limits: ZipLimits) -> Export:
                     wanted[name] = _read_member(
                         tar, member, path, min(budget, limits.max_member_bytes)
                     )
-                elif PurePosixPath(name).stem == AVATAR and member.isfile():
-                    if 0 < member.size <= MAX_PICTURE_BYTES:
-                        wanted[name] = _read_member(tar, member, path, MAX_PICTURE_BYTES)
+                elif _small_avatar(member, name):
+                    wanted[name] = _read_member(tar, member, path, MAX_PICTURE_BYTES)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ArchiveError(f"damaged archive ({exc})", path=path) from None
     names = [n for n in wanted if PurePosixPath(n).stem != AVATAR]
@@ -149,6 +148,11 @@ def _from_tar(path: Path, limits: ZipLimits) -> Export:
     avatars = sorted(n for n in wanted if _is_avatar(n, folder))
     avatar = wanted[avatars[0]] if avatars else None
     return Export(wanted[outbox], wanted.get(actor), f"{path}/{outbox}", avatar)
+
+
+def _small_avatar(member: tarfile.TarInfo, name: str) -> bool:
+    stem = PurePosixPath(name).stem
+    return stem == AVATAR and member.isfile() and 0 < member.size <= MAX_PICTURE_BYTES
 
 
 def _check_member(member: tarfile.TarInfo, name: str, path: Path) -> None:

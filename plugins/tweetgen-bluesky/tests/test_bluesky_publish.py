@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tweetgen_bluesky.publish import TOKEN_ENV, BlueskyPublisher, make_tid
 
 from tweetgen import PublishError
 from tweetgen.plugins import get_plugin_manager, get_publisher_class
 from tweetgen.testing import Request, loopback_app
-from tweetgen_bluesky.publish import TOKEN_ENV, BlueskyPublisher, make_tid
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 JWT = "jwt-access-0123456789abcdef"
@@ -89,7 +89,6 @@ def test_a_wrong_password_is_one_line_without_it(
     assert "wxyz-wxyz" not in message and "\n" not in message
 
 
-
 def test_rate_limit_and_server_errors(
     pds: tuple[FakePds, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -109,7 +108,7 @@ def test_rate_limit_and_server_errors(
 
 
 def test_handle_is_required_and_tids_sort_by_time() -> None:
-    with pytest.raises(PublishError, match="handle=you.bsky.social is required"):
+    with pytest.raises(PublishError, match=r"handle=you\.bsky\.social is required"):
         BlueskyPublisher()
     early, late = make_tid(1_700_000_000_000_000, 5), make_tid(1_700_000_000_000_001, 0)
     assert len(early) == 13 and early < late

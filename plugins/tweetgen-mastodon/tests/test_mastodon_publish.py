@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from tweetgen_mastodon.publish import TOKEN_ENV
 
 from tweetgen.bot.ledger import POSTED, Ledger
 from tweetgen.bot.run import ledger_folder
 from tweetgen.cli import main
 from tweetgen.plugins import get_plugin_manager
 from tweetgen.testing import Request, loopback_app
-from tweetgen_mastodon.publish import TOKEN_ENV
 
 TOKEN = "s3cr3t-mastodon-token-for-tests"
 Reply = tuple[int, Any, dict[str, str]]
