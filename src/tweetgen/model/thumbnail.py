@@ -213,7 +213,8 @@ def add_thumbnail(
     card's ``thumbnail`` and re-render the card; None (and nothing written) without posts.
 
     ``model_ref`` is what the card's usage snippet loads (default: ``folder``)."""
-    from tweetgen.model.finish import METADATA_FILE, local_ref, read_metadata, write_card
+    from tweetgen.model.files import METADATA_FILE
+    from tweetgen.model.finish import local_ref, read_metadata, write_card
 
     folder = Path(folder)
     if not any(p.strip() for p in posts):
