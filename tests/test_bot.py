@@ -249,3 +249,27 @@ def test_publisher_options_are_checked_and_settings_never_shown() -> None:
     with pytest.raises(PublishError, match="did you mean instance"):
         WithOptions(instanse="x")
     assert repr(WithOptions(instance="secret-ish")) == "<WithOptions opts>"
+
+
+def test_a_model_without_its_novelty_index_is_refused(plugin: None, model: Path) -> None:
+    (model / "novelty.json").unlink()
+    with pytest.raises(PublishError, match=r"no novelty\.json: tweetgen post publishes only"):
+        dry_run(model, MemoryPublisher(), Request(count=1, seed=1))
+
+
+def test_cli_errors_are_one_line(plugin: None, model: Path) -> None:
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+
+    cases = {
+        ("--to", "nowhere"): "unknown publisher 'nowhere'",
+        ("--to", "memory", "--count", "3"): "--count above 1 needs --every",
+        ("--to", "memory", "--count", "2", "--every", "soon"): "--every 'soon': expected",
+        ("--to", "memory", "-o", "x=1"): "unknown option",
+    }
+    for args, expected in cases.items():
+        result = CliRunner().invoke(main, ["post", str(model), *args])
+        assert result.exit_code != 0 and "Traceback" not in result.output, args
+        (line,) = result.output.strip().splitlines()
+        assert expected in line, (args, line)
