@@ -17,12 +17,16 @@ LABEL_RULES = (
 
 @click.command("post")
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--to", "to", required=True, help="Where to post: a publisher (mastodon, bluesky).")
+@click.option(
+    "--to", "to", required=True, help="Where to post: a publisher (mastodon, bluesky, x)."
+)
 @click.option(
     "-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="Publisher option."
 )
 @click.option("--prompt", default="", help="Start of every post.")
-@click.option("--count", type=click.IntRange(1, 10_000), default=1, show_default=True)
+@click.option(
+    "--count", type=click.IntRange(1, 10_000), default=1, show_default=True, help="Posts to make."
+)
 @click.option("--every", help="Time between posts with --count: 90s, 30m, 6h, 1d.")
 @click.option("--dry-run", is_flag=True, help="Print what would be posted (the default).")
 @click.option("--yes", is_flag=True, help="Really post (without it, a dry run).")
