@@ -285,12 +285,15 @@ def _put(values: dict[str, Any], where: list[str], value: Any, key: str) -> None
         if not isinstance(inner, dict):
             name = ".".join(where[: depth + 1])
             raise TrainingError(
-                f"bad setting {key!r}: {name} is already set to a value, not a section"
+                f"bad setting {key!r}: it goes under {name}, which is set to a value"
             )
         target[part] = target = dict(inner)  # a copy: the caller's mapping stays as it was
     if isinstance(target.get(where[-1]), dict) and not isinstance(value, dict):
         name = ".".join(where)
-        raise TrainingError(f"bad setting {key!r}: {name}.NAME settings were already given")
+        raise TrainingError(
+            f"bad setting {key!r}: {name} holds settings given as dotted keys; "
+            "give one or the other"
+        )
     target[where[-1]] = value
 
 

@@ -43,6 +43,8 @@ def load_json(data: bytes | None, label: str) -> Any:
         return json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InputFormatError(f"not valid JSON ({exc})", path=label) from None
+    except RecursionError:
+        raise InputFormatError("JSON nested too deeply", path=label) from None
 
 
 def read_outbox(export: Export, skipped: Counter[str] | None = None) -> Iterator[Post]:
