@@ -17,9 +17,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tweetgen.datatable import label as row_label
-from tweetgen.datatable import labelled
-from tweetgen.report import FilterReport
+from tweetgen.corpus.datatable import label as row_label
+from tweetgen.corpus.datatable import labelled
+from tweetgen.records.report import FilterReport
 
 METRICS = (
     ("perplexity_before", "perplexity before", "{:.2f}"),
