@@ -174,6 +174,14 @@ def run_config(case: Any, _work: Path, _model: Path, _corpus: Path) -> str:
     return "valid"
 
 
+def run_settings(case: Any, _work: Path, _model: Path, _corpus: Path) -> str:
+    """``--set`` pairs in the order given, as the CLI hands them over."""
+    from tweetgen.training.config import TrainConfig
+
+    TrainConfig.from_settings(dict(case.payload))
+    return "valid"
+
+
 def run_corpus(case: Any, work: Path, _model: Path, corpus_dir: Path) -> str:
     from tweetgen.corpus.corpus import Corpus
 
@@ -206,6 +214,7 @@ RUNNERS = {
     "model": run_model,
     "generate": run_generate,
     "config": run_config,
+    "settings": run_settings,
     "corpus": run_corpus,
     "output": run_output,
 }
@@ -289,6 +298,48 @@ def test_inputs_that_must_be_refused_are(outcomes: list[Outcome]) -> None:
         if o.case.category == "valid" and o.status != "accepted"
     ]
     assert not valid, "refused valid inputs:\n" + "\n".join(valid)
+
+
+#: Issue 20: errors that used to wrap an internal exception, or that were tracebacks, and
+#: what each must now say (in the user's terms, and where).
+SAYS = {
+    "x-archive/zip/deep-in-post": ("data/tweets.js", "JSON nested too deeply", "entry #1"),
+    "x-archive/folder/deep-in-post": ("data/tweets.js", "JSON nested too deeply", "entry #1"),
+    "x-archive/zip/surrogate-id_str": ("data/tweets.js", "post #1", "in `tweet.id_str`"),
+    "x-archive/folder/surrogate-id_str": ("data/tweets.js", "post #1", "in `tweet.id_str`"),
+    "x-archive/zip/account-surrogate": ("data/account.js", "not valid Unicode", "username"),
+    "x-archive/folder/account-surrogate": ("data/account.js", "not valid Unicode", "username"),
+    "mastodon/zip/deep-json": ("outbox.json", "JSON nested too deeply"),
+    "mastodon/folder/deep-json": ("outbox.json", "JSON nested too deeply"),
+    "model/generation-temperature--5": ("generation_config.json", "temperature", "-5"),
+    "model/generation-top_p-3": ("generation_config.json", "top_p"),
+    "model/generation-max_length-long": ("generation_config.json", "max_length"),
+    "model/generation-top_k--1": ("generation_config.json", "top_k"),
+    "model/generation-config-list": ("generation_config.json", "JSON object"),
+    "settings/extra=5 lora.rank=4": ("'lora.rank'", "extra", "set to a value"),
+    "settings/lora.rank=4 extra=5": ("'extra'", "dotted keys"),
+    "settings/tiny=5 tiny.n_layer=2": ("'tiny.n_layer'", "tiny", "set to a value"),
+    "settings/tiny.n_layer=2 tiny=5": ("'tiny'", "dotted keys"),
+    "settings/extra.lora=5 lora.rank=4": ("'lora.rank'", "extra.lora", "set to a value"),
+    "settings/lora.rank=4 extra.lora=5": ("'extra.lora'", "dotted keys"),
+}
+
+
+def test_errors_say_what_is_wrong_and_where(outcomes: list[Outcome]) -> None:
+    """No error hands the user a Python exception's name; the issue-20 cases say their part."""
+    by_name = {o.case.name: o for o in outcomes}
+    assert set(SAYS) <= set(by_name), set(SAYS) - set(by_name)
+    wrong = [
+        f"{name}: {by_name[name].status}: {by_name[name].detail}"
+        for name, words in SAYS.items()
+        if by_name[name].status != "error" or not all(w in by_name[name].detail for w in words)
+    ]
+    assert not wrong, "\n".join(wrong)
+    internal = ("RecursionError", "UnicodeEncodeError")
+    leaked = [
+        f"{o.case.name}: {o.detail}" for o in outcomes if any(w in o.detail for w in internal)
+    ]
+    assert not leaked, "\n".join(leaked)
 
 
 def test_every_input_answers_in_bounded_time(outcomes: list[Outcome]) -> None:
