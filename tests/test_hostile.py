@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -385,3 +386,156 @@ def test_a_handful_through_the_cli(tmp_path: Path, trained_model: Path, small_co
         assert message in lines[0], (name, lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
     assert not Path("/dev/null.work").exists()
+
+
+# SIGINT and SIGTERM (issue 20) ----------------------------------------------------------------
+
+#: A ``tweetgen`` process that sends itself a signal at a chosen point (the points of
+#: ``tests/test_kill.py``, where SIGKILL is tried), then runs as the user would.
+_SIGNAL_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+
+    point, signame, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+
+    def stop():
+        os.kill(os.getpid(), getattr(signal, signame))
+
+    def after(owner, name, nth):
+        original, calls = getattr(owner, name), []
+        def wrapper(*args, **kwargs):
+            result = original(*args, **kwargs)
+            calls.append(1)
+            if len(calls) == nth:
+                stop()
+            return result
+        setattr(owner, name, wrapper)
+
+    def before(owner, name, when):
+        original = getattr(owner, name)
+        def wrapper(*args, **kwargs):
+            if when(*args, **kwargs):
+                stop()
+            return original(*args, **kwargs)
+        setattr(owner, name, wrapper)
+
+    from tweetgen import pipeline
+    from tweetgen.base import atomic
+    from tweetgen.training import checkpoint, trainer
+
+    steps = {"mid-train": 2, "after-checkpoint": 9}
+    original_train = trainer.Trainer.train
+    def train(self, corpus, *, progress=None):
+        def seen(event):
+            if progress is not None:
+                progress(event)
+            if event.message.startswith("resumed from step"):
+                print(event.message, flush=True)
+            if event.step == steps.get(point) and event.stage in ("train", "evaluate"):
+                stop()
+        return original_train(self, corpus, progress=seen)
+    trainer.Trainer.train = train
+    if point == "mid-checkpoint":  # the second checkpoint, inside its temporary
+        after(checkpoint, "write_json", nth=2)
+    elif point.endswith("before-swap"):
+        before(atomic, "_swap_in", lambda tmp, target, *a: Path(target).name == out.name)
+    elif point == "prepare-reading":
+        original_read = pipeline.read
+        def read(*args, progress=None, **kwargs):
+            return original_read(*args, progress=lambda n: stop(), **kwargs)
+        pipeline.read = read
+
+    from tweetgen.cli import main
+    main(sys.argv[4:], prog_name="tweetgen")
+    """
+)
+#: ``tiny_config``'s settings as ``train`` options, with a checkpoint every 4 steps.
+_TINY_ARGS = [
+    *("--base-model", "tiny", "--epochs", "2", "--seed", "0", "--device", "cpu"),
+    *("--set", "batch_tokens=512", "--set", "block_size=64", "--set", "warmup=0"),
+    *("--set", "threads=1", "--set", "checkpoint_every=4", "--set", "tiny.vocab_size=400"),
+    *("--set", "tiny.n_layer=2", "--set", "tiny.n_head=2", "--set", "tiny.n_embd=64"),
+]
+TRAIN_SIGNAL_POINTS = ["mid-train", "after-checkpoint", "mid-checkpoint", "final-before-swap"]
+PREPARE_SIGNAL_POINTS = ["prepare-reading", "prepare-before-swap"]
+#: Points with a checkpoint on disk when the signal comes: it must be kept.
+_CHECKPOINTED = {"after-checkpoint", "mid-checkpoint", "final-before-swap"}
+#: In the default suite: SIGTERM in training and in prepare; the rest is `make test-slow`.
+_DEFAULT_SIGNAL = {("after-checkpoint", "SIGTERM"), ("prepare-reading", "SIGTERM")}
+
+
+def _signal_params(points: list[str]) -> list[Any]:
+    return [
+        pytest.param(p, s, marks=() if (p, s) in _DEFAULT_SIGNAL else pytest.mark.slow)
+        for p in points
+        for s in ("SIGTERM", "SIGINT")
+    ]
+
+
+def signalled(point: str, signame: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", _SIGNAL_CHILD, point, signame, str(out), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=out.parent)
+
+
+def check_stopped(result: subprocess.CompletedProcess[str], signame: str, folder: Path) -> None:
+    """Exit 128+N, one line saying so (no traceback), no lock or temporary left."""
+    word = {"SIGTERM": "terminated", "SIGINT": "interrupted"}[signame]
+    said = [line for line in result.stderr.splitlines() if line.startswith(word)]
+    assert result.returncode == 128 + getattr(signal, signame), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len(said) == 1, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == said[0]
+    left = sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+    assert left == [], f"a lock or temporary was left: {left}"
+
+
+@pytest.mark.parametrize(("point", "signame"), _signal_params(TRAIN_SIGNAL_POINTS))
+def test_a_signal_stops_train_cleanly(
+    tmp_path: Path, point: str, signame: str, trained_model: Path, small_corpus: Path
+) -> None:
+    """SIGTERM as SIGINT: the earlier model untouched, the newest checkpoint kept, resumable."""
+    from tweetgen.training.config import WORK_DIR_NAME
+
+    out = tmp_path / "model"
+    earlier = point == "final-before-swap"
+    if earlier:
+        shutil.copytree(trained_model, out)
+    args = ["train", str(small_corpus), "--out", str(out), *_TINY_ARGS]
+    check_stopped(signalled(point, signame, out, *args), signame, tmp_path)
+    if earlier:
+        weights = (trained_model / "model.safetensors").read_bytes()
+        assert (out / "model.safetensors").read_bytes() == weights
+    steps = sorted(p.name for p in (out / WORK_DIR_NAME / "checkpoints").glob("*"))
+    assert [s for s in steps if not s.startswith("step-")] == [".tweetgen-owned"] or not steps
+    kept = [s for s in steps if s.startswith("step-")]
+    assert bool(kept) == (point in _CHECKPOINTED), steps
+    if point == "after-checkpoint":  # the next run goes on from the newest checkpoint
+        again = signalled("none", signame, out, *args, "--resume")
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert f"resumed from step {int(kept[-1].removeprefix('step-'))}" in again.stdout
+
+
+@pytest.mark.parametrize(("point", "signame"), _signal_params(PREPARE_SIGNAL_POINTS))
+def test_a_signal_stops_prepare_cleanly(tmp_path: Path, point: str, signame: str) -> None:
+    """The earlier corpus stays as it was; nothing else is left."""
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.pipeline import prepare
+
+    sample = HERE.parent / "sample" / "x-archive-sample.zip"
+    out = tmp_path / "corpus"
+    before = len(prepare("jsonl", str(_posts_jsonl(tmp_path / "old.jsonl")), out))
+    args = ["prepare", "x-archive", str(sample), "--out", str(out)]
+    check_stopped(signalled(point, signame, out, *args), signame, tmp_path)
+    assert len(Corpus.load(out)) == before
+
+
+DAY = "2026-01-01T00:00:00Z"
+
+
+def _posts_jsonl(path: Path) -> Path:
+    rows = [
+        {"id": str(i), "author": "me", "text": f"post number {i} says hello", "created_at": DAY}
+        for i in range(7)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
