@@ -58,17 +58,16 @@ def read_outbox(export: Export, skipped: Counter[str] | None = None) -> Iterator
     account = _account(load_json(export.actor, export.label), items)
     counts = Counter[str]() if skipped is None else skipped
     for number, item in enumerate(items, 1):
-        if isinstance(item, dict) and is_direct(item, account.followers):
+        if not isinstance(item, dict) or not _is_post(item):
+            counts[NOT_POSTS] += 1
+            continue
+        if is_direct(item, account.followers):
             counts[DIRECT] += 1
             continue
         try:
-            post = _activity(item, account.acct) if isinstance(item, dict) else None
+            yield _activity(item, account.acct)
         except (KeyError, TypeError) as exc:
             raise InputFormatError(f"item {number}: missing {exc}", path=export.label) from None
-        if post is None:
-            counts[NOT_POSTS] += 1
-        else:
-            yield post
 
 
 def _account(actor: Any, items: list[Any]) -> Account:
@@ -101,13 +100,19 @@ def _as_list(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _activity(item: dict[str, Any], author: str) -> Post | None:
+def _is_post(item: dict[str, Any]) -> bool:
+    """A boost, or the creation of a post (not a ``Like``, a ``Follow``, an ``Event``...)."""
     obj = item.get("object")
     if item.get("type") == "Announce":
+        return True
+    return item.get("type") == "Create" and isinstance(obj, dict) and obj.get("type") in _POST_TYPES
+
+
+def _activity(item: dict[str, Any], author: str) -> Post:
+    """The post of an activity :func:`_is_post` accepted."""
+    if item.get("type") == "Announce":
         return _boost(item, author)
-    if item.get("type") == "Create" and isinstance(obj, dict) and obj.get("type") in _POST_TYPES:
-        return _note(obj, item, author)
-    return None
+    return _note(item["object"], item, author)
 
 
 def _note(note: dict[str, Any], activity: dict[str, Any], author: str) -> Post:
