@@ -539,3 +539,101 @@ def _posts_jsonl(path: Path) -> Path:
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
+
+
+# counts a user can see, other people's handles, the documented cap (issue 20) ---------------
+
+
+def test_mastodon_counts_every_item(tmp_path: Path) -> None:
+    """Direct messages and other activities are rows of the data table, so ``downloaded`` is
+    the export's own item count."""
+    from tweetgen.pipeline import read
+
+    bob = "https://o.example/users/bob"
+    items = [
+        maker.create(maker.note()),
+        maker.create(maker.note(id="https://m.example/users/me/statuses/2", to=[bob]), to=[bob]),
+        {"type": "Like", "object": "https://o.example/1", "to": [bob]},
+        5,
+    ]
+    (tmp_path / "outbox.json").write_bytes(maker.outbox(items))
+    (tmp_path / "actor.json").write_bytes(maker.ACTOR)
+    table = dict(read("mastodon", str(tmp_path)).report.table())
+    assert table["downloaded"] == len(items)
+    assert (table["direct messages"], table["other activities"], table["kept"]) == (1, 2, 1)
+
+
+def _jsonl_posts(path: Path, texts: list[str], replies: frozenset[int] = frozenset()) -> Path:
+    rows = [
+        {"id": str(i), "author": "me", "text": t, "created_at": DAY}
+        | ({"kind": "reply", "reply_to": "9"} if i in replies else {})
+        for i, t in enumerate(texts)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+#: Posts that open with other people's handles: a Mastodon-style one (not a reply), a plain
+#: one, a reply, and one of handles only (nothing left: counted as short).
+HANDLES = [
+    "@bob@m.example @carol thanks for the lovely dinner",
+    "@dave this is what I think about it",
+    "@erin sure, see you there tomorrow",
+    "@frank@o.example",
+    "no handles in this one at all",
+]
+
+
+@pytest.mark.parametrize(
+    ("flag", "texts"),
+    [
+        (
+            None,
+            [
+                "thanks for the lovely dinner",
+                "this is what I think about it",
+                "sure, see you there tomorrow",
+                "no handles in this one at all",
+            ],
+        ),
+        ("--keep-leading-mentions", [*HANDLES[:2], "sure, see you there tomorrow", HANDLES[4]]),
+        ("--keep-reply-mentions", [*HANDLES[:3], HANDLES[4]]),
+    ],
+)
+def test_leading_handles_are_stripped_from_every_post(
+    tmp_path: Path, flag: str | None, texts: list[str]
+) -> None:
+    """By default the handles any post opens with go; a flag keeps them (or replies' too)."""
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+    from tweetgen.corpus.corpus import Corpus
+
+    data = _jsonl_posts(tmp_path / "posts.jsonl", HANDLES, replies=frozenset({2}))
+    args = ["prepare", "jsonl", str(data), "--out", str(tmp_path / "c"), *([flag] if flag else [])]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.text for p in Corpus.load(tmp_path / "c")) == sorted(texts)
+
+
+def test_the_short_row_says_what_it_adds_up(tmp_path: Path) -> None:
+    """``Short posts`` counts posts too short, links alone and handles alone: the line under
+    the table gives each part, in the order the filters ran."""
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+
+    texts = ["https://t.co/abc123", "@dave@o.example", "too short", "this one is long enough"]
+    data = _jsonl_posts(tmp_path / "posts.jsonl", texts)
+    result = CliRunner().invoke(main, ["prepare", "jsonl", str(data), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    line = "Short posts 3 = 1 links only + 1 @mentions only + 1 too few words"
+    assert line in result.output.splitlines(), result.output
+
+
+def test_the_max_new_tokens_cap_is_documented() -> None:
+    from tweetgen.generation.generator import MAX_NEW_TOKENS
+
+    cli_doc = (HERE.parent / "docs" / "cli.md").read_text()
+    assert f"`--max-new-tokens` up to {MAX_NEW_TOKENS:,}" in cli_doc
+    assert f"`--max-new-tokens`, from 1 to {MAX_NEW_TOKENS:,}" in cli_doc
