@@ -55,11 +55,15 @@ def filter_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def chain_from(filter_specs: tuple[str, ...], keep_mentions: str | None) -> list[Any]:
     """The filters ``-f`` names, else the default chain; ``keep_mentions`` is the flags' value."""
     if filter_specs:
-        if keep_mentions:
-            flag = "--keep-reply-mentions" if keep_mentions == "all" else "--keep-leading-mentions"
+        if keep_mentions == "all":
             raise FilterError(
-                f"{flag} changes the default chain; with -f, name strip-reply-mentions "
-                "(replies_only=true: replies only) or leave it out instead"
+                "--keep-reply-mentions changes the default chain; with -f, leave out "
+                "strip-reply-mentions instead"
+            )
+        if keep_mentions == "leading":
+            raise FilterError(
+                "--keep-leading-mentions changes the default chain; with -f, name "
+                "strip-reply-mentions (it strips replies' handles only) instead"
             )
         return [parse_filter_spec(s) for s in filter_specs]
     return default_filters(
