@@ -139,14 +139,15 @@ def _account(
     handle = author or info.get("username") or user.get("userName") or "unknown"
     display = info.get("accountDisplayName") or user.get("displayName")
     account_id = info.get("accountId") or user.get("accountId")
+    where: str | None = None  # the option's value has no file
     if author:
-        field, label = "option author", None
+        field = "option author"
     elif info.get("username"):
-        field, label = "account.username", tree.label("account.js")
+        field, where = "account.username", tree.label("account.js")
     else:
-        field, label = "userInfo.userName", tree.label("manifest.js")
+        field, where = "userInfo.userName", tree.label("manifest.js")
     return Account(
-        valid_text(str(handle), field, path=label).strip().lstrip("@"),
+        valid_text(str(handle), field, path=where).strip().lstrip("@"),
         str(display) if display else None,
         str(account_id) if account_id else None,
     )
