@@ -194,7 +194,8 @@ def run_chain(
     from tweetgen.generation.generator import Generator, check_generation_args
     from tweetgen.plugins import get_trainer_class
     from tweetgen.training.config import TrainConfig
-    from tweetgen.training.trainer import check_corpus_size, guard_places
+    from tweetgen.training.places import guard_places
+    from tweetgen.training.trainer import check_corpus_size
 
     began = time.perf_counter()
     out = Path(out)

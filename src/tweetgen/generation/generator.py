@@ -18,9 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
-from tweetgen.model.base import load_causal_lm, load_tokenizer, quiet_transformers
+from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
-from tweetgen.model.files import MAX_TEMPERATURE, MIN_TEMPERATURE, check_generation_config
+from tweetgen.model.files import (
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    check_generation_config,
+    quiet_transformers,
+)
 from tweetgen.model.finish import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.model.novelty import NoveltyIndex
 from tweetgen.plugins.options import MAX_SEED

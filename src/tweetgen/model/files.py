@@ -21,6 +21,8 @@ import json
 import math
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,8 @@ from tweetgen.errors import TweetgenError, first_line
 #: ``out_dir``: hidden, skipped by everything that reads or ships a model, and carried into
 #: each new model folder when it replaces the old one (:func:`tweetgen.base.atomic.atomic_dir`).
 WORK_DIR_NAME = ".tweetgen-work"
+#: How a model folder was made (tweetgen's record: config, data table, metrics).
+METADATA_FILE = "tweetgen.json"
 CONFIG = "config.json"
 GENERATION_CONFIG = "generation_config.json"
 WEIGHTS = "model.safetensors"
@@ -281,8 +285,6 @@ def _expected_shapes(
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from tweetgen.model.base import quiet_transformers
-
     try:
         with quiet_transformers(), torch.device("meta"):
             model_config = AutoConfig.for_model(**config)
@@ -294,6 +296,22 @@ def _expected_shapes(
     for name, tensor in state.items():
         groups.setdefault(id(tensor), []).append(name)
     return {k: tuple(v.shape) for k, v in state.items()}, list(groups.values())
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' progress bars and info logs (library code must not print)."""
+    from transformers.utils import logging
+
+    bars, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
 
 
 __all__ = [
