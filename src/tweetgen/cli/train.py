@@ -228,7 +228,7 @@ def run(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
-    keep_reply_mentions: bool,
+    keep_reply_mentions: str | None,
     source_options: tuple[str, ...],
     trainer: str,
     samples: int,
