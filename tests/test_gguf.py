@@ -139,9 +139,12 @@ def test_the_cache_is_reused_checked_and_remade(
     path = gguf.gguf_base_dir(str(gguf_file))
     calls: list[Path] = []
     convert = gguf.convert_gguf
-    monkeypatch.setattr(
-        gguf, "convert_gguf", lambda s, t, **kw: calls.append(t) or convert(s, t, **kw)
-    )
+
+    def counted(source: Path, target: Path, **kw: Any) -> Path:
+        calls.append(target)
+        return convert(source, target, **kw)
+
+    monkeypatch.setattr(gguf, "convert_gguf", counted)
     assert gguf.gguf_base_dir(str(gguf_file.parent)) == path  # a folder holding one file
     assert calls == []  # reused
     weights = path / "model.safetensors"
@@ -224,6 +227,7 @@ def test_the_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     assert gguf.cache_root() == tmp_path / "xdg" / "tweetgen"
 
 
+@pytest.mark.slow  # about a minute on 2 busy cores (make test-slow)
 def test_smollm2_converts_when_installed(cache: Path) -> None:
     """The real named base, when its package is installed (make setup installs it)."""
     if not gguf.named_base_installed("smollm2-135m"):

@@ -235,3 +235,33 @@ def test_resume_refuses_another_rank(tmp_path: Path, corpus: Any) -> None:
     LoraTrainer(config, rank=2).train(corpus)
     with pytest.raises(TrainingError, match=r"different settings \(extra\)"):
         LoraTrainer(config.replace(resume=True), rank=4).train(corpus)
+
+
+# any architecture ---------------------------------------------------------------------------
+
+#: The LoRA targets found in each architecture: every linear layer but the output layer.
+TARGETS = {
+    "gpt2": {"c_attn", "c_proj", "c_fc"},
+    "llama": {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"},
+    "qwen2": {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"},
+    "gpt_neox": {"query_key_value", "dense", "dense_h_to_4h", "dense_4h_to_h"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TARGETS))
+def test_lora_finds_its_targets_in_any_architecture(kind: str, tmp_path: Path, corpus: Any) -> None:
+    from tweetgen.generation.generator import Generator
+    from tweetgen.training.config import TrainConfig
+    from tweetgen.training.testing import build_arch_base
+
+    base = build_arch_base(kind, corpus.texts, tmp_path / "base")
+    settings = {"base_model": str(base), "out_dir": tmp_path / "m", "max_steps": 2}
+    settings |= {"batch_tokens": 256, "block_size": 64, "device": "cpu", "threads": 1}
+    result = LoraTrainer(TrainConfig.from_settings(settings), rank=2).train(corpus)
+    config = json.loads((result.path / "adapter_config.json").read_text())
+    assert set(config["target_modules"]) == TARGETS[kind]
+    assert config["fan_in_fan_out"] is (kind == "gpt2")
+    generator = Generator(result.path, device="cpu")
+    eos = generator.tokenizer.eos_token_id
+    assert generator._encode("")["input_ids"].tolist() == [[eos]]
+    assert generator.generate(n=1, seed=0, max_new_tokens=4, novelty=False).drawn == 1

@@ -113,7 +113,7 @@ def _resolved(config: Any, console: Console) -> Any:
 
     if config.base_model == AUTO_BASE:
         base, why = auto_base()
-        console.print(f"base model: {base} ({why})")
+        console.print(f"base model: {base} ({why})", soft_wrap=True)  # one line, however wide
     else:
         base = resolve_base_model(config.base_model)
     return config.replace(base_model=base)
@@ -147,7 +147,7 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, quality: bool, **kw
     """
     from tweetgen.corpus.corpus import Corpus
     from tweetgen.plugins import get_trainer_class
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     console = Console(stderr=True)
     config = _config(out, kwargs)
@@ -244,7 +244,7 @@ def run(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
-    keep_reply_mentions: bool,
+    keep_reply_mentions: str | None,
     source_options: tuple[str, ...],
     trainer: str,
     samples: int,
@@ -262,7 +262,7 @@ def run(
     """
     from tweetgen.generation.generator import check_generation_args
     from tweetgen.pipeline import run_chain
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     check_generation_args(prompt, samples)  # every argument before anything is read
     filters = chain_from(filter_specs, keep_reply_mentions)

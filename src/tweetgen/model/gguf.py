@@ -221,6 +221,7 @@ def _load_dequantized(source: Path, error: type[TweetgenError]) -> tuple[Any, An
     from tweetgen.model.base import load_errors
 
     folder, name = str(source.parent), source.name
+    errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
@@ -228,7 +229,7 @@ def _load_dequantized(source: Path, error: type[TweetgenError]) -> tuple[Any, An
         raise MissingDependencyError(
             f"reading GGUF files needs the gguf package (pip install gguf): {first_line(exc)}"
         ) from None
-    except (*load_errors(), TypeError, KeyError) as exc:
+    except errors as exc:
         raise error(f"cannot convert this GGUF file: {first_line(exc)}", path=source) from None
     return model, tokenizer
 
