@@ -77,3 +77,7 @@ class HubError(TweetgenError):
 
 class MissingDependencyError(TweetgenError):
     """An optional package a feature needs is not installed."""
+
+
+class ServeError(TweetgenError):
+    """``tweetgen serve`` cannot start: a model cannot be served, or the address needs a key."""

@@ -12,6 +12,7 @@ import copy
 import math
 import os
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,7 @@ class Generator:
         self.model.to(self.device)
         self.model.eval()
         self.novelty: NoveltyIndex | None = read_novelty(self.path)
+        self._newline_ids: list[int] | None = None
 
     # loading ---------------------------------------------------------------------------
 
@@ -155,62 +157,67 @@ class Generator:
         ``novelty``, copies of training posts are dropped and replaced by new draws (at most
         ``5 * n`` draws in all), so fewer than ``n`` samples may come back.
         """
+        check_generation_args(prompt, n, seed=seed, batch_size=batch_size)
+        request = SampleRequest(
+            prompt, n, max_new_tokens, temperature, top_p, cut_at_newline, novelty
+        )
+        return self.generate_batch([request], seed=seed, batch_size=batch_size)[0]
+
+    def generate_batch(
+        self,
+        requests: Sequence[SampleRequest],
+        *,
+        seed: int | None = None,
+        batch_size: int = 8,
+        on_sample: Callable[[int, Sample], None] | None = None,
+        cancelled: Callable[[int], bool] | None = None,
+    ) -> list[GenerationResult]:
+        """One result per request, drawn together: rows of different prompts and settings
+        share each ``model.generate`` call (at most ``batch_size`` rows), which is what lets a
+        server answer many clients at the cost of about one. :meth:`generate` is this with one
+        request, so both follow the same defaults, newline cut and novelty filter.
+
+        ``on_sample(i, sample)`` is called (in this thread) as soon as a post of request ``i``
+        is finished and kept, before the rest of the batch is done; requests for which
+        ``cancelled(i)`` turns true stop costing work at the next token.
+        """
         import torch
 
-        check_generation_args(
-            prompt,
-            n,
-            seed=seed,
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            batch_size=batch_size,
-        )
-        config = self._sampling_config(prompt, max_new_tokens, temperature, top_p)
-        if cut_at_newline:  # stop each sequence at its first newline instead of running on
-            config.stop_strings = ["\n"]
-        inputs = self._encode(prompt)
-        result = GenerationResult(novelty_checked=self.novelty is not None)
+        check_generation_args(batch_size=batch_size, seed=seed)
+        for request in requests:
+            self.check_request(request)
+        results = [GenerationResult(novelty_checked=self.novelty is not None) for _ in requests]
+        draw = _BatchDraw(self, requests, results, on_sample, cancelled or (lambda _: False))
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             if seed is not None:
                 torch.manual_seed(seed)
-            while len(result.samples) < n and result.drawn < TRIES_PER_SAMPLE * n:
-                size = min(batch_size, n - len(result.samples))
-                for continuation, tokens in self._draw(inputs, size, config):
-                    self._keep(result, prompt, continuation, tokens, cut_at_newline, novelty)
-        return result
+            while rows := draw.plan(batch_size):
+                draw.run(rows)
+        return results
 
-    def _sampling_config(
-        self,
-        prompt: str,
-        max_new_tokens: int | None,
-        temperature: float | None,
-        top_p: float | None,
-    ) -> GenerationConfig:
-        config = copy.deepcopy(self.generation_config)
-        prompt_tokens = len(self._encode(prompt)["input_ids"][0])
-        if max_new_tokens is None:
-            max_new_tokens = max(1, (config.max_length or 160) - prompt_tokens)
-        # One length setting only: transformers warns when both are set.
-        config.max_new_tokens = None
-        config.max_length = prompt_tokens + max_new_tokens
+    def check_request(self, request: SampleRequest) -> None:
+        """Raise :class:`GenerationError` for a request this model cannot answer (a setting
+        out of range, a prompt longer than the model's positions): cheap, no sampling."""
+        check_generation_args(
+            request.prompt,
+            request.n,
+            max_new_tokens=request.max_new_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+        )
+        limit = self.position_limit
+        if limit is not None and self.prompt_tokens(request.prompt) >= limit:
+            raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
+
+    @property
+    def position_limit(self) -> int | None:
         limit = getattr(self.model.config, "max_position_embeddings", None)
-        if isinstance(limit, int):  # past the position table the model would crash
-            if prompt_tokens >= limit:
-                raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
-            config.max_length = min(config.max_length, limit)
-        if config.min_length and config.min_length > config.max_length:
-            # a short max_new_tokens: transformers would warn that min_length is unreachable
-            config.min_length = config.max_length
-        config.do_sample = True
-        if temperature is not None:
-            config.temperature = temperature
-        if top_p is not None:
-            config.top_p = top_p
-        if config.pad_token_id is None:
-            config.pad_token_id = self.tokenizer.pad_token_id
-        return config
+        return limit if isinstance(limit, int) else None
+
+    def prompt_tokens(self, prompt: str) -> int:
+        """Tokens of ``prompt`` with the start-of-post token."""
+        return int(self._encode(prompt)["input_ids"].shape[1])
 
     def _encode(self, prompt: str) -> dict[str, torch.Tensor]:
         start = self.tokenizer.bos_token or self.tokenizer.eos_token or ""
@@ -218,26 +225,6 @@ class Generator:
         if encoded["input_ids"].shape[1] == 0:
             raise GenerationError("the tokenizer has no start token and the prompt is empty")
         return {k: v.to(self.device) for k, v in encoded.items()}
-
-    def _draw(
-        self, inputs: dict[str, torch.Tensor], size: int, config: GenerationConfig
-    ) -> list[tuple[str, int]]:
-        """``size`` continuations (text after the prompt, generated token count)."""
-        import torch
-
-        batch = {k: v.repeat(size, 1) for k, v in inputs.items()}
-        with torch.inference_mode():
-            output = self.model.generate(
-                **batch, generation_config=config, tokenizer=self.tokenizer
-            )
-        new = output[:, batch["input_ids"].shape[1] :].tolist()
-        stops = _ids(config.eos_token_id) | _ids(config.pad_token_id)
-        found = []
-        for row in new:
-            end = next((i for i, t in enumerate(row) if t in stops), len(row))
-            text = self.tokenizer.decode(row[:end], skip_special_tokens=True)
-            found.append((str(text), end))
-        return found
 
     def _keep(
         self,
@@ -247,17 +234,222 @@ class Generator:
         tokens: int,
         cut_at_newline: bool,
         novelty: bool,
-    ) -> None:
+    ) -> Sample | None:
+        """Count one drawn continuation into ``result``; the sample when it is kept."""
         result.drawn += 1
         text = finish_text(prompt, continuation, cut_at_newline=cut_at_newline)
         if not text:
             result.dropped_empty += 1
-            return
+            return None
         copied = self.novelty is not None and self.novelty.is_copy(text)
         if copied and novelty:
             result.dropped_copies += 1
+            return None
+        sample = Sample(text, prompt, tokens, novel=not copied)
+        result.samples.append(sample)
+        return sample
+
+    def _encode_rows(self, prompts: list[str]) -> tuple[dict[str, torch.Tensor], list[int]]:
+        """Left-padded inputs for several prompts, and each prompt's own token count."""
+        start = self.tokenizer.bos_token or self.tokenizer.eos_token or ""
+        encoded = self.tokenizer(
+            [start + p for p in prompts],
+            add_special_tokens=False,
+            padding=True,
+            return_tensors="pt",
+        )
+        lengths = [int(n) for n in encoded["attention_mask"].sum(dim=1).tolist()]
+        return {k: v.to(self.device) for k, v in encoded.items()}, lengths
+
+    def _batch_config(self, max_length: int) -> GenerationConfig:
+        """The model's generation config with the per-row settings taken out: temperature,
+        top-k, top-p and the minimum length are applied row by row by :class:`_RowSampling`."""
+        config = copy.deepcopy(self.generation_config)
+        config.max_new_tokens = None  # one length setting only: transformers warns on both
+        limit = self.position_limit
+        config.max_length = max_length if limit is None else min(max_length, limit)
+        config.min_length = 0
+        config.do_sample = True
+        config.temperature, config.top_k, config.top_p = 1.0, 0, 1.0
+        config.stop_strings = None
+        if config.pad_token_id is None:
+            config.pad_token_id = self.tokenizer.pad_token_id
+        return config
+
+    @property
+    def newline_ids(self) -> list[int]:
+        """Token ids whose text holds a line break: a row that draws one is finished."""
+        if self._newline_ids is None:
+            vocab = len(self.tokenizer)
+            texts = self.tokenizer.batch_decode([[i] for i in range(vocab)])
+            self._newline_ids = [i for i, t in enumerate(texts) if "\n" in t or "\r" in t]
+        return self._newline_ids
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """What one caller asks of :meth:`Generator.generate_batch`; unset settings take the
+    model's defaults (``generation_config.json``)."""
+
+    prompt: str = ""
+    n: int = 5
+    max_new_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    cut_at_newline: bool = True
+    novelty: bool = True
+
+
+class _BatchDraw:
+    """The rounds of one :meth:`Generator.generate_batch` call: which rows to draw next, and
+    each finished row turned into a kept or dropped sample of its request."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        requests: Sequence[SampleRequest],
+        results: list[GenerationResult],
+        on_sample: Callable[[int, Sample], None] | None,
+        cancelled: Callable[[int], bool],
+    ) -> None:
+        self.generator = generator
+        self.requests = requests
+        self.results = results
+        self.on_sample = on_sample
+        self.cancelled = cancelled
+
+    def plan(self, batch_size: int) -> list[int]:
+        """The request of each row of the next round: every request still short of its posts
+        (and of its draws), in order, at most ``batch_size`` rows."""
+        rows: list[int] = []
+        for i, (request, result) in enumerate(zip(self.requests, self.results, strict=True)):
+            if self.cancelled(i):
+                continue
+            need = min(request.n - len(result.samples), TRIES_PER_SAMPLE * request.n - result.drawn)
+            rows += [i] * max(0, min(need, batch_size - len(rows)))
+        return rows
+
+    def run(self, rows: list[int]) -> None:
+        """One ``model.generate`` call for ``rows``."""
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        gen = self.generator
+        requests = [self.requests[i] for i in rows]
+        inputs, lengths = gen._encode_rows([r.prompt for r in requests])
+        start = int(inputs["input_ids"].shape[1])
+        default = gen.generation_config.max_length or 160
+        limit = gen.position_limit
+        budgets = [
+            r.max_new_tokens or max(1, default - n) for r, n in zip(requests, lengths, strict=True)
+        ]
+        if limit is not None:  # past the position table the model would crash
+            budgets = [max(1, min(b, limit - n)) for b, n in zip(budgets, lengths, strict=True)]
+        config = gen._batch_config(start + max(budgets))
+        sampling = _RowSampling(gen, requests, lengths, start)
+        stops = _RowStops(self, rows, budgets, start)
+        with torch.inference_mode():
+            output = gen.model.generate(
+                **inputs,
+                generation_config=config,
+                logits_processor=LogitsProcessorList([sampling]),
+                stopping_criteria=StoppingCriteriaList([stops]),
+            )
+        stops.finish_rest(output)
+
+    def finish(self, i: int, tokens: list[int]) -> None:
+        """Row tokens (after the prompt) of request ``i`` made into a sample, or dropped."""
+        if self.cancelled(i):
             return
-        result.samples.append(Sample(text, prompt, tokens, novel=not copied))
+        gen, request = self.generator, self.requests[i]
+        config = gen.generation_config
+        stops = _ids(config.eos_token_id) | _ids(config.pad_token_id)
+        end = next((k for k, t in enumerate(tokens) if t in stops), len(tokens))
+        text = str(gen.tokenizer.decode(tokens[:end], skip_special_tokens=True))
+        kept = gen._keep(
+            self.results[i], request.prompt, text, end, request.cut_at_newline, request.novelty
+        )
+        if kept is not None and self.on_sample is not None:
+            self.on_sample(i, kept)
+
+
+class _RowSampling:
+    """A logits processor doing what transformers' minimum-length, temperature, top-k and
+    top-p steps do, in their order, with each row's own settings."""
+
+    def __init__(
+        self, gen: Generator, requests: list[SampleRequest], lengths: list[int], start: int
+    ) -> None:
+        import torch
+
+        config = gen.generation_config
+        device = gen.device
+        temperatures = [r.temperature or config.temperature or 1.0 for r in requests]
+        tops = [r.top_p or config.top_p or 1.0 for r in requests]
+        self.temperature = torch.tensor(temperatures, device=device)[:, None]
+        self.keep_below = torch.tensor([1 - p for p in tops], device=device)[:, None]
+        self.top_k = 50 if config.top_k is None else config.top_k  # transformers' default
+        min_length = config.min_length or 0
+        self.min_new = torch.tensor([min_length - n for n in lengths], device=device)
+        self.eos = sorted(_ids(config.eos_token_id))
+        self.start = start
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        step = input_ids.shape[1] - self.start
+        early = self.min_new > step
+        if self.eos and bool(early.any()):
+            scores = scores.clone()
+            scores[early.nonzero()[:, :1], torch.tensor(self.eos)] = -math.inf
+        scores = scores / self.temperature
+        if self.top_k:
+            kth = torch.topk(scores, min(self.top_k, scores.shape[-1])).values[..., -1:]
+            scores = scores.masked_fill(scores < kth, -math.inf)
+        ordered, order = torch.sort(scores, descending=False)
+        remove = ordered.softmax(dim=-1).cumsum(dim=-1) <= self.keep_below
+        remove[..., -1:] = False
+        return scores.masked_fill(remove.scatter(1, order, remove), -math.inf)
+
+
+class _RowStops:
+    """A stopping criterion that finishes each row on its own: at the end-of-text token, at a
+    line break (when its request cuts there), at its token budget, or when its request is
+    cancelled. A finished row is handed to :meth:`_BatchDraw.finish` at once."""
+
+    def __init__(self, draw: _BatchDraw, rows: list[int], budgets: list[int], start: int) -> None:
+        import torch
+
+        gen = draw.generator
+        config = gen.generation_config
+        device = gen.device
+        self.draw, self.rows, self.start = draw, rows, start
+        self.budgets = torch.tensor(budgets, device=device)
+        stop_ids = _ids(config.eos_token_id) | _ids(config.pad_token_id)
+        self.stop_ids = torch.tensor(sorted(stop_ids), device=device, dtype=torch.long)
+        self.newline_ids = torch.tensor(gen.newline_ids, device=device, dtype=torch.long)
+        cuts = [draw.requests[i].cut_at_newline for i in rows]
+        self.cut = torch.tensor(cuts, device=device, dtype=torch.bool)
+        self.finished = torch.zeros(len(rows), device=device, dtype=torch.bool)
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **_: Any) -> torch.Tensor:
+        import torch
+
+        last = input_ids[:, -1]
+        done = (input_ids.shape[1] - self.start >= self.budgets) | torch.isin(last, self.stop_ids)
+        done |= self.cut & torch.isin(last, self.newline_ids)
+        gone = [self.draw.cancelled(i) for i in self.rows]
+        done |= torch.tensor(gone, device=done.device, dtype=torch.bool)
+        fresh = done & ~self.finished
+        self.finished |= done
+        for row in fresh.nonzero().flatten().tolist():
+            self.draw.finish(self.rows[row], input_ids[row, self.start :].tolist())
+        return done
+
+    def finish_rest(self, output: torch.Tensor) -> None:
+        """Rows the model's length limit ended before their own."""
+        for row in (~self.finished).nonzero().flatten().tolist():
+            self.draw.finish(self.rows[row], output[row, self.start :].tolist())
 
 
 def method_class_for(path: Path) -> Any:
@@ -353,6 +545,7 @@ __all__ = [
     "GenerationResult",
     "Generator",
     "Sample",
+    "SampleRequest",
     "cap_length",
     "check_generation_args",
     "finish_text",
