@@ -67,7 +67,13 @@ class Api:
 
     async def health(self, request: Request) -> Response:
         models = {
-            name: {"waiting": len(s.batcher.waiting), "batches": s.batcher.batches}
+            name: {
+                "waiting": len(s.batcher.waiting),
+                "writing": s.batcher.writing,
+                "batches": s.batcher.batches,
+                "drawn": s.batcher.drawn,
+                "cancelled": s.batcher.cancelled,
+            }
             for name, s in self.served.items()
         }
         return JSONResponse({"status": "ok", "models": models})

@@ -48,7 +48,12 @@ class Batcher:
         self.limits = limits
         self.executor = executor
         self.waiting: deque[Job] = deque()
+        #: Counts for ``/health``: batches run, posts drawn, jobs dropped by their client.
         self.batches = 0
+        self.drawn = 0
+        self.cancelled = 0
+        #: Whether a batch is being written now.
+        self.writing = False
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -78,9 +83,13 @@ class Batcher:
             self._wake.clear()
             await asyncio.sleep(self.limits.batch_window)
             while jobs := self._take():
-                await asyncio.get_running_loop().run_in_executor(
-                    self.executor, self._generate, jobs, asyncio.get_running_loop()
-                )
+                self.writing = True
+                try:
+                    await asyncio.get_running_loop().run_in_executor(
+                        self.executor, self._generate, jobs, asyncio.get_running_loop()
+                    )
+                finally:
+                    self.writing = False
 
     def _take(self) -> list[Job]:
         """Waiting jobs for one batch: at least one, at most ``max_batch_rows`` posts."""
@@ -90,6 +99,7 @@ class Batcher:
             job = self.waiting[0]
             if job.cancelled:
                 self.waiting.popleft()
+                self.cancelled += 1
                 continue
             if jobs and rows + job.request.n > self.limits.max_batch_rows:
                 break
@@ -101,22 +111,32 @@ class Batcher:
         """One batched generate (in the worker thread); every job is closed after it."""
         self.batches += 1
 
+        given = [0] * len(jobs)
+
         def deliver(i: int, sample: Sample) -> None:
+            """Send a post; a job that has all its posts is closed at once, not with the
+            batch (its client need not wait for longer posts of others)."""
+            given[i] += 1
             loop.call_soon_threadsafe(jobs[i].posts.put_nowait, sample)
+            if given[i] == jobs[i].request.n:
+                loop.call_soon_threadsafe(jobs[i].posts.put_nowait, None)
 
         try:
-            self.generator.generate_batch(
+            results = self.generator.generate_batch(
                 [j.request for j in jobs],
                 batch_size=self.limits.max_batch_rows,
                 on_sample=deliver,
                 cancelled=lambda i: jobs[i].cancelled,
             )
+            self.drawn += sum(r.drawn for r in results)
         except Exception as exc:  # one bad batch must not stop the server: each job hears it
             for job in jobs:
                 job.failed = f"generation failed: {type(exc).__name__}"
         finally:
-            for job in jobs:
-                loop.call_soon_threadsafe(job.posts.put_nowait, None)
+            self.cancelled += sum(j.cancelled for j in jobs)
+            for job, count in zip(jobs, given, strict=True):
+                if count < job.request.n:
+                    loop.call_soon_threadsafe(job.posts.put_nowait, None)
 
 
 __all__ = ["Batcher", "Busy", "Job"]
