@@ -202,7 +202,7 @@ def tokenizer_for(texts: list[str]) -> Any:
     """A GPT-2-style byte-level BPE trained on a few posts (no download)."""
     from transformers import GPT2Tokenizer
 
-    from tweetgen.training.base_model import EOS, train_bpe
+    from tweetgen.model.base import EOS, train_bpe
 
     bpe = train_bpe(texts[:5000], 4096)
     return GPT2Tokenizer(tokenizer_object=bpe, eos_token=EOS, bos_token=EOS, unk_token=EOS)

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.pipeline import default_filters
 from tweetgen.training.config import TrainConfig
 from tweetgen.training.trainer import Trainer

@@ -96,7 +96,7 @@ def build_base(texts: list[str], path: Path, shape: str) -> Path:
     """A GPT-2 of ``shape`` with a BPE tokenizer trained on ``texts``, random weights."""
     from transformers import AutoModelForCausalLM
 
-    from tweetgen.training.base_model import build_tiny_base
+    from tweetgen.model.base import build_tiny_base
 
     vocab, model_vocab, layers, width = SHAPES[shape]
     build_tiny_base(
@@ -335,7 +335,7 @@ def held_out_perplexity(model_dir: Path, split: Any, device: str) -> float:
     """Perplexity of every validation post on its own (framed as tweetgen frames posts)."""
     import torch
 
-    from tweetgen.training.base_model import load_causal_lm, load_tokenizer
+    from tweetgen.model.base import load_causal_lm, load_tokenizer
     from tweetgen.training.data import IGNORE, Batches, tokenize_corpus
     from tweetgen.training.trainer import post_mask
 
@@ -377,7 +377,7 @@ def _attended_span(model_dir: Path, corpus: Any, block: int) -> float:
     """Mean keys a query attends to, times 2 (the T of 6·L·C·T): token-weighted post length."""
     import numpy as np
 
-    from tweetgen.training.base_model import load_tokenizer
+    from tweetgen.model.base import load_tokenizer
     from tweetgen.training.data import tokenize_corpus
 
     lengths = np.minimum(tokenize_corpus(corpus.texts, load_tokenizer(model_dir)).lengths, block)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen.atomic import atomic_dir, atomic_file
+from tweetgen.base.atomic import atomic_dir, atomic_file
 
 
 def mode(path: Path) -> int:

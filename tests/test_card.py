@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from huggingface_hub import ModelCard
 
-from tweetgen.card import render_card, scrub
-from tweetgen.export import CARD_FILE, METADATA_FILE, finalize_model_dir, read_metadata
-from tweetgen.training.base_model import build_tiny_base
+from tweetgen.model.base import build_tiny_base
+from tweetgen.model.card import render_card, scrub
+from tweetgen.model.finish import CARD_FILE, METADATA_FILE, finalize_model_dir, read_metadata
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 
 SECRET = "hf_SuperSecretToken123"

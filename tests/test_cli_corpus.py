@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from tweetgen import Post
 from tweetgen.cli import main
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 
 
 def save(tmp: Path, author: str, n: int) -> Path:

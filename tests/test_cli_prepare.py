@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tweetgen.cli import main
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.plugins import tweetgen_version
 
 MIN_SAMPLE_CHARACTERS = 45_000  # the seed warns under 40,000; the sample keeps a margin

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from tweetgen import pipeline
 from tweetgen.cli import main
 from tweetgen.errors import TrainingError
+from tweetgen.model import base as base_model
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts
 
 #: Settings that make a "tiny" model train in about a second.
@@ -37,7 +38,7 @@ def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def model_dir(corpus_dir: Path) -> Path:
     out = corpus_dir.parent / "model"
     with pytest.MonkeyPatch.context() as patch:  # as if offline: auto must fall back to tiny
-        patch.setattr(pipeline, "hub_model_available", lambda repo, **kw: False)
+        patch.setattr(base_model, "hub_model_available", lambda repo, **kw: False)
         args = ("train", str(corpus_dir), "--out", str(out), *TINY[2:], "--base-model", "auto")
         code, output = _invoke(*args)
     assert code == 0, output
@@ -123,24 +124,24 @@ def test_bad_input_is_one_line(
 
 
 def test_offline_gpt2_suggests_tiny(monkeypatch: pytest.MonkeyPatch, corpus_dir: Path) -> None:
-    monkeypatch.setattr(pipeline, "hub_model_available", lambda repo, **kw: False)
+    monkeypatch.setattr(base_model, "hub_model_available", lambda repo, **kw: False)
     code, output = _invoke("train", str(corpus_dir), "--out", "x", "--base-model", "gpt2")
     assert code == 1 and "--base-model tiny" in output and "Traceback" not in output
 
 
 def test_auto_base_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(pipeline, "hub_model_available", lambda repo, **kw: False)
-    assert pipeline.resolve_base_model("auto") == "tiny"
-    assert pipeline.resolve_base_model(str(tmp_path)) == str(tmp_path)  # local directory
+    monkeypatch.setattr(base_model, "hub_model_available", lambda repo, **kw: False)
+    assert base_model.resolve_base_model("auto") == "tiny"
+    assert base_model.resolve_base_model(str(tmp_path)) == str(tmp_path)  # local directory
     with pytest.raises(TrainingError, match="--base-model tiny"):
-        pipeline.resolve_base_model("someone/model")
-    monkeypatch.setattr(pipeline, "hub_model_available", lambda repo, **kw: True)
-    assert pipeline.resolve_base_model("auto") == "gpt2"
+        base_model.resolve_base_model("someone/model")
+    monkeypatch.setattr(base_model, "hub_model_available", lambda repo, **kw: True)
+    assert base_model.resolve_base_model("auto") == "gpt2"
 
 
 def test_hub_model_available_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert pipeline.hub_model_available("surely-not-cached/model-xyz") is False
+    assert base_model.hub_model_available("surely-not-cached/model-xyz") is False
 
 
 def test_dotted_settings_are_parsed_by_the_core() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tweetgen import CorpusError, Post, PostKind
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 
 
 def posts(n: int, author: str = "ada", retweet_every: int = 0) -> list[Post]:
@@ -164,7 +164,7 @@ def test_a_saved_corpus_is_written_in_big_batches_and_datasets_is_left_as_it_was
 ) -> None:
     import datasets
 
-    from tweetgen import corpus as corpus_module
+    from tweetgen.corpus import corpus as corpus_module
 
     before = datasets.config.DEFAULT_MAX_BATCH_SIZE
     monkeypatch.setattr(corpus_module, "SAVE_BATCH_ROWS", 3)

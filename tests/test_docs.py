@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tweetgen import SourceError, hookspecs
-from tweetgen.plugins import get_plugin_manager
+from tweetgen import SourceError
+from tweetgen.plugins import get_plugin_manager, hookspecs
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -112,7 +112,7 @@ def test_tutorial_plugin_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     pm = get_plugin_manager()
     pm.register(module, name="tweetgen_fortune")
     try:
-        from tweetgen.corpus import Corpus
+        from tweetgen.corpus.corpus import Corpus
 
         fortunes = tmp_path / "wisdom"
         fortunes.write_text("A penny saved is a penny earned.\n%\nLook before you leap.\n%\n")
@@ -161,7 +161,7 @@ def test_quickstart_python_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (tmp_path / "sample").symlink_to(ROOT / "sample")
     monkeypatch.chdir(tmp_path)
     exec(compile(code, "quickstart.md", "exec"), {})
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     saved = Corpus.load(tmp_path / "build" / "quickstart-corpus")
     table = dict(saved.report.table())
@@ -191,8 +191,8 @@ OPTION_BLOCK = re.compile(r"<!-- options: (\S+) -->\n(.*?)<!-- /options -->", re
 
 
 def _options_table(name: str) -> str:
-    from tweetgen.options import options_table
     from tweetgen.plugins import describe
+    from tweetgen.plugins.options import options_table
 
     [found] = [d for d in describe(name) if d.kind in ("source", "trainer")]
     assert found.options is not None, f"{name} declares no options"
@@ -241,7 +241,7 @@ def test_every_source_and_trainer_declares_and_documents_its_options() -> None:
 
 
 def test_a_stale_option_table_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tweetgen.options import Option
+    from tweetgen.plugins.options import Option
     from tweetgen.sources.x_archive import XArchiveSource
 
     extra = Option("new_option", int, 1, "added without updating the docs")

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tweetgen.errors import TrainingError
-from tweetgen.export import (
+from tweetgen.model.base import build_tiny_base
+from tweetgen.model.finish import (
     CARD_FILE,
     METADATA_FILE,
     NOVELTY_FILE,
@@ -17,7 +18,6 @@ from tweetgen.export import (
     read_metadata,
     read_novelty,
 )
-from tweetgen.training.base_model import build_tiny_base
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 
 TEXTS = [*synthetic_texts(60), "a planted post about pineapple submarines and more"]

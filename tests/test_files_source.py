@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.errors import InputFormatError, SourceError
-from tweetgen.post import Post, PostKind, Url
+from tweetgen.records.post import Post, PostKind, Url
 from tweetgen.sources.files import CsvSource, JsonlSource
 from tweetgen.testing import SourceContract
 

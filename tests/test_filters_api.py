@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tweetgen import Drop, FilterError, Post, PostKind
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.filters import FunctionFilter, post_filter
 from tweetgen.filters import builtin as b
 from tweetgen.filters.apply import column_method

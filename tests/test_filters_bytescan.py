@@ -201,8 +201,8 @@ def test_a_mention_rule_that_trusts_every_row_is_caught() -> None:
     from datetime import datetime, timezone
 
     from tweetgen import Post, PostKind
-    from tweetgen.columns import SCHEMA, post_batches
     from tweetgen.filters.apply import run_per_post, run_step
+    from tweetgen.records.schema import SCHEMA, post_batches
 
     when = datetime(2024, 1, 1, tzinfo=timezone.utc)
     texts = ["@bobé x", "@al \xa0@b x", "@bob x"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tweetgen import Chain, Post, PostKind, get_sources
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.filters import builtin as b
 from tweetgen.filters.base import Filter
 from tweetgen.pipeline import default_filters, parse_filter_spec

@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tweetgen import Post, PostKind, get_filters
-from tweetgen.columns import BATCH_ROWS, post_batches
 from tweetgen.filters import apply
 from tweetgen.filters import vector as vx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
 from tweetgen.filters.base import Filter, TableStep
 from tweetgen.filters.builtin import DropShort
 from tweetgen.plugins import get_filter
+from tweetgen.records.schema import BATCH_ROWS, post_batches
 from tweetgen.testing.strategies import posts
 
 #: Options each built-in is checked with; a meta-test requires every built-in to be here.
@@ -94,7 +94,7 @@ def post_lists(draw: st.DrawFn) -> list[Post]:
 
 def table_of(items: list[Post], rows: int = BATCH_ROWS) -> pa.Table:
     """``items`` as a table of record batches of ``rows`` posts (chunks, as sources give)."""
-    from tweetgen.columns import SCHEMA
+    from tweetgen.records.schema import SCHEMA
 
     return pa.Table.from_batches(list(post_batches(items, rows)), schema=SCHEMA)
 

@@ -197,8 +197,8 @@ API_KEYS += ["conversation_id", "in_reply_to_user_id"]
 def test_x_api_mapping(tweet: Any) -> None:
     from tweetgen_xapi.mapping import tweet_to_post
 
-    from tweetgen.corpus import Corpus
-    from tweetgen.inputs import reader_errors
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.sources.inputs import reader_errors
 
     def read() -> Any:
         with reader_errors("x-api", "a response"):
@@ -221,8 +221,8 @@ def test_bluesky_records(
     from atproto_client.exceptions import AtProtocolError
     from tweetgen_bluesky.convert import record_to_post
 
-    from tweetgen.corpus import Corpus
-    from tweetgen.inputs import reader_errors
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.sources.inputs import reader_errors
 
     facets = [
         {

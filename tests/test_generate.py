@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from tweetgen.cli import main
 from tweetgen.errors import GenerationError, MissingDependencyError
-from tweetgen.export import NOVELTY_FILE
-from tweetgen.generate import MAX_CHARS, Generator, cap_length, finish_text
-from tweetgen.novelty import NoveltyIndex, normalise
+from tweetgen.generation.generator import MAX_CHARS, Generator, cap_length, finish_text
+from tweetgen.model.finish import NOVELTY_FILE
+from tweetgen.model.novelty import NoveltyIndex, normalise
 
 SHORT = 24  # tokens per sample: enough for a post of this grammar, quick to sample
 
@@ -147,7 +147,7 @@ def test_a_lora_adapter_directory_loads_with_its_base_inside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     peft = pytest.importorskip("peft")
-    from tweetgen.training.base_model import build_tiny_base
+    from tweetgen.model.base import build_tiny_base
     from tweetgen.training.testing import synthetic_texts
 
     adapter = tmp_path / "adapter"

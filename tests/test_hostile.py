@@ -121,8 +121,8 @@ def run_source(case: Any, work: Path, _model: Path, _corpus: Path) -> str:
 def run_x_api(case: Any, work: Path, _model: Path, _corpus: Path) -> str:
     from tweetgen_xapi.mapping import tweet_to_post
 
-    from tweetgen.corpus import Corpus
-    from tweetgen.inputs import reader_errors
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.sources.inputs import reader_errors
 
     with reader_errors("x-api", "a response"):  # as pipeline.read wraps every source
         return save_posts(Corpus.from_posts([tweet_to_post(case.payload, "me")]), work)
@@ -133,9 +133,9 @@ def run_bluesky(case: Any, work: Path, _model: Path, _corpus: Path) -> str:
     from atproto_client.exceptions import AtProtocolError
     from tweetgen_bluesky.convert import record_to_post
 
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
     from tweetgen.errors import NetworkError
-    from tweetgen.inputs import reader_errors
+    from tweetgen.sources.inputs import reader_errors
 
     try:  # what the client does with a response; the plugin turns its errors into this
         record = models.get_or_create(case.payload, strict=False)
@@ -147,7 +147,7 @@ def run_bluesky(case: Any, work: Path, _model: Path, _corpus: Path) -> str:
 
 
 def run_model(case: Any, work: Path, model_dir: Path, _corpus: Path) -> str:
-    from tweetgen.generate import Generator
+    from tweetgen.generation.generator import Generator
 
     folder = work / "model"
     shutil.rmtree(folder, ignore_errors=True)
@@ -161,7 +161,7 @@ def run_model(case: Any, work: Path, model_dir: Path, _corpus: Path) -> str:
 
 
 def run_generate(case: Any, _work: Path, _model: Path, _corpus: Path) -> str:
-    from tweetgen.generate import check_generation_args
+    from tweetgen.generation.generator import check_generation_args
 
     check_generation_args(**case.payload)
     return "in range"
@@ -175,7 +175,7 @@ def run_config(case: Any, _work: Path, _model: Path, _corpus: Path) -> str:
 
 
 def run_corpus(case: Any, work: Path, _model: Path, corpus_dir: Path) -> str:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     folder = work / "corpus"
     shutil.rmtree(folder, ignore_errors=True)

@@ -12,8 +12,8 @@ from huggingface_hub import HfApi, RepoUrl
 
 from tweetgen.cli import main
 from tweetgen.errors import HubError
-from tweetgen.export import CARD_FILE
-from tweetgen.hub import push
+from tweetgen.model.finish import CARD_FILE
+from tweetgen.model.hub import push
 
 TOKEN = "hf_NeverShowThisToken42"
 

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen import atomic
-from tweetgen.corpus import Corpus
+from tweetgen.base import atomic
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.training.config import WORK_DIR_NAME
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 from tweetgen.training.trainer import Trainer
@@ -65,8 +65,9 @@ _CHILD = textwrap.dedent(
             return original(*args, **kwargs)
         setattr(owner, name, wrapper)
 
-    from tweetgen import atomic
-    from tweetgen.training import base_model, checkpoint, trainer
+    from tweetgen.base import atomic
+    from tweetgen.model import base as base_model
+    from tweetgen.training import checkpoint, trainer
 
     is_out = lambda *a, **k: Path(a[-1]).name == out.name
     if point.endswith("between-renames"):  # the fallback where no atomic exchange exists
@@ -100,7 +101,7 @@ _CHILD = textwrap.dedent(
         counted = (lambda n: die()) if point == "prepare-reading" else None
         prepare("jsonl", data, out, progress=counted)
     else:
-        from tweetgen.corpus import Corpus
+        from tweetgen.corpus.corpus import Corpus
         from tweetgen.training.testing import tiny_config
         settings = json.loads(sys.argv[4])
         trainer.Trainer(tiny_config(out, **settings)).train(Corpus.load(data), progress=progress)

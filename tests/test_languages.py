@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tweetgen.filters.builtin import KeepLanguages
-from tweetgen.languages import bcp47, primary
+from tweetgen.filters.languages import bcp47, primary
 
 
 @pytest.mark.parametrize(

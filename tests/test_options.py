@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tweetgen import FilterError, SourceError, TrainingError
-from tweetgen.options import check_options, parse_assignments, parse_bool, parse_int
+from tweetgen.plugins.options import check_options, parse_assignments, parse_bool, parse_int
 
 SPELLINGS = [(True, True), ("yes", True), ("1", True), ("Off", False), ("n", False), (0, False)]
 

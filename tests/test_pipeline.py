@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tweetgen import FilterError, NotEnoughDataError, PluginError, TrainingError, pipeline
+from tweetgen.model import base as base_model
 
 
 def test_filter_spec_values_may_hold_colons() -> None:
@@ -29,12 +30,12 @@ def test_filter_spec_errors_are_typed() -> None:
 @pytest.mark.parametrize("name", ["", "  ", "bad id!", "/nonexistent/model"])
 def test_bad_base_model_names_are_one_line_errors(name: str) -> None:
     with pytest.raises(TrainingError):
-        pipeline.resolve_base_model(name)
+        base_model.resolve_base_model(name)
 
 
 def test_local_directory_and_tiny_pass_unchanged(tmp_path: Path) -> None:
-    assert pipeline.resolve_base_model(str(tmp_path)) == str(tmp_path)
-    assert pipeline.resolve_base_model("tiny") == "tiny"
+    assert base_model.resolve_base_model(str(tmp_path)) == str(tmp_path)
+    assert base_model.resolve_base_model("tiny") == "tiny"
 
 
 def test_run_fails_before_writing_on_unknown_trainer_or_too_little_text(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen.export import CARD_FILE
+from tweetgen.model.finish import CARD_FILE
 
 
 def test_transformers_pipeline_loads_and_samples(trained_model: Path) -> None:

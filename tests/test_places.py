@@ -1,7 +1,7 @@
 """Where tweetgen writes: never into a user's folder, never half, never two writers at once.
 
 The only data-loss bug found in issue 9 was a work folder's ``checkpoints/`` of the user's own
-emptied by ``train``; these tests pin that and the other rules of :mod:`tweetgen.atomic`.
+emptied by ``train``; these tests pin that and the other rules of :mod:`tweetgen.base.atomic`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen import atomic
-from tweetgen.atomic import (
+from tweetgen.base import atomic
+from tweetgen.base.atomic import (
     OWNER_MARKER,
     atomic_dir,
     atomic_file,
@@ -26,7 +26,7 @@ from tweetgen.atomic import (
     recover,
     remove_owned,
 )
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.errors import TrainingError, TweetgenError
 from tweetgen.training.config import WORK_DIR_NAME
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
@@ -382,8 +382,8 @@ def corpus_dir(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Path
 )
 def test_train_writes_nothing_beside_the_model_folder(tmp_path: Path, corpus_dir: Path) -> None:
     """W&B on (offline) and checkpoints kept: every file of the run is inside MODEL."""
-    from tweetgen.hub import upload_operations
-    from tweetgen.modeldir import model_files
+    from tweetgen.model.files import model_files
+    from tweetgen.model.hub import upload_operations
 
     parent = tmp_path / "parent"
     parent.mkdir()

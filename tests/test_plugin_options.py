@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from tweetgen import Option, Post, SourceError, TrainingError
 from tweetgen.cli import main
-from tweetgen.corpus import Corpus
-from tweetgen.options import declared_options, did_you_mean
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.plugins import check_source_options
+from tweetgen.plugins.options import declared_options, did_you_mean
 
 
 class Declared:

@@ -10,7 +10,7 @@ import pytest
 
 import tweetgen
 from tweetgen import FilterError, PluginError, Post, hookimpl
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.plugins import (
     DEFAULT_PLUGINS,
     get_filter,

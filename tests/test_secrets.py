@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tweetgen.secrets import (
+from tweetgen.base.secrets import (
     REDACTED,
     is_secret_key,
     redact,

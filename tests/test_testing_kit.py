@@ -68,7 +68,7 @@ def test_from_type_and_builds_work(p: Post, q: Post) -> None:
 @FEW
 @given(corpora(max_size=4))
 def test_corpora(corpus: object) -> None:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     assert isinstance(corpus, Corpus)
 
@@ -92,7 +92,7 @@ def test_jsonl_records_read_back(
 def test_x_archive_tweets_read_back(
     tmp_path_factory: pytest.TempPathFactory, records: list
 ) -> None:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     folder = tmp_path_factory.mktemp("archive")
     (folder / "data").mkdir()
@@ -206,7 +206,7 @@ def test_fixture_register_checks_and_registers(
     tweetgen_register: Callable[..., object],
 ) -> None:
     from tweetgen import PluginError, hookimpl
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     class One:
         name, description = "one-post", "one post"
@@ -247,7 +247,7 @@ class TestStrategyPostsAsASource(SourceContract):
     def posts(self, tmp_path: object, tweetgen_posts: list[Post]) -> list[Post]:
         from pathlib import Path
 
-        from tweetgen.corpus import Corpus
+        from tweetgen.corpus.corpus import Corpus
 
         path = Path(str(tmp_path)) / "p.jsonl"
         unique = [p for p in tweetgen_posts if p.id not in ("6", "9")]  # no entities, no repeat

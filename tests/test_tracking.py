@@ -267,7 +267,8 @@ def test_redact_keeps_ordinary_metrics_and_drops_credentials() -> None:
 
 
 def test_one_redaction_rule_for_tracking_and_card() -> None:
-    from tweetgen import card, secrets
+    from tweetgen.base import secrets
+    from tweetgen.model import card
 
     assert tracking.redact is secrets.redact and card.scrub is secrets.redact
 
@@ -380,7 +381,7 @@ def test_an_online_run_links_the_card_before_the_model_is_logged(
     """log_model puts the run's links into tweetgen.json and README.md, then logs the dir."""
     import shutil
 
-    from tweetgen.export import CARD_FILE, read_metadata
+    from tweetgen.model.finish import CARD_FILE, read_metadata
 
     model = tmp_path / "model"
     shutil.copytree(trained_model, model)

@@ -17,10 +17,10 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from tweetgen.atomic import OWNER_MARKER  # noqa: E402
-from tweetgen.corpus import Corpus  # noqa: E402
+from tweetgen.base.atomic import OWNER_MARKER  # noqa: E402
+from tweetgen.corpus.corpus import Corpus  # noqa: E402
 from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
-from tweetgen.training.base_model import build_tiny_base  # noqa: E402
+from tweetgen.model.base import build_tiny_base  # noqa: E402
 from tweetgen.training.config import WORK_DIR_NAME, TrainConfig  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
     corpus_from_texts,
@@ -154,7 +154,7 @@ def test_an_unknown_device_is_refused_before_training(tmp_path: Path) -> None:
 
 
 def _bpe(texts: list[str]) -> object:
-    from tweetgen.training.base_model import train_bpe
+    from tweetgen.model.base import train_bpe
 
     return train_bpe(texts, 300)
 

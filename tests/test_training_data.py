@@ -199,7 +199,7 @@ def test_tokens_take_keeps_posts_whole() -> None:
 
 
 def test_fused_gelu_computes_the_same_function() -> None:
-    from tweetgen.training.base_model import fuse_activation
+    from tweetgen.model.base import fuse_activation
 
     model = _model("sdpa")
     assert model.config.activation_function == "gelu_new"

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 pytest.importorskip("tokenizers")
 transformers = pytest.importorskip("transformers")
 
+from tweetgen.model.base import EOS, train_bpe  # noqa: E402
 from tweetgen.training import pieces  # noqa: E402
-from tweetgen.training.base_model import EOS, train_bpe  # noqa: E402
 from tweetgen.training.data import Tokens, tokenize_corpus  # noqa: E402
 
 SETTINGS = settings(
@@ -82,7 +82,7 @@ def test_the_tokenizers_tweetgen_builds_take_the_array_path(tokenizer: Any) -> N
 
 def test_a_saved_tiny_base_loads_a_tokenizer_that_takes_the_array_path(tmp_path: Path) -> None:
     """What the trainer encodes with: the tiny base written to disk and loaded back."""
-    from tweetgen.training.base_model import build_tiny_base, load_tokenizer
+    from tweetgen.model.base import build_tiny_base, load_tokenizer
 
     base = build_tiny_base(VARIED * 3, tmp_path / "base", vocab_size=300, n_layer=1, n_embd=16)
     loaded = load_tokenizer(base)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tweetgen.errors import SourceError
-from tweetgen.post import Post, PostKind
+from tweetgen.records.post import Post, PostKind
 from tweetgen.sources.values import parse_datetime
 from tweetgen.sources.x_archive import XArchiveSource
 from tweetgen.sources.x_tweets import Account, parse_tweet

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.errors import ArchiveError
 from tweetgen.filters import builtin as b
 from tweetgen.pipeline import default_filters

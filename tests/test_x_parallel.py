@@ -112,10 +112,10 @@ def test_a_script_without_a_main_guard_runs_once(folder: Path, tmp_path: Path) -
 def test_workers_start_without_datasets_and_build_the_corpus_schema() -> None:
     """Workers import pyarrow only (``datasets`` costs each half a second); the plain Arrow
     layout they use is the corpus's, field for field."""
-    from tweetgen.arrow_schema import ARROW_SCHEMA
-    from tweetgen.corpus import FEATURES
+    from tweetgen.corpus.corpus import FEATURES
+    from tweetgen.records.schema import SCHEMA
 
-    assert ARROW_SCHEMA.equals(FEATURES.arrow_schema)
+    assert SCHEMA.equals(FEATURES.arrow_schema)
     code = "import sys, tweetgen.sources.x_parallel; print('datasets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]

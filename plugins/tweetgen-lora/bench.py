@@ -30,7 +30,7 @@ from typing import Any
 from tweetgen_lora import LoraTrainer
 
 from tweetgen import Trainer
-from tweetgen.corpus import Corpus
+from tweetgen.corpus.corpus import Corpus
 from tweetgen.pipeline import default_filters, prepare
 from tweetgen.training.config import TrainConfig
 from tweetgen.training.testing import corpus_from_texts

@@ -24,24 +24,24 @@ from tweetgen.errors import (
     TweetgenError,
 )
 from tweetgen.filters.base import Chain, Clean, Drop, Filter
-from tweetgen.hookspecs import hookimpl
-from tweetgen.options import Option
 from tweetgen.plugins import get_filters, get_sources, get_trainers, list_plugins
-from tweetgen.post import Post, PostKind, Url
-from tweetgen.report import FilterReport, FilterStep
+from tweetgen.plugins.hookspecs import hookimpl
+from tweetgen.plugins.options import Option
+from tweetgen.records.post import Post, PostKind, Url
+from tweetgen.records.report import FilterReport, FilterStep
 
 if TYPE_CHECKING:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     __version__: str
-    from tweetgen.generate import Generator, Sample
+    from tweetgen.generation.generator import Generator, Sample
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel, Trainer
 
 _LAZY = {
-    "Corpus": "tweetgen.corpus",
-    "Generator": "tweetgen.generate",
-    "Sample": "tweetgen.generate",
+    "Corpus": "tweetgen.corpus.corpus",
+    "Generator": "tweetgen.generation.generator",
+    "Sample": "tweetgen.generation.generator",
     "TrainConfig": "tweetgen.training.config",
     "Trainer": "tweetgen.training.trainer",
     "TrainedModel": "tweetgen.training.trainer",

@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.errors import FilterError, TrainingError
+from tweetgen.errors import FilterError
 from tweetgen.filters.base import Filter
-from tweetgen.options import parse_assignments
+from tweetgen.model.base import AUTO_BASE, resolve_base_model
 from tweetgen.plugins import get_filter
-from tweetgen.report import FilterReport
+from tweetgen.plugins.options import parse_assignments
+from tweetgen.records.report import FilterReport
 
 if TYPE_CHECKING:  # datasets, torch and transformers load on first use, not on import
-    from tweetgen.corpus import Corpus
-    from tweetgen.generate import GenerationResult
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.generation.generator import GenerationResult
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel
 
@@ -91,15 +92,15 @@ def read(
     thread meanwhile: an archive's worker processes start that much sooner, and this process
     imports while it waits for them.
     """
-    from tweetgen.inputs import check_input, reader_errors
     from tweetgen.sources.batches import source_batches
+    from tweetgen.sources.inputs import check_input, reader_errors
 
     check_input(location)  # no FIFO, device, endless folder or zip of a million parts
     with reader_errors(source, location):  # a field of the wrong type: one line, no traceback
         stream = source_batches(source, location, progress=progress, **options)
         with imported_meanwhile(CORPUS_LIBRARY):
             batches = stream.started()
-        from tweetgen.corpus import Corpus
+        from tweetgen.corpus.corpus import Corpus
 
         return Corpus.from_batches(batches, meta={"source": source, "location": str(location)})
 
@@ -124,8 +125,8 @@ def corpus_output(out: str | Path | None) -> AbstractContextManager[Any]:
     """Check ``out`` and hold its lock (nothing to do without ``out``)."""
     if out is None:
         return nullcontext()
-    from tweetgen.atomic import output_guard
-    from tweetgen.corpus_files import META_FILE
+    from tweetgen.base.atomic import output_guard
+    from tweetgen.corpus.files import META_FILE
     from tweetgen.errors import CorpusError
 
     earlier = lambda p: (p / META_FILE).is_file()  # noqa: E731
@@ -149,50 +150,6 @@ def filter_and_save(
 
 
 # The whole chain: source -> filters -> corpus -> model -> samples (``tweetgen run``). ---------
-
-AUTO_BASE = "auto"
-#: The base ``auto`` prefers when it can be had (cached, or the hub answers).
-PREFERRED_BASE = "gpt2"
-
-
-def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
-    """Whether ``from_pretrained(repo_id)`` can work: cached locally, or the hub answers."""
-    import os
-
-    from huggingface_hub import HfApi, try_to_load_from_cache
-
-    try:
-        if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
-            return True
-    except Exception:  # not a valid repo id ("bad id!", a path that does not exist)
-        return False
-    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
-        return False
-    try:
-        HfApi().model_info(repo_id, timeout=timeout)
-    except Exception:  # offline, DNS, proxy, HTTP: all mean "cannot download it now"
-        return False
-    return True
-
-
-def resolve_base_model(name: str) -> str:
-    """``auto`` becomes ``gpt2`` when it can be downloaded (or is cached), else ``tiny``.
-
-    Any other hub id is checked too, so an offline run fails here with advice instead of
-    deep inside transformers; ``tiny`` and existing local directories pass unchanged.
-    """
-    if not name.strip():
-        raise TrainingError("the base model name is empty (use gpt2, tiny or a directory)")
-    if name == AUTO_BASE:
-        return PREFERRED_BASE if hub_model_available(PREFERRED_BASE) else "tiny"
-    if name == "tiny" or Path(name).exists():
-        return name
-    if not hub_model_available(name):
-        raise TrainingError(
-            f"base model {name!r} is neither a local directory nor reachable on the Hugging "
-            "Face Hub (offline?); use --base-model tiny to train offline"
-        )
-    return name
 
 
 @dataclass
@@ -231,7 +188,7 @@ def run_chain(
     """
     import time
 
-    from tweetgen.generate import Generator, check_generation_args
+    from tweetgen.generation.generator import Generator, check_generation_args
     from tweetgen.plugins import get_trainer_class
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import check_corpus_size, guard_places

@@ -19,7 +19,7 @@ from tweetgen_lora import LoraSettings, LoraTrainer, load_adapter, register_trai
 from tweetgen_lora.trainer import LoraFineTune  # noqa: E402
 
 from tweetgen import Trainer, TrainingError  # noqa: E402
-from tweetgen.training.base_model import load_causal_lm  # noqa: E402
+from tweetgen.model.base import load_causal_lm  # noqa: E402
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config  # noqa: E402
 
 PROBE = "the cat likes the moon today."

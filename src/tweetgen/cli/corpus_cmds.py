@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tweetgen.cli.output import data_table
-from tweetgen.datatable import source_of
+from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import CorpusError
 
 _corpus_dir = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -19,7 +19,7 @@ _corpus_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.argument("corpus_dir", type=_corpus_dir)
 def stats(corpus_dir: Path) -> None:
     """Show what a prepared corpus holds: posts, authors, kinds, languages, dates."""
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     corpus = Corpus.load(corpus_dir)
     s = corpus.stats()
@@ -54,7 +54,7 @@ def merge(corpus_dirs: tuple[Path, ...], out: Path, balance: bool, seed: int) ->
     Example:
       tweetgen merge corpus-ada/ corpus-bob/ --out corpus-mix/
     """
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     if len(set(map(Path.resolve, corpus_dirs))) < len(corpus_dirs):
         raise CorpusError("the same corpus is named twice; each author once, please")

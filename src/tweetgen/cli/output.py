@@ -16,8 +16,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from tweetgen.datatable import labelled
-from tweetgen.report import FilterReport
+from tweetgen.corpus.datatable import labelled
+from tweetgen.records.report import FilterReport
 
 METRICS = (
     ("perplexity_before", "perplexity before", "{:.2f}"),

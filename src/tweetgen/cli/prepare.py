@@ -12,9 +12,9 @@ from rich.console import Console
 from tweetgen.cli.output import data_table, steps_table
 from tweetgen.cli.progress import chain_progress
 from tweetgen.errors import FilterError, SourceError
-from tweetgen.options import parse_assignments
 from tweetgen.pipeline import default_filters, parse_filter_spec
 from tweetgen.pipeline import prepare as prepare_corpus
+from tweetgen.plugins.options import parse_assignments
 
 
 def parse_options(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from tweetgen.cli.output import (
 from tweetgen.cli.prepare import chain_from, filter_option, parse_options, source_option
 from tweetgen.cli.progress import chain_progress
 from tweetgen.errors import TrainingError
-from tweetgen.options import parse_assignments
+from tweetgen.plugins.options import parse_assignments
 
 _model_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 #: ``-n`` means the same in ``generate`` and ``run``.
@@ -98,7 +98,7 @@ def _config(out: Path, kwargs: dict[str, Any]) -> Any:
 
 def _resolved(config: Any, console: Console) -> Any:
     """``auto`` made concrete (by the core's rule, as the API's Trainer does) and shown."""
-    from tweetgen.pipeline import AUTO_BASE, resolve_base_model
+    from tweetgen.model.base import AUTO_BASE, resolve_base_model
 
     base = resolve_base_model(config.base_model)
     if config.base_model == AUTO_BASE:
@@ -132,7 +132,7 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     Example:
       tweetgen train corpus/ --out model/ --base-model tiny --epochs 4
     """
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
     from tweetgen.plugins import get_trainer_class
     from tweetgen.training.trainer import check_places
 
@@ -188,7 +188,7 @@ def generate(
     Example:
       tweetgen generate model/ "My dream is" -n 5 --seed 1
     """
-    from tweetgen.generate import Generator, check_generation_args
+    from tweetgen.generation.generator import Generator, check_generation_args
 
     check_generation_args(prompt, **kwargs)  # before the model loads
     result = Generator(model_dir, device=device).generate(
@@ -208,7 +208,7 @@ def push(model_dir: Path, repo_id: str, private: bool) -> None:
     Example:
       HF_TOKEN=... tweetgen push model/ alice/alice-tweetgen
     """
-    from tweetgen.hub import push as push_model
+    from tweetgen.model.hub import push as push_model
 
     url = push_model(model_dir, repo_id, private=private)
     click.echo(f"pushed {model_dir} to {url}")
@@ -243,7 +243,7 @@ def run(
     Example:
       tweetgen run x-archive twitter-2026.zip --out build/me --base-model tiny
     """
-    from tweetgen.generate import check_generation_args
+    from tweetgen.generation.generator import check_generation_args
     from tweetgen.pipeline import run_chain
     from tweetgen.training.trainer import check_places
 

@@ -17,12 +17,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.columns import BATCH_ROWS, SCHEMA, conform, records_batch, table_posts
-from tweetgen.cores import usable_cores
+from tweetgen.base.cores import usable_cores
 from tweetgen.errors import FilterError
 from tweetgen.filters.base import Filter, TableStep
-from tweetgen.post import Post
-from tweetgen.report import FilterStep
+from tweetgen.records.post import Post
+from tweetgen.records.report import FilterStep
+from tweetgen.records.schema import BATCH_ROWS, SCHEMA, conform, records_batch, table_posts
 
 TEXT = "text"
 #: Rows each thread gets at least when a step is split between cores.

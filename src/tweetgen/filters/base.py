@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 from tweetgen.errors import FilterError
-from tweetgen.post import Post
+from tweetgen.records.post import Post
 
 if TYPE_CHECKING:  # pyarrow loads with the corpus, not with ``import tweetgen``
     import pyarrow as pa
@@ -87,7 +87,7 @@ class Drop(_Composable):
         """``drops`` over the rows, converted to posts one batch at a time."""
         import pyarrow as pa
 
-        from tweetgen.columns import table_posts
+        from tweetgen.records.schema import table_posts
 
         return TableStep(pa.array([not self.drops(p) for p in table_posts(table)], pa.bool_()))
 
@@ -114,7 +114,7 @@ class Clean(_Composable):
         """``clean`` over the text column alone: no post objects are built."""
         import pyarrow as pa
 
-        from tweetgen.columns import string_array
+        from tweetgen.records.schema import string_array
 
         keeps, cleaned = [], []
         for chunk in table.column("text").chunks:

@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tweetgen import hookimpl
 from tweetgen.errors import FilterError
 from tweetgen.filters import text as tx
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
+from tweetgen.filters.languages import primary
 from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
 from tweetgen.filters.scripts import post_length
-from tweetgen.languages import primary
-from tweetgen.post import Post, PostKind
+from tweetgen.plugins.hookspecs import hookimpl
+from tweetgen.records.post import Post, PostKind
+from tweetgen.records.schema import first_occurrences
 
 if TYPE_CHECKING:
     import numpy as np
@@ -356,9 +357,9 @@ class StripReplyMentions(_Described, Clean):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from tweetgen.columns import string_array
         from tweetgen.filters import bytescan as bs
         from tweetgen.filters import vector as vx
+        from tweetgen.records.schema import string_array
 
         text = _text(table)
         candidates = pa.array(bs.starts_after_spaces(text, "@", "＠"))
@@ -471,8 +472,8 @@ class DropDuplicates(_Described, Drop):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        from tweetgen.columns import string_array
         from tweetgen.filters import vector as vx
+        from tweetgen.records.schema import string_array
 
         text = _text(table)
         spaced = pc.replace_substring_regex(pc.ascii_lower(text), vx.ASCII_SPACE_CLASS + "+", " ")
@@ -482,7 +483,7 @@ class DropDuplicates(_Described, Drop):
         if len(rows):
             exact = string_array([tx.normalise(t) for t in vx.python_values(text, rows)])
             keys = pc.replace_with_mask(keys, slow, exact)
-        return TableStep(pa.array(vx.first_occurrences(keys), pa.bool_()))
+        return TableStep(pa.array(first_occurrences(keys), pa.bool_()))
 
 
 class DropNearDuplicates(_Described, Drop):

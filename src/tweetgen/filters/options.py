@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tweetgen.errors import FilterError
-from tweetgen.options import parse_bool, parse_int
+from tweetgen.plugins.options import parse_bool, parse_int
 
 
 def as_bool(value: object, *, filter: str, option: str) -> bool:

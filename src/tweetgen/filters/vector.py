@@ -88,7 +88,7 @@ def python_values(column: Column, rows: np.ndarray) -> list[str]:
 
 def rewrite(column: Column, mask: Column | np.ndarray, function: Callable[[str], str]) -> pa.Array:
     """``column`` with ``function`` applied to the rows in ``mask``; other rows untouched."""
-    from tweetgen.columns import string_array
+    from tweetgen.records.schema import string_array
 
     rows = rows_of(mask)
     if not len(rows):
@@ -145,14 +145,3 @@ def token_words(tokens: pa.Array, openers: str) -> np.ndarray:
     for i, token in zip(undecided, python_values(tokens, undecided), strict=True):
         has[i] = any(unicodedata.category(c)[0] in "LNS" for c in token)
     return has & ~tagged
-
-
-def first_occurrences(keys: Column) -> np.ndarray:
-    """For each row, whether it is the first with its key (``keys`` has no nulls)."""
-    encoded = flat(pc.dictionary_encode(flat(keys)))
-    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False))
-    first = np.zeros(len(indices), dtype=bool)
-    if len(indices):
-        _, positions = np.unique(indices, return_index=True)
-        first[positions] = True
-    return first

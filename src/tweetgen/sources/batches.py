@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from tweetgen.columns import SCHEMA, post_batches
+from tweetgen.records.schema import SCHEMA, post_batches
 
 ProgressCallback = Callable[[int], None]
 

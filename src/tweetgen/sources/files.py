@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tweetgen.errors import InputFormatError, SourceError
-from tweetgen.hookspecs import hookimpl
-from tweetgen.options import Option
-from tweetgen.post import Post
+from tweetgen.plugins.hookspecs import hookimpl
+from tweetgen.plugins.options import Option
+from tweetgen.records.post import Post
 from tweetgen.sources.jsfile import decode_utf8, parse_json_text
 from tweetgen.sources.records import OPTIONS, IdMaker, Mapping
 

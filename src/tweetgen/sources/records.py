@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen.errors import InputFormatError, SourceError
-from tweetgen.options import Option
-from tweetgen.post import Post, PostKind, Url
+from tweetgen.plugins.options import Option
+from tweetgen.records.post import Post, PostKind, Url
 from tweetgen.sources.values import check_options, parse_datetime
 
 FIELDS = (

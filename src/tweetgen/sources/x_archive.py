@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tweetgen.errors import ArchiveError, InputFormatError, SourceError
-from tweetgen.hookspecs import hookimpl
-from tweetgen.options import Option
-from tweetgen.post import Post
+from tweetgen.plugins.hookspecs import hookimpl
+from tweetgen.plugins.options import Option
+from tweetgen.records.post import Post
 from tweetgen.sources.archive_tree import ArchiveTree, open_tree
 from tweetgen.sources.jsfile import parse_js
 from tweetgen.sources.safezip import ZipLimits, unsafe_name
@@ -65,13 +65,13 @@ class XArchiveSource:
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check options and location now; posts are read as the result is iterated."""
-        from tweetgen.columns import batch_posts
+        from tweetgen.records.schema import batch_posts
 
         batches = self.read_batches(location, **options)
         return (post for batch in batches for post in batch_posts(batch))
 
     def read_batches(self, location: str, **options: Any) -> Iterator[pa.RecordBatch]:
-        """The posts as record batches (see :mod:`tweetgen.columns`); checks run now."""
+        """The posts as record batches (see :mod:`tweetgen.records.schema`); checks run now."""
         check_options(self.name, options, OPTIONS)
         include_deleted = parse_bool("include_deleted", options.get("include_deleted", False))
         author = options.get("author")
@@ -84,7 +84,7 @@ class XArchiveSource:
     def _batches(
         self, location: str, include_deleted: bool, author: str | None
     ) -> Iterator[pa.RecordBatch]:
-        from tweetgen.columns import BATCH_ROWS
+        from tweetgen.records.schema import BATCH_ROWS
         from tweetgen.sources.x_read import read_archive
 
         tree = open_tree(location, self.limits)

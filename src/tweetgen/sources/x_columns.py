@@ -22,9 +22,8 @@ import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.arrow_schema import ARROW_SCHEMA as SCHEMA
-from tweetgen.arrow_schema import string_array, valid_unicode
-from tweetgen.post import PostKind
+from tweetgen.records.post import PostKind
+from tweetgen.records.schema import SCHEMA, string_array, valid_unicode
 from tweetgen.sources.archive_tree import ArchiveTree
 from tweetgen.sources.jsfile import Buffer, NotStreamable, array_pieces
 from tweetgen.sources.x_dates import CarefulDate, dates

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.arrow_schema import ARROW_SCHEMA
+from tweetgen.records.schema import SCHEMA
 from tweetgen.sources.values import parse_datetime
 
 X_DATE_FORMAT = "%a %b %d %H:%M:%S %z %Y"
@@ -24,7 +24,7 @@ X_DATE_PATTERN = (
     r"^[A-Z][a-z]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} "
     r"\d\d:\d\d:\d\d [+-]\d{4} \d{4}$"
 )
-TIMESTAMP = ARROW_SCHEMA.field("created_at").type
+TIMESTAMP = SCHEMA.field("created_at").type
 _FIRST = datetime(1, 1, 1, tzinfo=timezone.utc)
 _LAST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
 _DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tweetgen.errors import InputFormatError
-from tweetgen.post import Post, PostKind, Url
+from tweetgen.records.post import Post, PostKind, Url
 from tweetgen.sources.values import parse_datetime
 
 _URL = re.compile(r"https?://\S+")

@@ -27,7 +27,7 @@ from typing import IO, Any, cast
 
 import pyarrow as pa
 
-from tweetgen.cores import usable_cores
+from tweetgen.base.cores import usable_cores
 from tweetgen.sources import x_columns as xc
 from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
 from tweetgen.sources.safezip import ZipLimits

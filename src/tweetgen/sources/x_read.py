@@ -17,10 +17,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.columns import SCHEMA, batch_posts, post_batches, string_array
 from tweetgen.errors import ArchiveError
-from tweetgen.filters.vector import first_occurrences
-from tweetgen.post import Post
+from tweetgen.records.post import Post
+from tweetgen.records.schema import (
+    SCHEMA,
+    batch_posts,
+    first_occurrences,
+    post_batches,
+    string_array,
+)
 from tweetgen.sources import x_columns as xc
 from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
 from tweetgen.sources.x_archive import (

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tweetgen.errors import InputFormatError
-from tweetgen.post import Post, PostKind, Url
+from tweetgen.records.post import Post, PostKind, Url
 from tweetgen.sources.values import parse_datetime
 
 SOURCE_NAME = "x-archive"

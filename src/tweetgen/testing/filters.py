@@ -30,8 +30,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tweetgen.filters.base import as_filter
-from tweetgen.post import Post
-from tweetgen.report import FilterStep
+from tweetgen.records.post import Post
+from tweetgen.records.report import FilterStep
 from tweetgen.testing.strategies import posts
 
 #: Examples per check; ``TWEETGEN_HYPOTHESIS_EXAMPLES`` raises it to hunt harder.
@@ -44,7 +44,7 @@ def apply_filter(filter: Any, items: Sequence[Post]) -> tuple[list[Post], list[F
     ``filter`` is anything :meth:`tweetgen.Corpus.filter` accepts: a filter, a chain, or a
     plain function ``Post -> Post | None``.
     """
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     corpus = Corpus.from_posts(items, meta={"source": "test"})
     result = corpus.filter(filter)

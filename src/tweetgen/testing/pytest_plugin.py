@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tweetgen.plugins import check_plugin, get_plugin_manager
-from tweetgen.post import Post, PostKind, Url
+from tweetgen.records.post import Post, PostKind, Url
 from tweetgen.testing.http import Reply, loopback_server
 
 

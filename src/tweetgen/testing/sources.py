@@ -38,7 +38,7 @@ from tweetgen.plugins import (
     provided_by,
     registrations,
 )
-from tweetgen.post import Post, PostKind
+from tweetgen.records.post import Post, PostKind
 
 _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);")
 

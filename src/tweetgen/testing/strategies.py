@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
-from tweetgen.post import Post, PostKind, Url
+from tweetgen.records.post import Post, PostKind, Url
 
 if TYPE_CHECKING:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
 #: Pieces that trip text filters, glued together by :func:`texts`.
 FRAGMENTS: tuple[str, ...] = (
@@ -189,7 +189,7 @@ def posts(
 @st.composite
 def corpora(draw: st.DrawFn, min_size: int = 0, max_size: int = 8) -> Corpus:
     """A :class:`tweetgen.Corpus` of :func:`posts`."""
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
     return Corpus.from_posts(draw(posts(min_size, max_size)), meta={"source": "test"})
 

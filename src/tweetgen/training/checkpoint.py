@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, check_claimable, claim_dir, owned, remove_owned, write_json
+from tweetgen.base.atomic import (
+    atomic_dir,
+    check_claimable,
+    claim_dir,
+    owned,
+    remove_owned,
+    write_json,
+)
+from tweetgen.base.secrets import redact
 from tweetgen.errors import TrainingError, first_line
-from tweetgen.secrets import redact
-from tweetgen.training.base_model import load_errors
+from tweetgen.model.base import load_errors
 from tweetgen.training.config import TrainConfig
 
 if TYPE_CHECKING:

@@ -9,21 +9,21 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.errors import TrainingError, TweetgenError
-from tweetgen.options import MAX_SEED, did_you_mean, parse_bool, parse_int
-from tweetgen.pathfield import OptionalPathField, PathField
+from tweetgen.base.paths import OptionalPathField, PathField
+from tweetgen.errors import TrainingError
+from tweetgen.model.device import check_device
+from tweetgen.model.files import WORK_DIR_NAME
+from tweetgen.plugins.options import MAX_SEED, did_you_mean, parse_bool, parse_int
 
 if TYPE_CHECKING:
-    import torch
+    pass
 
 LR_SCHEDULES = ("cosine", "linear", "constant")
-DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16")
 TINY = "tiny"
 #: Sizes of the ``tiny`` base (``--set tiny.n_embd=256``).
@@ -40,10 +40,6 @@ MAX_LR_SCALE = 4.0
 #: Dict fields a dotted setting (``tiny.n_layer=2``) may address; other sections go to
 #: ``extra`` for trainer plugins (``lora.rank=4``).
 SECTIONS = ("tiny", "extra")
-#: The default work folder (checkpoints, token cache, tiny base, W&B files), inside
-#: ``out_dir``: hidden, skipped by everything that reads or ships a model, and carried into
-#: each new model folder when it replaces the old one (:func:`tweetgen.atomic.atomic_dir`).
-WORK_DIR_NAME = ".tweetgen-work"
 
 #: Fields that may differ between a checkpoint and the run that resumes it: they change where
 #: things go or how they are watched, not what is learned.
@@ -78,7 +74,7 @@ class TrainConfig:
     """
 
     base_model: str = "auto"
-    #: ``str`` or any path-like; always a ``Path`` once set (see :mod:`tweetgen.pathfield`).
+    #: ``str`` or any path-like; always a ``Path`` once set (see :mod:`tweetgen.base.paths`).
     out_dir: PathField = PathField("model")
     #: Checkpoints, token cache, tiny base and W&B files; default ``<out_dir>/.tweetgen-work``
     #: (inside the model folder, which carries it along when a save replaces it).
@@ -293,35 +289,6 @@ def _tiny_sizes(value: Any) -> dict[str, int]:
     return sizes
 
 
-def check_device(name: Any, error: type[TweetgenError] = TrainingError) -> str:
-    """``name`` when it is a device tweetgen knows (``auto``, ``cpu``, ``cuda[:N]``, ``mps``)."""
-    if not isinstance(name, str) or not (name in DEVICES or re.fullmatch(r"cuda:[0-9]+", name)):
-        raise error(f"device must be one of {', '.join(DEVICES)} or cuda:N, got {name!r}")
-    return name
-
-
-def resolve_device(name: Any, *, error: type[TweetgenError] = TrainingError) -> torch.device:
-    """The torch device for a checked ``name``; ``auto`` picks cuda, then mps, then cpu.
-
-    Training and generation both resolve devices here, so both accept the same names and
-    refuse an unavailable one with the same one-line error.
-    """
-    import torch
-
-    check_device(name, error)
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
-    if name.startswith("cuda"):
-        index = int(name.partition(":")[2] or 0)
-        if not torch.cuda.is_available() or index >= torch.cuda.device_count():
-            raise error(f"device {name!r} requested but that CUDA device is not available")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise error("device 'mps' requested but MPS is not available")
-    return torch.device(name)
-
-
 def _path(value: Any, name: str) -> Path:
     if not isinstance(value, str | os.PathLike) or not str(value):
         raise TrainingError(f"{name} must be a path, got {value!r}")
@@ -370,4 +337,4 @@ _FLOATS = {
     "validation": (0.0, 1.0, True),
 }
 
-__all__ = ["DEVICES", "TINY", "WORK_DIR_NAME", "TrainConfig", "check_device", "resolve_device"]
+__all__ = ["TINY", "TrainConfig"]

@@ -1,6 +1,6 @@
 """GPT-2 byte-level BPE over whole arrays: the pre-tokenizer in numpy, BPE once per distinct piece.
 
-A byte-level BPE tokenizer (GPT-2's, and the ones :func:`~tweetgen.training.base_model.train_bpe`
+A byte-level BPE tokenizer (GPT-2's, and the ones :func:`~tweetgen.model.base.train_bpe`
 builds) cuts a text into pieces with one regex, then runs BPE on each piece on its own::
 
     's|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+

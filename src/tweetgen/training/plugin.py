@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tweetgen import hookimpl
+from tweetgen.plugins.hookspecs import hookimpl
 
 
 @hookimpl

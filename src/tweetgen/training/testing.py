@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from tweetgen.corpus import Corpus
-from tweetgen.post import Post
+from tweetgen.corpus.corpus import Corpus
+from tweetgen.records.post import Post
 from tweetgen.training.config import TrainConfig
 
 _SUBJECTS = ["the cat", "my dog", "a robot", "the old man", "our team", "the bird", "my code"]

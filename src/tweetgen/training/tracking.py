@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
+from tweetgen.base.secrets import redact
 from tweetgen.errors import MissingDependencyError, TrackingError, first_line
-from tweetgen.modeldir import model_files
-from tweetgen.secrets import redact
+from tweetgen.model.files import model_files
 
 if TYPE_CHECKING:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
     from tweetgen.training.config import TrainConfig
 
 RAW_ARTIFACT = "raw-posts"
@@ -272,7 +272,7 @@ def _init(root: Path, project: str, entity: str | None, job_type: str, **kwargs:
 
 def data_table(wandb: Any, corpus: Corpus) -> Any:
     """The data table (the seed's rows) as a ``wandb.Table``."""
-    from tweetgen.datatable import table_rows
+    from tweetgen.corpus.datatable import table_rows
 
     return wandb.Table(columns=["", "count"], data=[list(r) for r in table_rows(corpus)])
 
@@ -361,7 +361,7 @@ class WandbTracker:
             self.log_examples(path)
             links = run_links(self.run)
             if links:
-                from tweetgen.export import add_tracking_links
+                from tweetgen.model.finish import add_tracking_links
 
                 add_tracking_links(path, links)
             artifact = self._wandb.Artifact(MODEL_ARTIFACT, type="model", metadata=safe)
@@ -374,7 +374,7 @@ class WandbTracker:
     def log_examples(self, path: Path) -> None:
         """The seed's ``examples`` table: posts the trained model writes, from no prompt."""
         from tweetgen.errors import TweetgenError
-        from tweetgen.generate import Generator
+        from tweetgen.generation.generator import Generator
 
         try:
             result = Generator(path, device=self.device).generate("", EXAMPLES, seed=self.seed)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import (
+from tweetgen.base.atomic import (
     OWNER_MARKER,
     Replaceable,
     atomic_dir,
@@ -40,17 +40,19 @@ from tweetgen.atomic import (
     remove_owned,
     write_json,
 )
+from tweetgen.base.secrets import redact
 from tweetgen.errors import (
     MissingDependencyError,
     NotEnoughDataError,
     TrainingError,
     TweetgenError,
 )
-from tweetgen.options import Option
-from tweetgen.secrets import redact
-from tweetgen.training import base_model, distributed
+from tweetgen.model import base as base_model
+from tweetgen.model.device import resolve_device
+from tweetgen.plugins.options import Option
+from tweetgen.training import distributed
 from tweetgen.training.checkpoint import CheckpointStore
-from tweetgen.training.config import TrainConfig, resolve_device
+from tweetgen.training.config import TrainConfig
 from tweetgen.training.data import (
     CACHE_SUFFIX,
     IGNORE,
@@ -65,7 +67,7 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
 #: Below this many characters there is nothing to learn a voice from (the seed's guard).
 MIN_CHARACTERS = 6_000
@@ -153,7 +155,8 @@ class FullFineTune:
 
     @classmethod
     def claims(cls, path: Path) -> bool:
-        return (path / "config.json").is_file()
+        """Whether ``path`` needs this class to load it; a plain model folder needs none."""
+        return False
 
     @classmethod
     def load(cls, path: Path, *, error: type[TweetgenError]) -> tuple[Any, Any]:
@@ -471,11 +474,9 @@ class _Run:
 
         Under torchrun rank 0 builds the tiny base; the other ranks wait and load it.
         """
-        from tweetgen.pipeline import AUTO_BASE, resolve_base_model
-
         cfg = self.cfg
-        base = resolve_base_model(cfg.base_model)
-        if cfg.base_model == AUTO_BASE:
+        base = base_model.resolve_base_model(cfg.base_model)
+        if cfg.base_model == base_model.AUTO_BASE:
             why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
             self.emit("base", message=f"auto chose {base} ({why})")
         self.cfg = self.trainer.config = self.method.config = cfg = cfg.replace(base_model=base)
@@ -805,11 +806,9 @@ def _synced(device: torch.device) -> float:
 
 
 def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
-    """Card, generation config and novelty index (tweetgen.export), when that module exists."""
-    try:
-        from tweetgen.export import finalize_model_dir
-    except ImportError:
-        return
+    """Card, generation config and novelty index (:mod:`tweetgen.model.finish`)."""
+    from tweetgen.model.finish import finalize_model_dir
+
     finalize_model_dir(path, corpus=corpus, config=config, metrics=metrics)
 
 
@@ -885,5 +884,4 @@ __all__ = [
     "guard_places",
     "lr_factor",
     "post_mask",
-    "resolve_device",
 ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tweetgen import Option, Post, SourceError, hookimpl
-from tweetgen.options import check_options, parse_int
+from tweetgen.plugins.options import check_options, parse_int
 from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
 
 # atproto takes seconds to import: it loads on first read, so `tweetgen plugins` stays quick.

@@ -8,7 +8,7 @@ from typing import Any
 from atproto import models
 
 from tweetgen import InputFormatError, Post, PostKind, Url
-from tweetgen.languages import bcp47
+from tweetgen.filters.languages import bcp47
 
 SOURCE = "bluesky"
 _QUOTE_EMBEDS = (models.AppBskyEmbedRecord.Main, models.AppBskyEmbedRecordWithMedia.Main)

@@ -47,7 +47,7 @@ def load_adapter(
             "this model is a LoRA adapter: loading it needs peft (pip install peft)",
             path=adapter_dir,
         ) from None
-    from tweetgen.training.base_model import load_causal_lm, load_errors
+    from tweetgen.model.base import load_causal_lm, load_errors
 
     base = load_causal_lm(resolve_base(adapter_dir, error=error), error=error)
     try:

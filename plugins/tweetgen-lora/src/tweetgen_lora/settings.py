@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tweetgen import TrainingError
-from tweetgen.options import Option, did_you_mean
+from tweetgen.plugins.options import Option, did_you_mean
 
 #: The key of :attr:`tweetgen.TrainConfig.extra` that holds these settings.
 EXTRA_KEY = "lora"

@@ -71,7 +71,7 @@ class LoraFineTune(FullFineTune):
 
     def save(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, path: Path) -> None:
         """Adapter config and weights, the tokenizer, and ``base/`` when embedding the base."""
-        from tweetgen.training.base_model import load_causal_lm, load_tokenizer
+        from tweetgen.model.base import load_causal_lm, load_tokenizer
 
         peft_config = model.peft_config["default"]
         peft_config.base_model_name_or_path = self.base_reference()
@@ -98,7 +98,7 @@ class LoraFineTune(FullFineTune):
     @classmethod
     def load(cls, path: Path, *, error: type[TweetgenError]) -> tuple[Any, Any]:
         """Base plus adapter, and the adapter's tokenizer (else its base's)."""
-        from tweetgen.training.base_model import load_tokenizer
+        from tweetgen.model.base import load_tokenizer
         from tweetgen_lora.load import load_adapter, resolve_base
 
         model = load_adapter(path, error=error)

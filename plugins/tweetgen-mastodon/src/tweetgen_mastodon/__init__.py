@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen import NetworkError, Option, Post, PostKind, SourceError, hookimpl
-from tweetgen.options import check_options, parse_bool, parse_int
+from tweetgen.plugins.options import check_options, parse_bool, parse_int
 
 # httpx and BeautifulSoup load on first read, so `tweetgen plugins` stays quick.
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tweetgen import InputFormatError, Post, PostKind
-from tweetgen.languages import bcp47
+from tweetgen.filters.languages import bcp47
 from tweetgen_mastodon.content import render
 
 SOURCE = "mastodon"

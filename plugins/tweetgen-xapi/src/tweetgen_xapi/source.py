@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen import Option, Post, SourceError
-from tweetgen.options import check_options, parse_bool
+from tweetgen.plugins.options import check_options, parse_bool
 from tweetgen_xapi.mapping import SOURCE_NAME, tweet_to_post
 from tweetgen_xapi.state import FetchState
 

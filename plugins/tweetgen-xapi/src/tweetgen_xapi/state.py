@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from tweetgen import InputFormatError, SourceError
-from tweetgen.atomic import atomic_file
+from tweetgen.base.atomic import atomic_file
 
 FORMAT = "tweetgen-xapi-state"
 VERSION = 1

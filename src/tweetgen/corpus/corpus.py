@@ -19,14 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.atomic import atomic_dir, atomic_file
-from tweetgen.columns import conform, empty_table, post_batches, table_posts
-from tweetgen.corpus_files import META_FILE, POSTS_DIR
+from tweetgen.base.atomic import atomic_dir, atomic_file
+from tweetgen.corpus.files import META_FILE, POSTS_DIR
 from tweetgen.errors import CorpusError
 from tweetgen.filters.apply import run_filters
 from tweetgen.filters.base import steps_of
-from tweetgen.post import Post
-from tweetgen.report import FilterReport, FilterStep
+from tweetgen.records.post import Post
+from tweetgen.records.report import FilterReport, FilterStep
+from tweetgen.records.schema import conform, empty_table, post_batches, table_posts
 
 #: The corpus layout as ``datasets`` features (what a saved corpus records).
 FEATURES = datasets.Features(
@@ -133,7 +133,7 @@ class Corpus:
     def from_batches(
         cls, batches: Iterable[pa.RecordBatch], *, meta: dict[str, Any] | None = None
     ) -> Corpus:
-        """A corpus of record batches in the corpus schema (``tweetgen.columns.SCHEMA``).
+        """A corpus of record batches in the corpus schema (``tweetgen.records.schema.SCHEMA``).
 
         Records a source read but skipped (``batches.skipped``, see ``SourceStream``) become
         the first rows of the report, so every post read is kept or counted.

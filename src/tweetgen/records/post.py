@@ -60,7 +60,7 @@ class Post:
         return replace(self, text=text)
 
     def to_record(self) -> dict[str, Any]:
-        """Flat, Arrow-friendly dict (see :data:`tweetgen.corpus.FEATURES`)."""
+        """Flat, Arrow-friendly dict (see :data:`tweetgen.corpus.corpus.FEATURES`)."""
         return {
             "id": self.id,
             "author": self.author,

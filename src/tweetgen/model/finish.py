@@ -17,16 +17,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_file, write_json
-from tweetgen.card import render_card
-from tweetgen.datatable import source_of
+from tweetgen.base.atomic import atomic_file, write_json
+from tweetgen.base.secrets import redact
+from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
-from tweetgen.modeldir import model_files
-from tweetgen.novelty import NoveltyIndex
-from tweetgen.secrets import redact
+from tweetgen.model.card import render_card
+from tweetgen.model.files import model_files
+from tweetgen.model.novelty import NoveltyIndex
 
 if TYPE_CHECKING:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
 FORMAT_VERSION = 1
 METADATA_FILE = "tweetgen.json"

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tweetgen.corpus import Corpus
+    from tweetgen.corpus.corpus import Corpus
 
 #: Sources whose posts are tweets (the seed's wording applies).
 X_SOURCES = frozenset({"x-archive", "x-api", "snscrape"})

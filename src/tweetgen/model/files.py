@@ -24,6 +24,10 @@ from typing import Any
 
 from tweetgen.errors import TweetgenError, first_line
 
+#: The default work folder (checkpoints, token cache, tiny base, W&B files), inside
+#: ``out_dir``: hidden, skipped by everything that reads or ships a model, and carried into
+#: each new model folder when it replaces the old one (:func:`tweetgen.base.atomic.atomic_dir`).
+WORK_DIR_NAME = ".tweetgen-work"
 CONFIG = "config.json"
 WEIGHTS = "model.safetensors"
 WEIGHTS_INDEX = "model.safetensors.index.json"
@@ -224,7 +228,7 @@ def _expected_shapes(
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from tweetgen.training.base_model import quiet_transformers
+    from tweetgen.model.base import quiet_transformers
 
     try:
         with quiet_transformers(), torch.device("meta"):

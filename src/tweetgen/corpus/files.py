@@ -1,4 +1,4 @@
-"""Names in a saved corpus folder, apart from :mod:`tweetgen.corpus` so that checking an
+"""Names in a saved corpus folder, apart from :mod:`tweetgen.corpus.corpus` so that checking an
 output folder does not import ``datasets`` (half a second before any reading starts)."""
 
 #: The corpus's description: format, report, meta.

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import pluggy
 
-from tweetgen import hookspecs
 from tweetgen.errors import FilterError, PluginError, SourceError
-from tweetgen.options import (
+from tweetgen.plugins import hookspecs
+from tweetgen.plugins.options import (
     OPTION_TYPES,
     Option,
     apply_declared,

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tweetgen.datatable import labelled
-from tweetgen.secrets import redact
+from tweetgen.base.secrets import redact
+from tweetgen.corpus.datatable import labelled
 
 #: The seed's widget prompt, and the same words in the languages accounts most often write.
 WIDGET_TEXT = "My dream is"
@@ -78,7 +78,7 @@ _HYPERPARAMETERS = (
 )
 
 
-#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.secrets`.
+#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.base.secrets`.
 scrub = redact
 
 

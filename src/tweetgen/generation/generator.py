@@ -2,8 +2,9 @@
 
 Prompts start with the start-of-post token (``<|endoftext|>``) the model was trained with, each
 sample ends at the end-of-text token or (by default) the first newline, and never exceeds one
-post (280 characters, cut on a word boundary). With the model's ``novelty.json``, samples that
-copy a training post are dropped (see :mod:`tweetgen.novelty`) and more are drawn, up to a cap.
+post (280 characters, cut on a word boundary). With the model's ``novelty.json``, samples
+that copy a training post are dropped (see :mod:`tweetgen.model.novelty`) and more are drawn,
+up to a cap.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
-from tweetgen.export import SAMPLING_DEFAULTS, read_novelty
-from tweetgen.novelty import NoveltyIndex
-from tweetgen.options import MAX_SEED
-from tweetgen.training.base_model import quiet_transformers
-from tweetgen.training.config import resolve_device
+from tweetgen.model.base import load_causal_lm, load_tokenizer, quiet_transformers
+from tweetgen.model.device import resolve_device
+from tweetgen.model.finish import SAMPLING_DEFAULTS, read_novelty
+from tweetgen.model.novelty import NoveltyIndex
+from tweetgen.plugins.options import MAX_SEED
 
 if TYPE_CHECKING:
     import torch
@@ -117,7 +118,7 @@ class Generator:
 
     def _load(self) -> tuple[Any, PreTrainedTokenizerBase]:
         """Model and tokenizer, read by the trainer object that made this kind of directory."""
-        model, tokenizer = method_class_for(self.path).load(self.path, error=GenerationError)
+        model, tokenizer = load_model(self.path)
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -452,21 +453,24 @@ class _RowStops:
             self.draw.finish(self.rows[row], output[row, self.start :].tolist())
 
 
-def method_class_for(path: Path) -> Any:
-    """The trainer object (:class:`tweetgen.training.trainer.FullFineTune` or a plugin's) that
-    claims the model directory ``path``; plugins' are asked before the plain one."""
+def load_model(path: Path) -> tuple[Any, PreTrainedTokenizerBase]:
+    """Model and tokenizer of the folder ``path``: read by the trainer plugin that claims it
+    (LoRA's adapters), else as a plain Hugging Face model folder."""
     from tweetgen.plugins import get_trainers
-    from tweetgen.training.trainer import FullFineTune
 
-    found = [getattr(cls, "method_class", None) for cls in get_trainers().values()]
-    for method_class in [c for c in found if c is not None and c is not FullFineTune]:
-        if method_class.claims(path):
-            return method_class
+    for trainer in get_trainers().values():
+        method_class = getattr(trainer, "method_class", None)
+        if method_class is not None and method_class.claims(path):
+            loaded: tuple[Any, PreTrainedTokenizerBase] = method_class.load(
+                path, error=GenerationError
+            )
+            return loaded
     if (path / ADAPTER_CONFIG).is_file():
         raise MissingDependencyError(
             "this model is a LoRA adapter: install tweetgen-lora and peft to load it", path=path
         )
-    return FullFineTune
+    error = GenerationError
+    return load_causal_lm(path, error=error), load_tokenizer(path, error=error)
 
 
 def _ids(value: int | list[int] | None) -> set[int]:
@@ -549,5 +553,5 @@ __all__ = [
     "cap_length",
     "check_generation_args",
     "finish_text",
-    "method_class_for",
+    "load_model",
 ]

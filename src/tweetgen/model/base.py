@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.atomic import atomic_dir, write_json
+from tweetgen.base.atomic import atomic_dir, write_json
 from tweetgen.errors import TrainingError, TweetgenError, first_line
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def load_tokenizer(
     """The tokenizer of any model; a one-line ``error`` when it cannot be loaded (e.g. offline)."""
     from transformers import AutoTokenizer
 
-    from tweetgen.modeldir import CONFIG, check_config, check_tokenizer, is_local_dir
+    from tweetgen.model.files import CONFIG, check_config, check_tokenizer, is_local_dir
 
     if is_local_dir(name_or_path):  # a one-line error naming the bad file
         if (Path(name_or_path) / CONFIG).exists():  # AutoTokenizer reads it too
@@ -134,7 +134,7 @@ def load_causal_lm(
     """Any causal LM (hub id or local directory), with SDPA attention by default."""
     from transformers import AutoModelForCausalLM
 
-    from tweetgen.modeldir import check_weights, is_local_dir
+    from tweetgen.model.files import check_weights, is_local_dir
 
     if is_local_dir(name_or_path):  # missing or renamed tensors must not load as random ones
         check_weights(name_or_path, error=error)
@@ -182,13 +182,62 @@ def quiet_transformers() -> Iterator[None]:
             logging.enable_progress_bar()
 
 
+AUTO_BASE = "auto"
+#: The base ``auto`` prefers when it can be had (cached, or the hub answers).
+PREFERRED_BASE = "gpt2"
+
+
+def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
+    """Whether ``from_pretrained(repo_id)`` can work: cached locally, or the hub answers."""
+    import os
+
+    from huggingface_hub import HfApi, try_to_load_from_cache
+
+    try:
+        if isinstance(try_to_load_from_cache(repo_id, "config.json"), str):
+            return True
+    except Exception:  # not a valid repo id ("bad id!", a path that does not exist)
+        return False
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
+        return False
+    try:
+        HfApi().model_info(repo_id, timeout=timeout)
+    except Exception:  # offline, DNS, proxy, HTTP: all mean "cannot download it now"
+        return False
+    return True
+
+
+def resolve_base_model(name: str) -> str:
+    """``auto`` becomes ``gpt2`` when it can be downloaded (or is cached), else ``tiny``.
+
+    Any other hub id is checked too, so an offline run fails here with advice instead of
+    deep inside transformers; ``tiny`` and existing local directories pass unchanged.
+    """
+    if not name.strip():
+        raise TrainingError("the base model name is empty (use gpt2, tiny or a directory)")
+    if name == AUTO_BASE:
+        return PREFERRED_BASE if hub_model_available(PREFERRED_BASE) else "tiny"
+    if name == "tiny" or Path(name).exists():
+        return name
+    if not hub_model_available(name):
+        raise TrainingError(
+            f"base model {name!r} is neither a local directory nor reachable on the Hugging "
+            "Face Hub (offline?); use --base-model tiny to train offline"
+        )
+    return name
+
+
 __all__ = [
+    "AUTO_BASE",
     "EOS",
+    "PREFERRED_BASE",
     "build_tiny_base",
     "fuse_activation",
+    "hub_model_available",
     "load_causal_lm",
     "load_errors",
     "load_tokenizer",
     "quiet_transformers",
+    "resolve_base_model",
     "train_bpe",
 ]

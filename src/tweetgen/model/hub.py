@@ -11,11 +11,10 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tweetgen.card import render_card
 from tweetgen.errors import HubError, first_line
-from tweetgen.export import CARD_FILE, read_metadata
-from tweetgen.modeldir import model_files
-from tweetgen.training.config import WORK_DIR_NAME
+from tweetgen.model.card import render_card
+from tweetgen.model.files import WORK_DIR_NAME, model_files
+from tweetgen.model.finish import CARD_FILE, read_metadata
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd

@@ -1,0 +1,1 @@
+"""Sampling posts from a model folder (:class:`tweetgen.generation.generator.Generator`)."""

@@ -1,0 +1,1 @@
+"""The vocabulary every layer speaks: a post, its Arrow layout, and the report of what was kept."""
