@@ -16,7 +16,7 @@ pytest.importorskip("uvicorn")
 
 import uvicorn
 
-from tweetgen.generate import Generator
+from tweetgen.generation.generator import Generator
 from tweetgen.serve import Limits, create_app
 from tweetgen.serve.models import served_model
 from tweetgen.serve.runner import UVICORN_LIMITS

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tweetgen.generate import Generator
+from tweetgen.generation.generator import Generator
 from tweetgen.serve import Limits
 from tweetgen.serve.models import served_model
 

@@ -1,8 +1,8 @@
 """The API routes: Hugging Face Inference's ``POST /models/{name}``, OpenAI's
 ``/v1/completions`` and ``/v1/models``, and ``/health``. Each hands its checked request to the
 model's :class:`~tweetgen.serve.batcher.Batcher` and answers with what the shared
-:class:`~tweetgen.generate.Generator` wrote: same defaults, newline cut and novelty filter as
-``tweetgen generate``."""
+:class:`~tweetgen.generation.generator.Generator` wrote: same defaults, newline cut and
+novelty filter as ``tweetgen generate``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from tweetgen.errors import GenerationError
-from tweetgen.generate import Sample
+from tweetgen.generation.generator import Sample
 from tweetgen.serve.batcher import Batcher, Busy, Job
 from tweetgen.serve.bodies import Ask, Problem, completion_ask, hf_ask
 from tweetgen.serve.http import posts_of, read_body

@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tweetgen.errors import ServeError
-from tweetgen.generate import Generator
+from tweetgen.generation.generator import Generator
 from tweetgen.serve.api import Api, Served
 from tweetgen.serve.batcher import Batcher
 from tweetgen.serve.bodies import Problem

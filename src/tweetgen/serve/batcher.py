@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from tweetgen.generate import Generator, Sample, SampleRequest
+from tweetgen.generation.generator import Generator, Sample, SampleRequest
 from tweetgen.serve.settings import Limits
 
 

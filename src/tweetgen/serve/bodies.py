@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import msgspec
 
-from tweetgen.generate import SampleRequest
+from tweetgen.generation.generator import SampleRequest
 from tweetgen.serve.settings import Limits
 
 T = TypeVar("T")

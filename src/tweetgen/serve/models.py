@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tweetgen.card import WIDGET_TEXT, widget_text
-from tweetgen.datatable import labelled
+from tweetgen.corpus.datatable import labelled
 from tweetgen.errors import ServeError, TweetgenError
-from tweetgen.export import SAMPLING_DEFAULTS, read_metadata
-from tweetgen.generate import Generator
+from tweetgen.generation.generator import Generator
+from tweetgen.model.card import WIDGET_TEXT, widget_text
+from tweetgen.model.finish import SAMPLING_DEFAULTS, read_metadata
 
 #: Picture files a model folder may hold for its card, in the order they are looked for.
 PICTURE_NAMES = ("profile", "avatar", "picture")
