@@ -20,7 +20,17 @@ from tweetgen.errors import MissingDependencyError
     "this machine. Default: the TWEETGEN_API_KEY environment variable.",
 )
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or mps.")
-def serve(models: tuple[Path, ...], host: str, port: int, api_key: str | None, device: str) -> None:
+@click.option(
+    "--threads", type=click.IntRange(1, 1024), help="CPU threads for sampling [torch's default]."
+)
+def serve(
+    models: tuple[Path, ...],
+    host: str,
+    port: int,
+    api_key: str | None,
+    device: str,
+    threads: int | None,
+) -> None:
     """Serve the models in MODELS: a page to try them at http://HOST:PORT/ and the Hugging
     Face Inference and OpenAI-compatible APIs.
 
@@ -39,6 +49,6 @@ def serve(models: tuple[Path, ...], host: str, port: int, api_key: str | None, d
 
     key = api_key_from(api_key)
     check_binding(host, key)  # before any model loads
-    settings = ServeSettings(host=host, port=port, api_key=key, device=device)
+    settings = ServeSettings(host=host, port=port, api_key=key, device=device, threads=threads)
     click.echo(f"serving {len(models)} model(s) at http://{host}:{port}/", err=True)
     run_server(models, settings)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
+from tweetgen.generation.rows import BatchDraw
 from tweetgen.model.base import load_causal_lm, load_tokenizer, quiet_transformers
 from tweetgen.model.device import resolve_device
 from tweetgen.model.finish import SAMPLING_DEFAULTS, read_novelty
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 MAX_CHARS = 280
 ADAPTER_CONFIG = "adapter_config.json"
-#: Draw at most this many samples per requested one before giving up on the novelty filter.
-TRIES_PER_SAMPLE = 5
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,7 @@ class Generator:
         for request in requests:
             self.check_request(request)
         results = [GenerationResult(novelty_checked=self.novelty is not None) for _ in requests]
-        draw = _BatchDraw(self, requests, results, on_sample, cancelled or (lambda _: False))
+        draw = BatchDraw(self, requests, results, on_sample, cancelled or (lambda _: False))
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             if seed is not None:
@@ -301,158 +300,6 @@ class SampleRequest:
     novelty: bool = True
 
 
-class _BatchDraw:
-    """The rounds of one :meth:`Generator.generate_batch` call: which rows to draw next, and
-    each finished row turned into a kept or dropped sample of its request."""
-
-    def __init__(
-        self,
-        generator: Generator,
-        requests: Sequence[SampleRequest],
-        results: list[GenerationResult],
-        on_sample: Callable[[int, Sample], None] | None,
-        cancelled: Callable[[int], bool],
-    ) -> None:
-        self.generator = generator
-        self.requests = requests
-        self.results = results
-        self.on_sample = on_sample
-        self.cancelled = cancelled
-
-    def plan(self, batch_size: int) -> list[int]:
-        """The request of each row of the next round: every request still short of its posts
-        (and of its draws), in order, at most ``batch_size`` rows."""
-        rows: list[int] = []
-        for i, (request, result) in enumerate(zip(self.requests, self.results, strict=True)):
-            if self.cancelled(i):
-                continue
-            need = min(request.n - len(result.samples), TRIES_PER_SAMPLE * request.n - result.drawn)
-            rows += [i] * max(0, min(need, batch_size - len(rows)))
-        return rows
-
-    def run(self, rows: list[int]) -> None:
-        """One ``model.generate`` call for ``rows``."""
-        import torch
-        from transformers import LogitsProcessorList, StoppingCriteriaList
-
-        gen = self.generator
-        requests = [self.requests[i] for i in rows]
-        inputs, lengths = gen._encode_rows([r.prompt for r in requests])
-        start = int(inputs["input_ids"].shape[1])
-        default = gen.generation_config.max_length or 160
-        limit = gen.position_limit
-        budgets = [
-            r.max_new_tokens or max(1, default - n) for r, n in zip(requests, lengths, strict=True)
-        ]
-        if limit is not None:  # past the position table the model would crash
-            budgets = [max(1, min(b, limit - n)) for b, n in zip(budgets, lengths, strict=True)]
-        config = gen._batch_config(start + max(budgets))
-        sampling = _RowSampling(gen, requests, lengths, start)
-        stops = _RowStops(self, rows, budgets, start)
-        with torch.inference_mode():
-            output = gen.model.generate(
-                **inputs,
-                generation_config=config,
-                logits_processor=LogitsProcessorList([sampling]),
-                stopping_criteria=StoppingCriteriaList([stops]),
-            )
-        stops.finish_rest(output)
-
-    def finish(self, i: int, tokens: list[int]) -> None:
-        """Row tokens (after the prompt) of request ``i`` made into a sample, or dropped."""
-        if self.cancelled(i):
-            return
-        gen, request = self.generator, self.requests[i]
-        config = gen.generation_config
-        stops = _ids(config.eos_token_id) | _ids(config.pad_token_id)
-        end = next((k for k, t in enumerate(tokens) if t in stops), len(tokens))
-        text = str(gen.tokenizer.decode(tokens[:end], skip_special_tokens=True))
-        kept = gen._keep(
-            self.results[i], request.prompt, text, end, request.cut_at_newline, request.novelty
-        )
-        if kept is not None and self.on_sample is not None:
-            self.on_sample(i, kept)
-
-
-class _RowSampling:
-    """A logits processor doing what transformers' minimum-length, temperature, top-k and
-    top-p steps do, in their order, with each row's own settings."""
-
-    def __init__(
-        self, gen: Generator, requests: list[SampleRequest], lengths: list[int], start: int
-    ) -> None:
-        import torch
-
-        config = gen.generation_config
-        device = gen.device
-        temperatures = [r.temperature or config.temperature or 1.0 for r in requests]
-        tops = [r.top_p or config.top_p or 1.0 for r in requests]
-        self.temperature = torch.tensor(temperatures, device=device)[:, None]
-        self.keep_below = torch.tensor([1 - p for p in tops], device=device)[:, None]
-        self.top_k = 50 if config.top_k is None else config.top_k  # transformers' default
-        min_length = config.min_length or 0
-        self.min_new = torch.tensor([min_length - n for n in lengths], device=device)
-        self.eos = sorted(_ids(config.eos_token_id))
-        self.start = start
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        import torch
-
-        step = input_ids.shape[1] - self.start
-        early = self.min_new > step
-        if self.eos and bool(early.any()):
-            scores = scores.clone()
-            scores[early.nonzero()[:, :1], torch.tensor(self.eos)] = -math.inf
-        scores = scores / self.temperature
-        if self.top_k:
-            kth = torch.topk(scores, min(self.top_k, scores.shape[-1])).values[..., -1:]
-            scores = scores.masked_fill(scores < kth, -math.inf)
-        ordered, order = torch.sort(scores, descending=False)
-        remove = ordered.softmax(dim=-1).cumsum(dim=-1) <= self.keep_below
-        remove[..., -1:] = False
-        return scores.masked_fill(remove.scatter(1, order, remove), -math.inf)
-
-
-class _RowStops:
-    """A stopping criterion that finishes each row on its own: at the end-of-text token, at a
-    line break (when its request cuts there), at its token budget, or when its request is
-    cancelled. A finished row is handed to :meth:`_BatchDraw.finish` at once."""
-
-    def __init__(self, draw: _BatchDraw, rows: list[int], budgets: list[int], start: int) -> None:
-        import torch
-
-        gen = draw.generator
-        config = gen.generation_config
-        device = gen.device
-        self.draw, self.rows, self.start = draw, rows, start
-        self.budgets = torch.tensor(budgets, device=device)
-        stop_ids = _ids(config.eos_token_id) | _ids(config.pad_token_id)
-        self.stop_ids = torch.tensor(sorted(stop_ids), device=device, dtype=torch.long)
-        self.newline_ids = torch.tensor(gen.newline_ids, device=device, dtype=torch.long)
-        cuts = [draw.requests[i].cut_at_newline for i in rows]
-        self.cut = torch.tensor(cuts, device=device, dtype=torch.bool)
-        self.finished = torch.zeros(len(rows), device=device, dtype=torch.bool)
-
-    def __call__(self, input_ids: torch.Tensor, scores: Any, **_: Any) -> torch.Tensor:
-        import torch
-
-        last = input_ids[:, -1]
-        done = (input_ids.shape[1] - self.start >= self.budgets) | torch.isin(last, self.stop_ids)
-        done |= self.cut & torch.isin(last, self.newline_ids)
-        gone = [self.draw.cancelled(i) for i in self.rows]
-        done |= torch.tensor(gone, device=done.device, dtype=torch.bool)
-        fresh = done & ~self.finished
-        self.finished |= done
-        for row in fresh.nonzero().flatten().tolist():
-            self.draw.finish(self.rows[row], input_ids[row, self.start :].tolist())
-        return done
-
-    def finish_rest(self, output: torch.Tensor) -> None:
-        """Rows the model's length limit ended before their own."""
-        for row in (~self.finished).nonzero().flatten().tolist():
-            self.draw.finish(self.rows[row], output[row, self.start :].tolist())
-
-
 def load_model(path: Path) -> tuple[Any, PreTrainedTokenizerBase]:
     """Model and tokenizer of the folder ``path``: read by the trainer plugin that claims it
     (LoRA's adapters), else as a plain Hugging Face model folder."""
@@ -471,13 +318,6 @@ def load_model(path: Path) -> tuple[Any, PreTrainedTokenizerBase]:
         )
     error = GenerationError
     return load_causal_lm(path, error=error), load_tokenizer(path, error=error)
-
-
-def _ids(value: int | list[int] | None) -> set[int]:
-    """Token ids of a setting that may be one id, several, or unset."""
-    if value is None:
-        return set()
-    return {value} if isinstance(value, int) else set(value)
 
 
 def _printable(text: str) -> str:

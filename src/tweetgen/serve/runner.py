@@ -37,6 +37,10 @@ def serve(models: Sequence[str | os.PathLike[str]], settings: ServeSettings) -> 
     import uvicorn
 
     check_binding(settings.host, settings.api_key)
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
     app = create_app(
         models, api_key=settings.api_key, limits=settings.limits, device=settings.device
     )

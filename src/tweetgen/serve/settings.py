@@ -48,6 +48,9 @@ class ServeSettings:
     api_key: str | None = field(default=None, repr=False)
     limits: Limits = field(default_factory=Limits)
     device: str = "auto"
+    #: Torch's CPU threads for sampling (None: torch's default, one per core). On a shared or
+    #: small machine, 1 avoids threads waiting on each other for every tiny operation.
+    threads: int | None = None
 
 
 def api_key_from(option: str | None) -> str | None:

@@ -1,0 +1,243 @@
+"""The rows of :meth:`Generator.generate_batch`: many requests (prompts, settings, token
+budgets) written by the same ``model.generate`` calls.
+
+Transformers applies one sampling setting to a whole batch; :class:`RowSampling` applies each
+row's own (minimum length, temperature, top-k, top-p, in transformers' order), and
+:class:`RowStops` ends each row on its own (end of text, line break, budget, a client gone)
+and hands it over at once, so a post can be sent before the rest of its batch is written.
+:class:`BatchDraw` writes the rows in segments of :data:`SEGMENT_TOKENS`, and between segments
+the finished rows leave the batch: a batch costs about its posts' own lengths, not its longest
+post's length times its row count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+    from tweetgen.generation.generator import GenerationResult, Generator, Sample, SampleRequest
+
+#: Draw at most this many samples per requested one before giving up on the novelty filter.
+TRIES_PER_SAMPLE = 5
+#: Tokens per ``model.generate`` call of a batch: between calls, finished rows leave it.
+SEGMENT_TOKENS = 16
+
+
+def token_ids(value: int | list[int] | None) -> set[int]:
+    """Token ids of a setting that may be one id, several, or unset."""
+    if value is None:
+        return set()
+    return {value} if isinstance(value, int) else set(value)
+
+
+class BatchDraw:
+    """The rounds of one :meth:`Generator.generate_batch` call: which rows to draw next, and
+    each finished row turned into a kept or dropped sample of its request."""
+
+    def __init__(
+        self,
+        generator: Generator,
+        requests: Sequence[SampleRequest],
+        results: list[GenerationResult],
+        on_sample: Callable[[int, Sample], None] | None,
+        cancelled: Callable[[int], bool],
+    ) -> None:
+        self.generator = generator
+        self.requests = requests
+        self.results = results
+        self.on_sample = on_sample
+        self.cancelled = cancelled
+
+    def plan(self, batch_size: int) -> list[int]:
+        """The request of each row of the next round: every request still short of its posts
+        (and of its draws), in order, at most ``batch_size`` rows."""
+        rows: list[int] = []
+        for i, (request, result) in enumerate(zip(self.requests, self.results, strict=True)):
+            if self.cancelled(i):
+                continue
+            need = min(request.n - len(result.samples), TRIES_PER_SAMPLE * request.n - result.drawn)
+            rows += [i] * max(0, min(need, batch_size - len(rows)))
+        return rows
+
+    def run(self, rows: list[int]) -> None:
+        """Write ``rows`` (one per post), a segment at a time, until each is finished."""
+        import torch
+
+        gen = self.generator
+        requests = [self.requests[i] for i in rows]
+        inputs, lengths = gen._encode_rows([r.prompt for r in requests])
+        ids, mask = inputs["input_ids"], inputs["attention_mask"]
+        start = int(ids.shape[1])
+        budgets = self._budgets(requests, lengths)
+        sampling = RowSampling(gen, requests, lengths, start)
+        stops = RowStops(self, rows, budgets, start)
+        alive = torch.arange(len(rows), device=ids.device)
+        limit = gen.position_limit
+        while True:
+            sampling.select(alive)
+            stops.select(alive)
+            end = start + max(budgets[i] for i in alive.tolist())
+            length = min(end, ids.shape[1] + SEGMENT_TOKENS)
+            output = self._segment(ids, mask, length, sampling, stops)
+            going = ~stops.finished[alive]
+            if not bool(going.any()):
+                return
+            if output.shape[1] >= end or (limit is not None and output.shape[1] >= limit):
+                stops.finish_rest(output)
+                return
+            added = output.shape[1] - mask.shape[1]
+            mask = torch.cat([mask, mask.new_ones((mask.shape[0], added))], dim=1)[going]
+            ids, alive = output[going], alive[going]
+
+    def _budgets(self, requests: list[SampleRequest], lengths: list[int]) -> list[int]:
+        """New tokens each row may write: asked, else up to the model's ``max_length``; never
+        past the model's position table (the model would crash there)."""
+        gen = self.generator
+        default = gen.generation_config.max_length or 160
+        budgets = [
+            r.max_new_tokens or max(1, default - n) for r, n in zip(requests, lengths, strict=True)
+        ]
+        limit = gen.position_limit
+        if limit is not None:
+            budgets = [max(1, min(b, limit - n)) for b, n in zip(budgets, lengths, strict=True)]
+        return budgets
+
+    def _segment(
+        self,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        max_length: int,
+        sampling: RowSampling,
+        stops: RowStops,
+    ) -> torch.Tensor:
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        gen = self.generator
+        with torch.inference_mode():
+            output: torch.Tensor = gen.model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                generation_config=gen._batch_config(max_length),
+                logits_processor=LogitsProcessorList([sampling]),
+                stopping_criteria=StoppingCriteriaList([stops]),
+            )
+        return output
+
+    def finish(self, i: int, tokens: list[int]) -> None:
+        """Row tokens (after the prompt) of request ``i`` made into a sample, or dropped."""
+        if self.cancelled(i):
+            return
+        gen, request = self.generator, self.requests[i]
+        config = gen.generation_config
+        stops = token_ids(config.eos_token_id) | token_ids(config.pad_token_id)
+        end = next((k for k, t in enumerate(tokens) if t in stops), len(tokens))
+        text = str(gen.tokenizer.decode(tokens[:end], skip_special_tokens=True))
+        kept = gen._keep(
+            self.results[i], request.prompt, text, end, request.cut_at_newline, request.novelty
+        )
+        if kept is not None and self.on_sample is not None:
+            self.on_sample(i, kept)
+
+
+class RowSampling:
+    """A logits processor doing what transformers' minimum-length, temperature, top-k and
+    top-p steps do, in their order, with each row's own settings."""
+
+    def __init__(
+        self, gen: Generator, requests: list[SampleRequest], lengths: list[int], start: int
+    ) -> None:
+        import torch
+
+        config = gen.generation_config
+        device = gen.device
+        temperatures = [r.temperature or config.temperature or 1.0 for r in requests]
+        tops = [r.top_p or config.top_p or 1.0 for r in requests]
+        min_length = config.min_length or 0
+        self.all = (
+            torch.tensor(temperatures, device=device)[:, None],
+            torch.tensor([1 - p for p in tops], device=device)[:, None],
+            torch.tensor([min_length - n for n in lengths], device=device),
+        )
+        self.temperature, self.keep_below, self.min_new = self.all
+        self.top_k = 50 if config.top_k is None else config.top_k  # transformers' default
+        self.eos = sorted(token_ids(config.eos_token_id))
+        self.start = start
+
+    def select(self, alive: torch.Tensor) -> None:
+        """Work on the rows ``alive`` (indexes into the first batch) from now on."""
+        self.temperature, self.keep_below, self.min_new = (t[alive] for t in self.all)
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        import torch
+
+        step = input_ids.shape[1] - self.start
+        early = self.min_new > step
+        if self.eos and bool(early.any()):
+            scores = scores.clone()
+            scores[early.nonzero()[:, :1], torch.tensor(self.eos)] = -math.inf
+        scores = scores / self.temperature
+        if self.top_k:
+            kth = torch.topk(scores, min(self.top_k, scores.shape[-1])).values[..., -1:]
+            scores = scores.masked_fill(scores < kth, -math.inf)
+        ordered, order = torch.sort(scores, descending=False)
+        remove = ordered.softmax(dim=-1).cumsum(dim=-1) <= self.keep_below
+        remove[..., -1:] = False
+        return scores.masked_fill(remove.scatter(1, order, remove), -math.inf)
+
+
+class RowStops:
+    """A stopping criterion that finishes each row on its own: at the end-of-text token, at a
+    line break (when its request cuts there), at its token budget, or when its request is
+    cancelled. A finished row is handed to :meth:`BatchDraw.finish` at once."""
+
+    def __init__(self, draw: BatchDraw, rows: list[int], budgets: list[int], start: int) -> None:
+        import torch
+
+        gen = draw.generator
+        config = gen.generation_config
+        device = gen.device
+        self.draw, self.start, self.all_rows = draw, start, rows
+        self.all_budgets = torch.tensor(budgets, device=device)
+        stop_ids = token_ids(config.eos_token_id) | token_ids(config.pad_token_id)
+        self.stop_ids = torch.tensor(sorted(stop_ids), device=device, dtype=torch.long)
+        self.newline_ids = torch.tensor(gen.newline_ids, device=device, dtype=torch.long)
+        cuts = [draw.requests[i].cut_at_newline for i in rows]
+        self.all_cut = torch.tensor(cuts, device=device, dtype=torch.bool)
+        #: Per row of the first batch: whether it is finished.
+        self.finished = torch.zeros(len(rows), device=device, dtype=torch.bool)
+        self.select(torch.arange(len(rows), device=device))
+
+    def select(self, alive: torch.Tensor) -> None:
+        """Work on the rows ``alive`` (indexes into the first batch) from now on."""
+        self.alive = alive
+        self.rows = [self.all_rows[i] for i in alive.tolist()]
+        self.budgets = self.all_budgets[alive]
+        self.cut = self.all_cut[alive]
+
+    def __call__(self, input_ids: torch.Tensor, scores: Any, **_: Any) -> torch.Tensor:
+        import torch
+
+        last = input_ids[:, -1]
+        done = (input_ids.shape[1] - self.start >= self.budgets) | torch.isin(last, self.stop_ids)
+        done |= self.cut & torch.isin(last, self.newline_ids)
+        gone = [self.draw.cancelled(i) for i in self.rows]
+        done |= torch.tensor(gone, device=done.device, dtype=torch.bool)
+        fresh = done & ~self.finished[self.alive]
+        self.finished[self.alive] |= done
+        for row in fresh.nonzero().flatten().tolist():
+            self.draw.finish(self.rows[row], input_ids[row, self.start :].tolist())
+        return done
+
+    def finish_rest(self, output: torch.Tensor) -> None:
+        """Rows a length limit ended before their own."""
+        for row in (~self.finished[self.alive]).nonzero().flatten().tolist():
+            self.finished[self.alive[row]] = True
+            self.draw.finish(self.rows[row], output[row, self.start :].tolist())
+
+
+__all__ = ["SEGMENT_TOKENS", "TRIES_PER_SAMPLE", "BatchDraw", "RowSampling", "RowStops"]
