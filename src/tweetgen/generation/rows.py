@@ -5,9 +5,9 @@ Transformers applies one sampling setting to a whole batch; :class:`RowSampling`
 row's own (minimum length, temperature, top-k, top-p, in transformers' order), and
 :class:`RowStops` ends each row on its own (end of text, line break, budget, a client gone)
 and hands it over at once, so a post can be sent before the rest of its batch is written.
-:class:`BatchDraw` writes the rows in segments of :data:`SEGMENT_TOKENS`, and between segments
-the finished rows leave the batch: a batch costs about its posts' own lengths, not its longest
-post's length times its row count.
+:class:`BatchDraw` writes the rows in segments (:data:`SEGMENT_TOKENS`, doubling); between
+segments the finished rows leave the batch and the others go on from the model's cache, so a
+batch costs about its posts' own lengths, not its longest post's length times its row count.
 """
 
 from __future__ import annotations
@@ -23,8 +23,16 @@ if TYPE_CHECKING:
 
 #: Draw at most this many samples per requested one before giving up on the novelty filter.
 TRIES_PER_SAMPLE = 5
-#: Tokens per ``model.generate`` call of a batch: between calls, finished rows leave it.
-SEGMENT_TOKENS = 16
+#: Tokens of the first ``model.generate`` call of a batch, then twice as many each call, up to
+#: :data:`MAX_SEGMENT_TOKENS`: between calls, finished rows leave the batch. Short first
+#: segments matter: most posts are short, and a finished row costs as much as a live one
+#: until its segment ends.
+SEGMENT_TOKENS = 4
+MAX_SEGMENT_TOKENS = 32
+#: Rows drawn beyond a request's need, as a share of it: some posts come out empty or copied,
+#: and a spare row is cheaper than another round for them. Rows past the need stop as soon as
+#: their request has its posts.
+SPARE_ROWS = 0.25
 
 
 def token_ids(value: int | list[int] | None) -> set[int]:
@@ -59,9 +67,16 @@ class BatchDraw:
         for i, (request, result) in enumerate(zip(self.requests, self.results, strict=True)):
             if self.cancelled(i):
                 continue
-            need = min(request.n - len(result.samples), TRIES_PER_SAMPLE * request.n - result.drawn)
+            need = request.n - len(result.samples)
+            spare = math.ceil(need * SPARE_ROWS) if need > 0 else 0
+            need = min(need + spare, TRIES_PER_SAMPLE * request.n - result.drawn)
             rows += [i] * max(0, min(need, batch_size - len(rows)))
         return rows
+
+    def stopped(self, i: int) -> bool:
+        """Whether rows of request ``i`` are no longer wanted (cancelled, or it has all its
+        posts)."""
+        return self.cancelled(i) or len(self.results[i].samples) >= self.requests[i].n
 
     def run(self, rows: list[int]) -> None:
         """Write ``rows`` (one per post), a segment at a time, until each is finished."""
@@ -77,12 +92,15 @@ class BatchDraw:
         stops = RowStops(self, rows, budgets, start)
         alive = torch.arange(len(rows), device=ids.device)
         limit = gen.position_limit
+        segment = SEGMENT_TOKENS
+        cache: Any = None
         while True:
             sampling.select(alive)
             stops.select(alive)
             end = start + max(budgets[i] for i in alive.tolist())
-            length = min(end, ids.shape[1] + SEGMENT_TOKENS)
-            output = self._segment(ids, mask, length, sampling, stops)
+            length = min(end, ids.shape[1] + segment)
+            segment = min(2 * segment, MAX_SEGMENT_TOKENS)
+            output, cache = self._segment(ids, mask, length, cache, sampling, stops)
             going = ~stops.finished[alive]
             if not bool(going.any()):
                 return
@@ -92,6 +110,8 @@ class BatchDraw:
             added = output.shape[1] - mask.shape[1]
             mask = torch.cat([mask, mask.new_ones((mask.shape[0], added))], dim=1)[going]
             ids, alive = output[going], alive[going]
+            if cache is not None:  # the rows going on keep what the model computed of them
+                cache.batch_select_indices(going.nonzero().flatten())
 
     def _budgets(self, requests: list[SampleRequest], lengths: list[int]) -> list[int]:
         """New tokens each row may write: asked, else up to the model's ``max_length``; never
@@ -111,26 +131,33 @@ class BatchDraw:
         ids: torch.Tensor,
         mask: torch.Tensor,
         max_length: int,
+        cache: Any,
         sampling: RowSampling,
         stops: RowStops,
-    ) -> torch.Tensor:
+    ) -> tuple[torch.Tensor, Any]:
+        """One ``model.generate`` call; the sequences and the model's cache of them, which
+        the next segment starts from instead of reading the sequences again."""
         import torch
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
         gen = self.generator
+        config = gen._batch_config(max_length)
+        config.return_dict_in_generate = True
         with torch.inference_mode():
-            output: torch.Tensor = gen.model.generate(
+            output = gen.model.generate(
                 input_ids=ids,
                 attention_mask=mask,
-                generation_config=gen._batch_config(max_length),
+                cache=cache,
+                generation_config=config,
                 logits_processor=LogitsProcessorList([sampling]),
                 stopping_criteria=StoppingCriteriaList([stops]),
             )
-        return output
+        cache = getattr(output, "cache", None)
+        return output.sequences, cache if hasattr(cache, "batch_select_indices") else None
 
     def finish(self, i: int, tokens: list[int]) -> None:
         """Row tokens (after the prompt) of request ``i`` made into a sample, or dropped."""
-        if self.cancelled(i):
+        if self.stopped(i):
             return
         gen, request = self.generator, self.requests[i]
         config = gen.generation_config
@@ -225,7 +252,7 @@ class RowStops:
         last = input_ids[:, -1]
         done = (input_ids.shape[1] - self.start >= self.budgets) | torch.isin(last, self.stop_ids)
         done |= self.cut & torch.isin(last, self.newline_ids)
-        gone = [self.draw.cancelled(i) for i in self.rows]
+        gone = [self.draw.stopped(i) for i in self.rows]
         done |= torch.tensor(gone, device=done.device, dtype=torch.bool)
         fresh = done & ~self.finished[self.alive]
         self.finished[self.alive] |= done
@@ -240,4 +267,11 @@ class RowStops:
             self.draw.finish(self.rows[row], output[row, self.start :].tolist())
 
 
-__all__ = ["SEGMENT_TOKENS", "TRIES_PER_SAMPLE", "BatchDraw", "RowSampling", "RowStops"]
+__all__ = [
+    "MAX_SEGMENT_TOKENS",
+    "SEGMENT_TOKENS",
+    "TRIES_PER_SAMPLE",
+    "BatchDraw",
+    "RowSampling",
+    "RowStops",
+]

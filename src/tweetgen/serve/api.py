@@ -73,6 +73,7 @@ class Api:
                 "batches": s.batcher.batches,
                 "drawn": s.batcher.drawn,
                 "cancelled": s.batcher.cancelled,
+                "seconds": round(s.batcher.seconds, 3),
             }
             for name, s in self.served.items()
         }

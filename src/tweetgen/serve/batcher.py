@@ -12,6 +12,7 @@ waiting line is bounded: past it, :meth:`Batcher.submit` raises :class:`Busy` (a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor
@@ -52,8 +53,9 @@ class Batcher:
         self.batches = 0
         self.drawn = 0
         self.cancelled = 0
-        #: Whether a batch is being written now.
+        #: Whether a batch is being written now, and seconds spent writing so far.
         self.writing = False
+        self.seconds = 0.0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -110,6 +112,7 @@ class Batcher:
     def _generate(self, jobs: list[Job], loop: asyncio.AbstractEventLoop) -> None:
         """One batched generate (in the worker thread); every job is closed after it."""
         self.batches += 1
+        began = time.perf_counter()
 
         given = [0] * len(jobs)
 
@@ -133,6 +136,7 @@ class Batcher:
             for job in jobs:
                 job.failed = f"generation failed: {type(exc).__name__}"
         finally:
+            self.seconds += time.perf_counter() - began
             self.cancelled += sum(j.cancelled for j in jobs)
             for job, count in zip(jobs, given, strict=True):
                 if count < job.request.n:
