@@ -93,7 +93,7 @@ class BatchDraw:
         alive = torch.arange(len(rows), device=ids.device)
         limit = gen.position_limit
         segment = SEGMENT_TOKENS
-        cache: Any = None
+        cache: Any = self._shared_prompts(ids, mask)
         while True:
             sampling.select(alive)
             stops.select(alive)
@@ -112,6 +112,37 @@ class BatchDraw:
             ids, alive = output[going], alive[going]
             if cache is not None:  # the rows going on keep what the model computed of them
                 cache.batch_select_indices(going.nonzero().flatten())
+
+    def _shared_prompts(self, ids: torch.Tensor, mask: torch.Tensor) -> Any:
+        """The model's cache of the prompts (all but their last token), read once per distinct
+        prompt and copied to each of its rows: the posts of one request, and requests with the
+        page's default prompt, share a prompt. None when there is nothing to share."""
+        import torch
+
+        if ids.shape[1] < 2:
+            return None
+        # rows alike in tokens and in padding (a prompt may spell the padding token itself)
+        rows = torch.cat([ids, mask], dim=1)
+        unique, inverse = torch.unique(rows, dim=0, return_inverse=True)
+        if unique.shape[0] == ids.shape[0]:
+            return None
+        length = ids.shape[1]
+        tokens, head = unique[:, : length - 1], unique[:, length : 2 * length - 1]
+        positions = (head.cumsum(-1) - 1).clamp(min=0)
+        with torch.inference_mode():
+            out = self.generator.model(
+                input_ids=tokens,
+                attention_mask=head,
+                position_ids=positions,
+                use_cache=True,
+            )
+        cache: Any = getattr(out, "cache", None)
+        if cache is None:  # transformers before the ``cache`` name
+            cache = getattr(out, "past_key_values", None)
+        if cache is None or not hasattr(cache, "batch_select_indices"):
+            return None
+        cache.batch_select_indices(inverse)
+        return cache
 
     def _budgets(self, requests: list[SampleRequest], lengths: list[int]) -> list[int]:
         """New tokens each row may write: asked, else up to the model's ``max_length``; never
