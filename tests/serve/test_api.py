@@ -156,3 +156,60 @@ def test_streaming_sends_each_post_as_an_event(server: LiveServer) -> None:
     assert lines[-1] == "data: [DONE]"
     events = [json.loads(line[6:]) for line in lines[:-1]]
     assert events and all(e["object"] == "text_completion" for e in events)
+
+
+KEY = "s3cret-key-for-tests"
+
+
+def test_a_key_guards_every_api_route(
+    trained_model: Path, start_server: Callable[..., LiveServer]
+) -> None:
+    live = start_server([served_model("tiny", Generator(trained_model, device="cpu"))], api_key=KEY)
+    body = {"model": "tiny", "prompt": "the cat", "n": 1, "max_tokens": 4}
+    for method, path, sent in [
+        ("GET", "/v1/models", None),
+        ("GET", "/v1/models/tiny", None),
+        ("POST", "/v1/completions", body),
+        ("POST", "/models/tiny", {"inputs": "the cat"}),
+        ("POST", "/models/nope", {"inputs": "the cat"}),  # 401 before 404: names stay hidden
+    ]:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
+            answer = httpx.request(method, live.url + path, json=sent, headers=headers, timeout=30)
+            assert answer.status_code == 401, (path, headers, answer.text)
+            assert answer.headers["www-authenticate"] == "Bearer"
+            assert KEY not in answer.text
+    client = openai.OpenAI(base_url=f"{live.url}/v1", api_key=KEY, max_retries=0)
+    assert [m.id for m in client.models.list()] == ["tiny"]
+    assert client.completions.create(model="tiny", prompt="the cat", n=1, max_tokens=4).choices
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{live.url}/v1", api_key="wrong", max_retries=0).models.list()
+    page = httpx.get(live.url + "/", timeout=30)  # the page stays open and asks for the key
+    assert page.status_code == 200 and 'id="api-key"' in page.text and KEY not in page.text
+    assert httpx.get(live.url + "/health", timeout=30).status_code == 200
+
+
+def test_the_key_is_never_shown() -> None:
+    from tweetgen.serve import ServeSettings
+    from tweetgen.serve.http import KeyGate
+
+    assert KEY not in repr(ServeSettings(api_key=KEY))
+    assert KEY not in repr(KeyGate(lambda *_: None, KEY))  # type: ignore[arg-type]
+
+
+def test_binding_beyond_loopback_needs_a_key(
+    trained_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+    from tweetgen.serve.settings import check_binding, is_loopback
+
+    monkeypatch.delenv("TWEETGEN_API_KEY", raising=False)
+    result = CliRunner().invoke(main, ["serve", str(trained_model), "--host", "0.0.0.0"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "give an API key with --api-key" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert all(is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "127.1.2.3"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.4", "::", "example.org"))
+    check_binding("127.0.0.1", None)
+    check_binding("0.0.0.0", KEY)
