@@ -213,3 +213,34 @@ def test_binding_beyond_loopback_needs_a_key(
     assert not any(is_loopback(h) for h in ("0.0.0.0", "192.168.1.4", "::", "example.org"))
     check_binding("127.0.0.1", None)
     check_binding("0.0.0.0", KEY)
+
+
+#: A 1x1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e5270de00000000049454e44ae426082"
+)
+
+
+def test_the_card_shows_the_face_the_model_folder_has(
+    trained_model: Path, tmp_path: Path, start_server: Callable[..., LiveServer]
+) -> None:
+    import shutil
+
+    folder = tmp_path / "alice" / "model"
+    shutil.copytree(trained_model, folder)
+    meta = json.loads((folder / "tweetgen.json").read_text())
+    meta["profile"] = {"handle": "alice", "display_name": "Alice <b>A.</b>", "picture": "me.png"}
+    (folder / "tweetgen.json").write_text(json.dumps(meta))
+    (folder / "me.png").write_bytes(PNG)
+    live = start_server([folder])
+    page = httpx.get(live.url + "/", timeout=30).text
+    assert "🤖 AI Bot 🤖" in page and "@alice bot" in page
+    assert "Alice &lt;b&gt;A.&lt;/b&gt;" in page and "<b>A.</b>" not in page  # escaped
+    assert 'src="/pictures/alice"' in page
+    picture = httpx.get(live.url + "/pictures/alice", timeout=30)
+    assert picture.status_code == 200 and picture.content == PNG
+    assert picture.headers["content-type"] == "image/png"
+    from tweetgen.training.testing import synthetic_texts
+
+    assert all(text not in page for text in synthetic_texts(300))  # the posts it learned from
