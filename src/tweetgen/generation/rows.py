@@ -68,7 +68,7 @@ class BatchDraw:
             if self.cancelled(i):
                 continue
             need = request.n - len(result.samples)
-            spare = math.ceil(need * SPARE_ROWS) if need > 0 else 0
+            spare = round(need * SPARE_ROWS) if need > 0 else 0
             need = min(need + spare, TRIES_PER_SAMPLE * request.n - result.drawn)
             rows += [i] * max(0, min(need, batch_size - len(rows)))
         return rows
