@@ -83,14 +83,6 @@ class Drop(_Composable):
     def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
         return (p for p in posts if not self.drops(p))
 
-    def filter_table(self, table: pa.Table) -> TableStep:
-        """``drops`` over the rows, converted to posts one batch at a time."""
-        import pyarrow as pa
-
-        from tweetgen.records.schema import table_posts
-
-        return TableStep(pa.array([not self.drops(p) for p in table_posts(table)], pa.bool_()))
-
 
 class Clean(_Composable):
     """Base for filters that rewrite text; posts whose text becomes empty are dropped."""

@@ -71,10 +71,6 @@ def remove_urls(text: str) -> str:
     return out if out == text else out.strip()
 
 
-def has_url(text: str) -> bool:
-    return _URL.search(text) is not None
-
-
 def unescape_html(text: str) -> str:
     """Replace each ``&name;``, ``&#n;`` and ``&#xh;`` entity once, with ``html.unescape``."""
     if "&" not in text:
@@ -121,11 +117,6 @@ def is_word(token: str) -> bool:
     return any(unicodedata.category(c)[0] in "LNS" for c in token)
 
 
-def count_words(text: str) -> int:
-    """Words as the seed counted them: whitespace tokens that are not URLs, mentions, tags."""
-    return sum(1 for token in remove_urls(text).split() if is_word(token))
-
-
 def normalise(text: str) -> str:
     """The key under which two texts count as the same: NFKC, case-folded, spaces collapsed."""
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
@@ -153,7 +144,3 @@ def scrub_contacts(text: str, email: str, phone: str) -> str:
     if "@" in text:
         text = _EMAIL.sub(lambda _: email, text)
     return _PHONE.sub(lambda m: phone if _is_phone(m.group()) else m.group(), text)
-
-
-def has_email(text: str) -> bool:
-    return _EMAIL.search(text) is not None
