@@ -324,7 +324,9 @@ def baseline_prepare(
         ).stdout.strip()
         tar = Path(tmp) / "baseline.tar"
         with tar.open("wb") as out:
-            subprocess.run(["git", "-C", str(ROOT), "archive", commit, "src"], check=True, stdout=out)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "archive", commit, "src"], check=True, stdout=out
+            )
         with tarfile.open(tar) as opened:
             opened.extractall(tmp, filter="data")
         shutil.rmtree(corpus_dir, ignore_errors=True)
@@ -337,7 +339,10 @@ def baseline_prepare(
         raise SystemExit(f"baseline kept {kept} posts, this tree {results['prepare']['kept']}")
     base = {"commit": commit, "seconds": s, "peak_rss_mib": rss, "peak_tree_rss_mib": tree}
     base["ratio_loop_vs_baseline"] = results["huggingtweets_loop"]["seconds"] / s
-    return {"baseline_prepare": base, "ratio_baseline_vs_prepare_time": s / results["prepare"]["seconds"]}
+    return {
+        "baseline_prepare": base,
+        "ratio_baseline_vs_prepare_time": s / results["prepare"]["seconds"],
+    }
 
 
 def library_stages(archive: Path, corpus_dir: Path, pack_cap: int) -> dict[str, Any]:

@@ -70,9 +70,7 @@ def keeps_language(f: b.KeepLanguages, post: Post) -> bool:
 def oracle(f: object) -> Rule:
     """The per-post rule of the built-in ``f``, with ``f``'s options."""
     if isinstance(f, b.DropRetweets):
-        return dropping(
-            lambda p: p.kind == PostKind.RETWEET or p.text.lstrip().startswith("RT @")
-        )
+        return dropping(lambda p: p.kind == PostKind.RETWEET or p.text.lstrip().startswith("RT @"))
     if isinstance(f, b.DropShort):
         length = post_length if f.by_script else count_words
         return dropping(lambda p: length(p.text) < f.min_words)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -20,10 +20,9 @@ from unittest.mock import patch
 
 import pyarrow as pa
 import pytest
+from filter_oracle import oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from filter_oracle import oracle
 
 from tweetgen import Post, PostKind, get_filters
 from tweetgen.filters import apply
@@ -108,7 +107,7 @@ class Oracle:
     def __init__(self, f: Filter) -> None:
         self.name, self.reason, self.rule = f.name, f.reason, oracle(f)
 
-    def __call__(self, items: Iterator[Post]) -> Iterator[Post]:
+    def __call__(self, items: Iterable[Post]) -> Iterator[Post]:
         return self.rule(list(items))
 
 

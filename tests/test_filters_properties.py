@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from filter_oracle import clean_text, count_words, oracle, post_length
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,8 +27,6 @@ from tweetgen.filters.dedup import jaccard, shingles
 from tweetgen.filters.scripts import is_unspaced
 from tweetgen.filters.text import is_word, normalise, remove_urls
 from tweetgen.testing.strategies import posts, texts
-
-from filter_oracle import clean_text, count_words, oracle, post_length
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "filters.md"
 

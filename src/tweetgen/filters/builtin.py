@@ -10,7 +10,7 @@ tweets`` (an empty post has no words), the row the seed counted them in. See
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -75,9 +75,9 @@ class _BuiltIn:
     errors say how each step was configured."""
 
     def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
-        if column_method(self) is None:  # a subclass overrode the per-post method
-            return super().__call__(posts)  # type: ignore[misc,no-any-return]
-        return run_on_posts(self, posts)
+        if column_method(cast(Filter, self)) is None:  # a subclass overrode the per-post rule
+            return super().__call__(posts)  # type: ignore[misc]
+        return run_on_posts(cast(Filter, self), posts)
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
@@ -257,14 +257,14 @@ class KeepLanguages(_BuiltIn, Drop):
         label = f"{self.name}: keep_unknown"
         self.keep_unknown = parse_bool(keep_unknown, name=label, error=FilterError)
 
-    def _keeps(self, lang: str) -> bool:
+    def _drops_lang(self, lang: str) -> bool:
         tag = primary(lang)
-        return self.keep_unknown if _unknown(tag) else tag in self.languages
+        return not self.keep_unknown if _unknown(tag) else tag not in self.languages
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """Decide once per distinct language tag, then look the rows up."""
         langs = pc.fill_null(table.column("lang"), "")
-        kept = [v for v in pc.unique(langs).to_pylist() if self._keeps(v)]
+        kept = [v for v in pc.unique(langs).to_pylist() if not self._drops_lang(v)]
         return TableStep(pc.is_in(langs, value_set=pa.array(kept, pa.string())))
 
 

@@ -79,9 +79,7 @@ def parse_str(value: Any, *, name: str, error: type[TweetgenError] = SourceError
     return value
 
 
-def parse_str_list(
-    value: Any, *, name: str, error: type[TweetgenError] = SourceError
-) -> list[str]:
+def parse_str_list(value: Any, *, name: str, error: type[TweetgenError] = SourceError) -> list[str]:
     """A list from ``["en", "de"]``, ``("en",)`` or the CLI's ``"en,de"``; blanks dropped."""
     items: Iterable[object] = ()
     if isinstance(value, str):
