@@ -272,8 +272,10 @@ def test_the_comparison_catches_a_wrong_fast_word_counter() -> None:
     texts = ["one two three", "one two", "a b c d"]
     items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
     assert differences(DropShort(), items) == []
-    real = cx.word_counts
-    with patch.object(cx, "word_counts", lambda column, weight: real(column, weight) - 1):
+    from tweetgen.filters import builtin
+
+    real = builtin._word_counts
+    with patch.object(builtin, "_word_counts", lambda column, weight: real(column, weight) - 1):
         assert differences(DropShort(), items) == [
             "kept ids differ",
             "texts differ",
@@ -303,14 +305,18 @@ def test_remove_urls_paths_agree_on_lines_of_links(texts: list[str], rows: int) 
     assert differences(get_filter("remove-urls"), items, rows) == []
 
 
-def test_break_class_is_what_splitlines_breaks_on() -> None:
+def test_break_and_space_classes_are_what_splitlines_and_isspace_say() -> None:
     import pyarrow.compute as pc
 
-    from tweetgen.filters.builtin import BREAK_CLASS
+    from tweetgen.filters.builtin import BREAK_CLASS, INLINE_SPACE_CLASS, OTHER_BREAK_CLASS
 
     chars = [chr(c) for c in range(0x3100)]
     found = pc.match_substring_regex(pa.array(chars), BREAK_CLASS).to_pylist()
     assert found == [len(f"a{c}b".splitlines()) == 2 for c in chars]
+    other = pc.match_substring_regex(pa.array(chars), OTHER_BREAK_CLASS).to_pylist()
+    assert other == [len(f"a{c}b".splitlines()) == 2 and c != "\n" for c in chars]
+    inline = pc.match_substring_regex(pa.array(chars), INLINE_SPACE_CLASS).to_pylist()
+    assert inline == [c.isspace() and len(f"a{c}b".splitlines()) == 1 for c in chars]
 
 
 MENTION_PIECES = [
@@ -353,3 +359,35 @@ def test_the_comparison_catches_a_candidate_test_that_misses_rows() -> None:
             "counts (0, 0) != (0, 1)",
             "calling the filter on posts differs from the oracle",
         ]
+
+
+ASCII_PIECES = [
+    "word", "a", "7", "$", "~", "@x", "#y", "(", "\"", "'", "(@x", "'#y", "((", "-", "...", "-a",
+    "a@b", "@", "#", "_", "!", " ", "  ", "\t", "\n", "\x0b", "\x1c", "\x1f", "\x00", "\x01",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(ASCII_PIECES), max_size=12).map("".join), min_size=1, max_size=8
+    ),
+    rows=st.integers(1, 4),
+)
+def test_drop_short_counts_ascii_texts_as_the_oracle(texts: list[str], rows: int) -> None:
+    """ASCII texts: the word-token regex's path, at every word count around the limit."""
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
+    for min_words in (1, 2, 3):
+        assert differences(DropShort(min_words=min_words), items, rows) == []
+
+
+def test_the_comparison_catches_a_word_token_regex_that_counts_tags() -> None:
+    """Guard: a word-token regex that takes ``@x`` for a word differs from the oracle."""
+    from tweetgen.filters import builtin
+
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post("1", "me", "hi @x #y", when, "test")]
+    assert differences(DropShort(min_words=2), items) == []
+    with patch.object(builtin, "ASCII_WORD_TOKEN", r"(?:^|\s)\S+"):
+        assert "kept ids differ" in differences(DropShort(min_words=2), items)

@@ -39,6 +39,20 @@ SHORT = "short tweets"
 #: Rows that may hold a URL (a superset of ``text.URL_START``: RE2 has no lookbehind; ``ſ``
 #: is the one extra letter Python's case-insensitive match takes for ``s``).
 URL_CANDIDATE = r"http[sſ]?://|www\.|t\.co/"
+#: A t.co link whose path is letters and digits, up to whitespace or the end: removing it
+#: gives nothing back and cannot splice a new link together, so one regex pass is exact.
+_PLAIN_LINK = r"https?://t\.co/[A-Za-z0-9]+(?:[\t-\r\x1c-\x1f ]|$)"
+#: Whitespace that does not break lines (``str.isspace`` but not ``str.splitlines``).
+INLINE_SPACE_CLASS = r"[\t\x1f \x{a0}\x{1680}\x{2000}-\x{200a}\x{202f}\x{205f}\x{3000}]"
+#: A plain link with the spaces before it (not line breaks), as ``text.remove_urls`` takes it.
+_SPACED_PLAIN_LINK = rf"{INLINE_SPACE_CLASS}*(?i:https?://t\.co/)[A-Za-z0-9]+"
+#: A line of plain links and spaces alone, with its ``\n``: ``text.remove_urls`` drops it.
+_PLAIN_LINK_LINE = (
+    rf"(?m)^{INLINE_SPACE_CLASS}*(?:(?i:https?://t\.co/)[A-Za-z0-9]+{INLINE_SPACE_CLASS}*)+"
+    r"(?:\n|$)"
+)
+#: Line breaks other than ``\n`` (``str.splitlines`` knows them all).
+OTHER_BREAK_CLASS = r"[\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
 #: Whitespace ``collapse_whitespace`` may change: any but single inner spaces and single or
@@ -62,7 +76,28 @@ def _cleaned(text: cx.Column, rows: np.ndarray, rule: Callable[[str], str]) -> T
 
 
 def _urls_removed(text: cx.Column) -> cx.Column:
-    return cx.rewrite(text, cx.contains(text, URL_CANDIDATE, ignore_case=True), tx.remove_urls)
+    """``text.remove_urls`` on the rows that may hold a URL. A speed trick that
+    benchmarks/RESULTS.md weighs: rows whose links are all plain ``https://t.co/abc123``
+    links and whose only line break is ``\\n`` go by two Arrow regexes (link-only lines, then
+    the links with the spaces before them) instead."""
+    rows = np.flatnonzero(cx.contains(text, URL_CANDIDATE, ignore_case=True))
+    if not len(rows):
+        return text
+    some = cx.flat(text.take(pa.array(rows, pa.int64())))
+    found = pc.count_substring_regex(some, URL_CANDIDATE, ignore_case=True)
+    plain = pc.count_substring_regex(some, _PLAIN_LINK, ignore_case=True)
+    simple = cx.to_bools(pc.and_(pc.greater(found, 0), pc.equal(found, pc.multiply(plain, 2))))
+    simple &= ~cx.contains(some, OTHER_BREAK_CLASS)  # "https://" and "t.co/" in each link
+    new: cx.Column = some
+    if simple.any():
+        lines = pc.replace_substring_regex(some.filter(simple), _PLAIN_LINK_LINE, "")
+        links = pc.replace_substring_regex(lines, _SPACED_PLAIN_LINK, "")
+        trimmed = pc.utf8_trim(links, characters=cx.PY_SPACES)
+        new = pc.replace_with_mask(some, pa.array(simple), cx.flat(trimmed))
+    new = cx.rewrite(new, ~simple, tx.remove_urls)
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(cx.flat(text), pa.array(mask), cx.flat(new))
 
 
 def _replies(table: pa.Table) -> np.ndarray:
@@ -98,6 +133,43 @@ class DropRetweets(_BuiltIn, Drop):
         return TableStep(pa.array(~(retweet | cx.starts_after_spaces(_text(table), "RT @"))))
 
 
+def _ascii_class(test: Callable[[str], bool], negate: bool = False) -> str:
+    chars = "".join(f"\\x{code:02x}" for code in range(128) if test(chr(code)))
+    return f"[^{chars}]" if negate else f"[{chars}]"
+
+
+def _ascii_word_token() -> str:
+    """An RE2 pattern matching each word token of an ASCII text once (with the space before
+    it), its classes drawn from ``text.is_word``'s own tests: after openers, a word
+    character, or a head that is neither opener nor tag followed later by a word character."""
+    space = _ascii_class(str.isspace)
+    inside = _ascii_class(str.isspace, negate=True)
+    word = _ascii_class(tx.is_word_char)
+    head = _ascii_class(
+        lambda c: not (c.isspace() or c in tx.OPENERS or c in tx.TAGS or tx.is_word_char(c))
+    )
+    opener = _ascii_class(lambda c: c in tx.OPENERS)
+    return f"(?:^|{space}){opener}*(?:{word}|{head}{inside}*?{word}){inside}*"
+
+
+#: :func:`_ascii_word_token`: counting its matches counts an ASCII text's words.
+ASCII_WORD_TOKEN = _ascii_word_token()
+
+
+def _word_counts(text: cx.Column, weight: Callable[[str], int]) -> np.ndarray:
+    """Words per row: ASCII rows by counting :data:`ASCII_WORD_TOKEN` (a speed trick
+    benchmarks/RESULTS.md weighs: no token lists), the rest token by token (``weight``)."""
+    text = cx.flat(text)
+    ascii_rows = cx.to_bools(pc.string_is_ascii(text))
+    counts = np.zeros(len(text), dtype=np.int64)
+    if ascii_rows.any():
+        found = pc.count_substring_regex(text.filter(ascii_rows), ASCII_WORD_TOKEN)
+        counts[ascii_rows] = found.to_numpy(zero_copy_only=False)
+    if not ascii_rows.all():
+        counts[~ascii_rows] = cx.word_counts(text.filter(~ascii_rows), weight)
+    return counts
+
+
 def _seed_words(token: str) -> int:
     return int(tx.is_word(token))
 
@@ -124,7 +196,7 @@ class DropShort(_BuiltIn, Drop):
     def filter_table(self, table: pa.Table) -> TableStep:
         """Words of the text less its URLs, weighed token by token."""
         weight = _script_words if self.by_script else _seed_words
-        counts = cx.word_counts(_urls_removed(_text(table)), weight)
+        counts = _word_counts(_urls_removed(_text(table)), weight)
         return TableStep(pa.array(counts >= self.min_words))
 
 

@@ -13,9 +13,7 @@ import unicodedata
 #: any case. The letters are spelled out in both cases (``ſ`` is the one other letter
 #: ``re.IGNORECASE`` takes for ``s``) behind a lookahead on the first: ``re`` then skips
 #: ahead to the next ``h``, ``w`` or ``t``, three times faster than with IGNORECASE.
-URL_START = (
-    r"(?=[hHwWtT])(?:[hH][tT][tT][pP][sSſ]?://|[wW][wW][wW]\.|(?<![\w.-])[tT]\.[cC][oO]/)"
-)
+URL_START = r"(?=[hHwWtT])(?:[hH][tT][tT][pP][sSſ]?://|[wW][wW][wW]\.|(?<![\w.-])[tT]\.[cC][oO]/)"
 #: A URL runs to the next whitespace (as in the seed); trailing punctuation is given back.
 _URL = re.compile(rf"{URL_START}\S*")
 _URL_TAIL = ".,!?;:)]}\"'”’»…"
@@ -64,14 +62,12 @@ def _drop_link_lines(text: str) -> str:
 def remove_urls(text: str) -> str:
     """Remove URLs with the spaces before them; trim the ends of texts that had any.
 
-    A line of links alone is removed with its line break. Repeats until nothing matches, so
-    removal can never splice a new URL together (``www`` + `` https://x`` + ``.`` would
-    otherwise leave ``www.``).
+    A line of links alone is removed with its line break. Repeats until a pass removes
+    nothing, so removal can never splice a new URL together (``www`` + `` https://x`` + ``.``
+    would otherwise leave ``www.``).
     """
-    if not _URL.search(text):
-        return text
     out, last = _drop_link_lines(text), None
-    while out != last:  # a pass that removes nothing found nothing
+    while out != last:  # a pass that finds no URL changes nothing
         out, last = _remove_urls_once(out), out
     return out if out == text else out.strip()
 
@@ -114,12 +110,20 @@ def strip_leading_mentions(text: str) -> str:
     return _LEADING_MENTIONS.sub("", text, count=1)
 
 
+TAGS = "@#＠＃"
+
+
+def is_word_char(char: str) -> bool:
+    """A letter, digit or symbol (emoji count): a token holding one may be a word."""
+    return unicodedata.category(char)[0] in "LNS"
+
+
 def is_word(token: str) -> bool:
-    """A token with a letter, digit or symbol (emoji count) that is not a mention or hashtag."""
+    """A token with a letter, digit or symbol that is not a mention or hashtag."""
     head = token.lstrip(OPENERS)[:1]
-    if head and head in "@#＠＃":
+    if head and head in TAGS:
         return False
-    return any(unicodedata.category(c)[0] in "LNS" for c in token)
+    return any(map(is_word_char, token))
 
 
 def normalise(text: str) -> str:
