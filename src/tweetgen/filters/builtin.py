@@ -133,43 +133,6 @@ class DropRetweets(_BuiltIn, Drop):
         return TableStep(pa.array(~(retweet | cx.starts_after_spaces(_text(table), "RT @"))))
 
 
-def _ascii_class(test: Callable[[str], bool], negate: bool = False) -> str:
-    chars = "".join(f"\\x{code:02x}" for code in range(128) if test(chr(code)))
-    return f"[^{chars}]" if negate else f"[{chars}]"
-
-
-def _ascii_word_token() -> str:
-    """An RE2 pattern matching each word token of an ASCII text once (with the space before
-    it), its classes drawn from ``text.is_word``'s own tests: after openers, a word
-    character, or a head that is neither opener nor tag followed later by a word character."""
-    space = _ascii_class(str.isspace)
-    inside = _ascii_class(str.isspace, negate=True)
-    word = _ascii_class(tx.is_word_char)
-    head = _ascii_class(
-        lambda c: not (c.isspace() or c in tx.OPENERS or c in tx.TAGS or tx.is_word_char(c))
-    )
-    opener = _ascii_class(lambda c: c in tx.OPENERS)
-    return f"(?:^|{space}){opener}*(?:{word}|{head}{inside}*?{word}){inside}*"
-
-
-#: :func:`_ascii_word_token`: counting its matches counts an ASCII text's words.
-ASCII_WORD_TOKEN = _ascii_word_token()
-
-
-def _word_counts(text: cx.Column, weight: Callable[[str], int]) -> np.ndarray:
-    """Words per row: ASCII rows by counting :data:`ASCII_WORD_TOKEN` (a speed trick
-    benchmarks/RESULTS.md weighs: no token lists), the rest token by token (``weight``)."""
-    text = cx.flat(text)
-    ascii_rows = cx.to_bools(pc.string_is_ascii(text))
-    counts = np.zeros(len(text), dtype=np.int64)
-    if ascii_rows.any():
-        found = pc.count_substring_regex(text.filter(ascii_rows), ASCII_WORD_TOKEN)
-        counts[ascii_rows] = found.to_numpy(zero_copy_only=False)
-    if not ascii_rows.all():
-        counts[~ascii_rows] = cx.word_counts(text.filter(~ascii_rows), weight)
-    return counts
-
-
 def _seed_words(token: str) -> int:
     return int(tx.is_word(token))
 
@@ -196,7 +159,7 @@ class DropShort(_BuiltIn, Drop):
     def filter_table(self, table: pa.Table) -> TableStep:
         """Words of the text less its URLs, weighed token by token."""
         weight = _script_words if self.by_script else _seed_words
-        counts = _word_counts(_urls_removed(_text(table)), weight)
+        counts = cx.word_counts(_urls_removed(_text(table)), weight)
         return TableStep(pa.array(counts >= self.min_words))
 
 

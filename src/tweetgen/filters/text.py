@@ -110,20 +110,12 @@ def strip_leading_mentions(text: str) -> str:
     return _LEADING_MENTIONS.sub("", text, count=1)
 
 
-TAGS = "@#＠＃"
-
-
-def is_word_char(char: str) -> bool:
-    """A letter, digit or symbol (emoji count): a token holding one may be a word."""
-    return unicodedata.category(char)[0] in "LNS"
-
-
 def is_word(token: str) -> bool:
-    """A token with a letter, digit or symbol that is not a mention or hashtag."""
+    """A token with a letter, digit or symbol (emoji count) that is not a mention or hashtag."""
     head = token.lstrip(OPENERS)[:1]
-    if head and head in TAGS:
+    if head and head in "@#＠＃":
         return False
-    return any(map(is_word_char, token))
+    return any(unicodedata.category(c)[0] in "LNS" for c in token)
 
 
 def normalise(text: str) -> str:
