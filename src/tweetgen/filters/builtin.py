@@ -133,6 +133,24 @@ class DropRetweets(_BuiltIn, Drop):
         return TableStep(pa.array(~(retweet | cx.starts_after_spaces(_text(table), "RT @"))))
 
 
+def _ascii_marks() -> np.ndarray:
+    """Per byte, as ``columns.word_counts`` reads ASCII: 1 space, 2 word character, 4 opener,
+    8 tag; drawn from the rules' own tests (``str.isspace``, ``text.is_word``)."""
+    marks = np.zeros(256, dtype=np.uint8)
+    for code in range(128):
+        char = chr(code)
+        marks[code] = (
+            1 * char.isspace()
+            | 2 * tx.is_word(char)
+            | 4 * (char in tx.OPENERS)
+            | 8 * (char in tx.TAGS)
+        )
+    return marks
+
+
+_ASCII_MARKS = _ascii_marks()
+
+
 def _seed_words(token: str) -> int:
     return int(tx.is_word(token))
 
@@ -159,7 +177,7 @@ class DropShort(_BuiltIn, Drop):
     def filter_table(self, table: pa.Table) -> TableStep:
         """Words of the text less its URLs, weighed token by token."""
         weight = _script_words if self.by_script else _seed_words
-        counts = cx.word_counts(_urls_removed(_text(table)), weight)
+        counts = cx.word_counts(_urls_removed(_text(table)), weight, _ASCII_MARKS)
         return TableStep(pa.array(counts >= self.min_words))
 
 

@@ -75,18 +75,62 @@ def rewrite(column: Column, rows: np.ndarray, rule: Callable[[str], str]) -> Col
     return pc.replace_with_mask(flat(column), pa.array(to_bools(rows)), new)
 
 
-def word_counts(column: Column, weight: Callable[[str], int]) -> np.ndarray:
-    """Per row, the sum of ``weight`` over its whitespace tokens (``str.split``'s; Arrow
-    splits on the same characters, a test checks every code point). ``weight`` runs once per
-    distinct token of each slice of :data:`WORD_COUNT_ROWS` rows."""
+def word_counts(column: Column, weight: Callable[[str], int], marks: np.ndarray) -> np.ndarray:
+    """Per row, the sum of ``weight`` over its whitespace tokens, :data:`WORD_COUNT_ROWS`
+    rows at a time. ``weight`` runs once per distinct token of the rows holding non-ASCII
+    (Arrow splits on what ``str.split`` splits on, a test checks every code point). ASCII rows
+    are a speed trick that benchmarks/RESULTS.md weighs: read off their bytes with numpy, a
+    token weighing 1 when it holds a byte ``marks`` marks 2 (a word character) and its
+    first byte not marked 4 (an opener) is not marked 8 (a tag); 1 marks a space."""
     text = flat(column)
     counts = np.zeros(len(text), dtype=np.int64)
     for start in range(0, len(text), WORD_COUNT_ROWS):
-        lists = pc.utf8_split_whitespace(text.slice(start, WORD_COUNT_ROWS))
-        tokens = pc.dictionary_encode(flat(pc.list_flatten(lists)))
-        weights = np.array([weight(t) for t in tokens.dictionary.to_pylist()], np.int64)
-        parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-        found = weights[tokens.indices.to_numpy(zero_copy_only=False)] if len(weights) else []
-        part = np.bincount(parents, weights=found, minlength=len(lists))
-        counts[start : start + len(lists)] = part
+        part = text.slice(start, WORD_COUNT_ROWS)
+        found, other = _ascii_counts(part, marks)
+        if other.any():
+            found[other] = _token_counts(part.filter(pa.array(other)), weight)
+        counts[start : start + len(part)] = found
     return counts
+
+
+def _token_counts(text: pa.Array, weight: Callable[[str], int]) -> np.ndarray:
+    lists = pc.utf8_split_whitespace(text)
+    tokens = pc.dictionary_encode(flat(pc.list_flatten(lists)))
+    weights = np.array([weight(t) for t in tokens.dictionary.to_pylist()], np.int64)
+    parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    found = weights[tokens.indices.to_numpy(zero_copy_only=False)] if len(weights) else []
+    return np.bincount(parents, weights=found, minlength=len(text)).astype(np.int64)
+
+
+def _ascii_counts(text: pa.Array, marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Words of ``text``'s rows from its bytes, and the rows this cannot decide: those
+    holding non-ASCII, or a token that starts with an opener (its head lies further in)."""
+    if text.type != pa.string() or text.null_count:
+        return np.zeros(len(text), dtype=np.int64), np.ones(len(text), dtype=bool)
+    offsets = np.frombuffer(text.buffers()[1], np.int32, len(text) + 1, text.offset * 4)
+    offsets = offsets.astype(np.int64)
+    first = int(offsets[0])
+    data = np.frombuffer(text.buffers()[2] or b"", np.uint8, int(offsets[-1]) - first, first)
+    offsets -= first
+    if not len(data):
+        return np.zeros(len(text), dtype=np.int64), np.zeros(len(text), dtype=bool)
+    found = marks[data]
+    space = (found & 1).astype(bool)
+    begins = ~space
+    begins[1:] &= space[:-1]
+    row_starts = offsets[:-1][offsets[:-1] < offsets[1:]]
+    begins[row_starts] = ~space[row_starts]  # a token never runs on into the next row
+    starts = np.flatnonzero(begins)
+    other = np.zeros(len(text), dtype=bool)
+    other[np.searchsorted(offsets, np.flatnonzero(data >= 0x80), side="right") - 1] = True
+    if not len(starts):
+        return np.zeros(len(text), dtype=np.int64), other
+    head = found[starts]  # a token's bytes run to the next token's start: spaces between
+    word = (np.maximum.reduceat(found & 2, starts) != 0) & ((head & 8) == 0)
+    bounds = np.searchsorted(starts, offsets)  # each row's tokens: bounds[r] to bounds[r + 1]
+
+    def per_row(flags: np.ndarray) -> np.ndarray:
+        total = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+        return total[bounds[1:]] - total[bounds[:-1]]
+
+    return per_row(word), other | (per_row((head & 4) != 0) > 0)

@@ -29,6 +29,7 @@ _BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 #: followed by whitespace or the end, so ``@bob's`` and ``@bob:`` are left alone.
 _LEADING_MENTIONS = re.compile(r"\A\s*(?:[@＠]\w[\w.@-]*(?=\s|\Z)\s*)+")
 OPENERS = "\"'([{¿¡“‘«"
+TAGS = "@#＠＃"
 
 
 def _rstrip_spaces(text: str) -> str:
@@ -113,7 +114,7 @@ def strip_leading_mentions(text: str) -> str:
 def is_word(token: str) -> bool:
     """A token with a letter, digit or symbol (emoji count) that is not a mention or hashtag."""
     head = token.lstrip(OPENERS)[:1]
-    if head and head in "@#＠＃":
+    if head and head in TAGS:
         return False
     return any(unicodedata.category(c)[0] in "LNS" for c in token)
 
