@@ -10,7 +10,8 @@ from huggingface_hub import ModelCard
 
 from tweetgen.model.base import build_tiny_base
 from tweetgen.model.card import render_card, scrub
-from tweetgen.model.finish import CARD_FILE, METADATA_FILE, finalize_model_dir, read_metadata
+from tweetgen.model.files import METADATA_FILE
+from tweetgen.model.finish import CARD_FILE, finalize_model_dir, read_metadata
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 
 SECRET = "hf_SuperSecretToken123"

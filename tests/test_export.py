@@ -10,9 +10,9 @@ import pytest
 
 from tweetgen.errors import TrainingError
 from tweetgen.model.base import build_tiny_base
+from tweetgen.model.files import METADATA_FILE
 from tweetgen.model.finish import (
     CARD_FILE,
-    METADATA_FILE,
     NOVELTY_FILE,
     finalize_model_dir,
     read_metadata,

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -174,6 +175,14 @@ def run_config(case: Any, _work: Path, _model: Path, _corpus: Path) -> str:
     return "valid"
 
 
+def run_settings(case: Any, _work: Path, _model: Path, _corpus: Path) -> str:
+    """``--set`` pairs in the order given, as the CLI hands them over."""
+    from tweetgen.training.config import TrainConfig
+
+    TrainConfig.from_settings(dict(case.payload))
+    return "valid"
+
+
 def run_corpus(case: Any, work: Path, _model: Path, corpus_dir: Path) -> str:
     from tweetgen.corpus.corpus import Corpus
 
@@ -206,6 +215,7 @@ RUNNERS = {
     "model": run_model,
     "generate": run_generate,
     "config": run_config,
+    "settings": run_settings,
     "corpus": run_corpus,
     "output": run_output,
 }
@@ -291,6 +301,48 @@ def test_inputs_that_must_be_refused_are(outcomes: list[Outcome]) -> None:
     assert not valid, "refused valid inputs:\n" + "\n".join(valid)
 
 
+#: Issue 20: errors that used to wrap an internal exception, or that were tracebacks, and
+#: what each must now say (in the user's terms, and where).
+SAYS = {
+    "x-archive/zip/deep-in-post": ("data/tweets.js", "JSON nested too deeply", "entry #1"),
+    "x-archive/folder/deep-in-post": ("data/tweets.js", "JSON nested too deeply", "entry #1"),
+    "x-archive/zip/surrogate-id_str": ("data/tweets.js", "post #1", "in `tweet.id_str`"),
+    "x-archive/folder/surrogate-id_str": ("data/tweets.js", "post #1", "in `tweet.id_str`"),
+    "x-archive/zip/account-surrogate": ("data/account.js", "not valid Unicode", "username"),
+    "x-archive/folder/account-surrogate": ("data/account.js", "not valid Unicode", "username"),
+    "mastodon/zip/deep-json": ("outbox.json", "JSON nested too deeply"),
+    "mastodon/folder/deep-json": ("outbox.json", "JSON nested too deeply"),
+    "model/generation-temperature--5": ("generation_config.json", "temperature", "-5"),
+    "model/generation-top_p-3": ("generation_config.json", "top_p"),
+    "model/generation-max_length-long": ("generation_config.json", "max_length"),
+    "model/generation-top_k--1": ("generation_config.json", "top_k"),
+    "model/generation-config-list": ("generation_config.json", "JSON object"),
+    "settings/extra=5 lora.rank=4": ("'lora.rank'", "extra", "set to a value"),
+    "settings/lora.rank=4 extra=5": ("'extra'", "dotted keys"),
+    "settings/tiny=5 tiny.n_layer=2": ("'tiny.n_layer'", "tiny", "set to a value"),
+    "settings/tiny.n_layer=2 tiny=5": ("'tiny'", "dotted keys"),
+    "settings/extra.lora=5 lora.rank=4": ("'lora.rank'", "extra.lora", "set to a value"),
+    "settings/lora.rank=4 extra.lora=5": ("'extra.lora'", "dotted keys"),
+}
+
+
+def test_errors_say_what_is_wrong_and_where(outcomes: list[Outcome]) -> None:
+    """No error hands the user a Python exception's name; the issue-20 cases say their part."""
+    by_name = {o.case.name: o for o in outcomes}
+    assert set(SAYS) <= set(by_name), set(SAYS) - set(by_name)
+    wrong = [
+        f"{name}: {by_name[name].status}: {by_name[name].detail}"
+        for name, words in SAYS.items()
+        if by_name[name].status != "error" or not all(w in by_name[name].detail for w in words)
+    ]
+    assert not wrong, "\n".join(wrong)
+    internal = ("RecursionError", "UnicodeEncodeError")
+    leaked = [
+        f"{o.case.name}: {o.detail}" for o in outcomes if any(w in o.detail for w in internal)
+    ]
+    assert not leaked, "\n".join(leaked)
+
+
 def test_every_input_answers_in_bounded_time(outcomes: list[Outcome]) -> None:
     slow = [f"{o.case.name}: {o.seconds:.1f} s" for o in outcomes if o.seconds > TIME_LIMIT_S / 2]
     assert not slow, "slow:\n" + "\n".join(slow)
@@ -334,3 +386,254 @@ def test_a_handful_through_the_cli(tmp_path: Path, trained_model: Path, small_co
         assert message in lines[0], (name, lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inputs"]
     assert not Path("/dev/null.work").exists()
+
+
+# SIGINT and SIGTERM (issue 20) ----------------------------------------------------------------
+
+#: A ``tweetgen`` process that sends itself a signal at a chosen point (the points of
+#: ``tests/test_kill.py``, where SIGKILL is tried), then runs as the user would.
+_SIGNAL_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pathlib import Path
+
+    point, signame, out = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+
+    def stop():
+        os.kill(os.getpid(), getattr(signal, signame))
+
+    def after(owner, name, nth):
+        original, calls = getattr(owner, name), []
+        def wrapper(*args, **kwargs):
+            result = original(*args, **kwargs)
+            calls.append(1)
+            if len(calls) == nth:
+                stop()
+            return result
+        setattr(owner, name, wrapper)
+
+    def before(owner, name, when):
+        original = getattr(owner, name)
+        def wrapper(*args, **kwargs):
+            if when(*args, **kwargs):
+                stop()
+            return original(*args, **kwargs)
+        setattr(owner, name, wrapper)
+
+    from tweetgen import pipeline
+    from tweetgen.base import atomic
+    from tweetgen.training import checkpoint, trainer
+
+    steps = {"mid-train": 2, "after-checkpoint": 9}
+    original_train = trainer.Trainer.train
+    def train(self, corpus, *, progress=None):
+        def seen(event):
+            if progress is not None:
+                progress(event)
+            if event.message.startswith("resumed from step"):
+                print(event.message, flush=True)
+            if event.step == steps.get(point) and event.stage in ("train", "evaluate"):
+                stop()
+        return original_train(self, corpus, progress=seen)
+    trainer.Trainer.train = train
+    if point == "mid-checkpoint":  # the second checkpoint, inside its temporary
+        after(checkpoint, "write_json", nth=2)
+    elif point.endswith("before-swap"):
+        before(atomic, "_swap_in", lambda tmp, target, *a: Path(target).name == out.name)
+    elif point == "prepare-reading":
+        original_read = pipeline.read
+        def read(*args, progress=None, **kwargs):
+            return original_read(*args, progress=lambda n: stop(), **kwargs)
+        pipeline.read = read
+
+    from tweetgen.cli import main
+    main(sys.argv[4:], prog_name="tweetgen")
+    """
+)
+#: ``tiny_config``'s settings as ``train`` options, with a checkpoint every 4 steps.
+_TINY_ARGS = [
+    *("--base-model", "tiny", "--epochs", "2", "--seed", "0", "--device", "cpu"),
+    *("--set", "batch_tokens=512", "--set", "block_size=64", "--set", "warmup=0"),
+    *("--set", "threads=1", "--set", "checkpoint_every=4", "--set", "tiny.vocab_size=400"),
+    *("--set", "tiny.n_layer=2", "--set", "tiny.n_head=2", "--set", "tiny.n_embd=64"),
+]
+TRAIN_SIGNAL_POINTS = ["mid-train", "after-checkpoint", "mid-checkpoint", "final-before-swap"]
+PREPARE_SIGNAL_POINTS = ["prepare-reading", "prepare-before-swap"]
+#: Points with a checkpoint on disk when the signal comes: it must be kept.
+_CHECKPOINTED = {"after-checkpoint", "mid-checkpoint", "final-before-swap"}
+#: In the default suite: SIGTERM in training and in prepare; the rest is `make test-slow`.
+_DEFAULT_SIGNAL = {("after-checkpoint", "SIGTERM"), ("prepare-reading", "SIGTERM")}
+
+
+def _signal_params(points: list[str]) -> list[Any]:
+    return [
+        pytest.param(p, s, marks=() if (p, s) in _DEFAULT_SIGNAL else pytest.mark.slow)
+        for p in points
+        for s in ("SIGTERM", "SIGINT")
+    ]
+
+
+def signalled(point: str, signame: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", _SIGNAL_CHILD, point, signame, str(out), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=out.parent)
+
+
+def check_stopped(result: subprocess.CompletedProcess[str], signame: str, folder: Path) -> None:
+    """Exit 128+N, one line saying so (no traceback), no lock or temporary left."""
+    word = {"SIGTERM": "terminated", "SIGINT": "interrupted"}[signame]
+    said = [line for line in result.stderr.splitlines() if line.startswith(word)]
+    assert result.returncode == 128 + getattr(signal, signame), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len(said) == 1, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == said[0]
+    left = sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+    assert left == [], f"a lock or temporary was left: {left}"
+
+
+@pytest.mark.parametrize(("point", "signame"), _signal_params(TRAIN_SIGNAL_POINTS))
+def test_a_signal_stops_train_cleanly(
+    tmp_path: Path, point: str, signame: str, trained_model: Path, small_corpus: Path
+) -> None:
+    """SIGTERM as SIGINT: the earlier model untouched, the newest checkpoint kept, resumable."""
+    from tweetgen.training.config import WORK_DIR_NAME
+
+    out = tmp_path / "model"
+    earlier = point == "final-before-swap"
+    if earlier:
+        shutil.copytree(trained_model, out)
+    args = ["train", str(small_corpus), "--out", str(out), *_TINY_ARGS]
+    check_stopped(signalled(point, signame, out, *args), signame, tmp_path)
+    if earlier:
+        weights = (trained_model / "model.safetensors").read_bytes()
+        assert (out / "model.safetensors").read_bytes() == weights
+    steps = sorted(p.name for p in (out / WORK_DIR_NAME / "checkpoints").glob("*"))
+    assert [s for s in steps if not s.startswith("step-")] == [".tweetgen-owned"] or not steps
+    kept = [s for s in steps if s.startswith("step-")]
+    assert bool(kept) == (point in _CHECKPOINTED), steps
+    if point == "after-checkpoint":  # the next run goes on from the newest checkpoint
+        again = signalled("none", signame, out, *args, "--resume")
+        assert again.returncode == 0, again.stderr[-2000:]
+        assert f"resumed from step {int(kept[-1].removeprefix('step-'))}" in again.stdout
+
+
+@pytest.mark.parametrize(("point", "signame"), _signal_params(PREPARE_SIGNAL_POINTS))
+def test_a_signal_stops_prepare_cleanly(tmp_path: Path, point: str, signame: str) -> None:
+    """The earlier corpus stays as it was; nothing else is left."""
+    from tweetgen.corpus.corpus import Corpus
+    from tweetgen.pipeline import prepare
+
+    sample = HERE.parent / "sample" / "x-archive-sample.zip"
+    out = tmp_path / "corpus"
+    before = len(prepare("jsonl", str(_posts_jsonl(tmp_path / "old.jsonl")), out))
+    args = ["prepare", "x-archive", str(sample), "--out", str(out)]
+    check_stopped(signalled(point, signame, out, *args), signame, tmp_path)
+    assert len(Corpus.load(out)) == before
+
+
+DAY = "2026-01-01T00:00:00Z"
+
+
+def _posts_jsonl(path: Path) -> Path:
+    rows = [
+        {"id": str(i), "author": "me", "text": f"post number {i} says hello", "created_at": DAY}
+        for i in range(7)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+# counts a user can see, other people's handles, the documented cap (issue 20) ---------------
+
+
+def test_mastodon_counts_every_item(tmp_path: Path) -> None:
+    """Direct messages and other activities are rows of the data table, so ``downloaded`` is
+    the export's own item count."""
+    from tweetgen.pipeline import read
+
+    bob = "https://o.example/users/bob"
+    items = [
+        maker.create(maker.note()),
+        maker.create(maker.note(id="https://m.example/users/me/statuses/2", to=[bob]), to=[bob]),
+        {"type": "Like", "object": "https://o.example/1", "to": [bob]},
+        5,
+    ]
+    (tmp_path / "outbox.json").write_bytes(maker.outbox(items))
+    (tmp_path / "actor.json").write_bytes(maker.ACTOR)
+    table = dict(read("mastodon", str(tmp_path)).report.table())
+    assert table["downloaded"] == len(items)
+    assert (table["direct messages"], table["other activities"], table["kept"]) == (1, 2, 1)
+
+
+def _jsonl_posts(path: Path, texts: list[str], replies: frozenset[int] = frozenset()) -> Path:
+    rows = [
+        {"id": str(i), "author": "me", "text": t, "created_at": DAY}
+        | ({"kind": "reply", "reply_to": "9"} if i in replies else {})
+        for i, t in enumerate(texts)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+#: Posts that open with other people's handles: a Mastodon-style one (not a reply), a plain
+#: one, a reply, and one of handles only (nothing left: counted as short).
+HANDLES = [
+    "@bob@m.example @carol thanks for the lovely dinner",
+    "@dave this is what I think about it",
+    "@erin sure, see you there tomorrow",
+    "@frank@o.example",
+    "no handles in this one at all",
+]
+
+
+@pytest.mark.parametrize(
+    ("flag", "texts"),
+    [
+        (
+            None,
+            [
+                "thanks for the lovely dinner",
+                "this is what I think about it",
+                "sure, see you there tomorrow",
+                "no handles in this one at all",
+            ],
+        ),
+        ("--keep-leading-mentions", [*HANDLES[:2], "sure, see you there tomorrow", HANDLES[4]]),
+        ("--keep-reply-mentions", [*HANDLES[:3], HANDLES[4]]),
+    ],
+)
+def test_leading_handles_are_stripped_from_every_post(
+    tmp_path: Path, flag: str | None, texts: list[str]
+) -> None:
+    """By default the handles any post opens with go; a flag keeps them (or replies' too)."""
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+    from tweetgen.corpus.corpus import Corpus
+
+    data = _jsonl_posts(tmp_path / "posts.jsonl", HANDLES, replies=frozenset({2}))
+    args = ["prepare", "jsonl", str(data), "--out", str(tmp_path / "c"), *([flag] if flag else [])]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.text for p in Corpus.load(tmp_path / "c")) == sorted(texts)
+
+
+def test_the_short_row_says_what_it_adds_up(tmp_path: Path) -> None:
+    """``Short posts`` counts posts too short, links alone and handles alone: the line under
+    the table gives each part, in the order the filters ran."""
+    from click.testing import CliRunner
+
+    from tweetgen.cli import main
+
+    texts = ["https://t.co/abc123", "@dave@o.example", "too short", "this one is long enough"]
+    data = _jsonl_posts(tmp_path / "posts.jsonl", texts)
+    result = CliRunner().invoke(main, ["prepare", "jsonl", str(data), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    line = "Short posts 3 = 1 links only + 1 @mentions only + 1 too few words"
+    assert line in result.output.splitlines(), result.output
+
+
+def test_the_max_new_tokens_cap_is_documented() -> None:
+    from tweetgen.generation.generator import MAX_NEW_TOKENS
+
+    cli_doc = (HERE.parent / "docs" / "cli.md").read_text()
+    assert f"`--max-new-tokens` up to {MAX_NEW_TOKENS:,}" in cli_doc
+    assert f"`--max-new-tokens`, from 1 to {MAX_NEW_TOKENS:,}" in cli_doc

@@ -440,7 +440,7 @@ def _unfinished_first_run(model: Path) -> Path:
 
 
 def test_a_model_folder_without_a_model_yet_is_ours_to_resume(tmp_path: Path) -> None:
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     model = tmp_path / "model"
     _unfinished_first_run(model)
@@ -465,7 +465,7 @@ def test_generate_on_a_model_folder_without_a_model_is_one_line(tmp_path: Path) 
 
 
 def test_a_file_where_the_work_folder_goes_is_refused(tmp_path: Path) -> None:
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     model = claim_dir(tmp_path / "model")
     (model / WORK_DIR_NAME).write_text("a file")
@@ -474,7 +474,7 @@ def test_a_file_where_the_work_folder_goes_is_refused(tmp_path: Path) -> None:
 
 
 def test_work_dir_may_not_be_the_model_folder(tmp_path: Path) -> None:
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     with pytest.raises(TrainingError, match="must not be out_dir"):
         check_places(tiny_config(tmp_path / "m", work_dir=tmp_path / "m"))

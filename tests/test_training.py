@@ -21,13 +21,14 @@ from tweetgen.base.atomic import OWNER_MARKER  # noqa: E402
 from tweetgen.corpus.corpus import Corpus  # noqa: E402
 from tweetgen.errors import NotEnoughDataError, TrainingError  # noqa: E402
 from tweetgen.model.base import build_tiny_base  # noqa: E402
+from tweetgen.model.files import METADATA_FILE  # noqa: E402
 from tweetgen.training.config import WORK_DIR_NAME, TrainConfig  # noqa: E402
 from tweetgen.training.testing import (  # noqa: E402
     corpus_from_texts,
     synthetic_texts,
     tiny_config,
 )
-from tweetgen.training.trainer import MODEL_INFO, FullFineTune, Trainer, TrainProgress  # noqa: E402
+from tweetgen.training.trainer import FullFineTune, Trainer, TrainProgress  # noqa: E402
 
 METRICS = {
     "perplexity_before",
@@ -92,12 +93,12 @@ def test_train_tiny_end_to_end(tmp_path: Path, corpus) -> None:  # type: ignore[
         if e.metrics.get("train/loss") != before
     ]
     assert changes == [4, 8, 12, 16, 18] and losses[:3] == [None] * 3
-    saved = TrainConfig.from_dict(json.loads((result.path / MODEL_INFO).read_text())["config"])
+    saved = TrainConfig.from_dict(json.loads((result.path / METADATA_FILE).read_text())["config"])
     assert (saved.epochs, saved.learning_rate, saved.batch_tokens) == (3, 2e-3, 512)
     assert result.metrics["perplexity_after"] < 0.5 * result.metrics["perplexity_before"]
     assert result.history[0]["step"] == 0 and len(result.history) == 4
     assert any("characters" in w for w in result.warnings)  # a small corpus is flagged
-    info = json.loads((result.path / MODEL_INFO).read_text())
+    info = json.loads((result.path / METADATA_FILE).read_text())
     assert info["config"]["base_model"] == "tiny"
     assert not config.work_path.exists()  # checkpoints and tiny base are cleaned up
     model = transformers.AutoModelForCausalLM.from_pretrained(result.path)
@@ -268,7 +269,7 @@ def test_torchrun_two_processes_split_the_batches(tmp_path: Path) -> None:
         [*command, str(script), str(tmp_path / "m")], capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    info = json.loads((tmp_path / "m" / MODEL_INFO).read_text())
+    info = json.loads((tmp_path / "m" / METADATA_FILE).read_text())
     # one process takes 6 steps an epoch (see the resume test); two take 3 each
     assert info["metrics"]["steps"] == 6
     assert transformers.AutoModelForCausalLM.from_pretrained(tmp_path / "m") is not None

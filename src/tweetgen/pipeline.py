@@ -45,12 +45,15 @@ def parse_filter_spec(spec: str) -> Filter:
     return filt
 
 
-def default_filters(*, reply_mentions: bool = False) -> list[Filter]:
-    """The seed's cleaning: drop retweets, clean URLs and entities, strip replies' leading
-    @mentions (``reply_mentions=True`` keeps them), drop short posts."""
+def default_filters(
+    *, reply_mentions: bool = False, leading_mentions: bool = False
+) -> list[Filter]:
+    """The seed's cleaning: drop retweets, clean URLs and entities, strip the @mentions posts
+    start with (``reply_mentions=True`` keeps them; ``leading_mentions=True`` strips only
+    replies'), drop short posts."""
     from tweetgen.filters.builtin import default_filters as builtin_defaults
 
-    return builtin_defaults(reply_mentions=reply_mentions)
+    return builtin_defaults(reply_mentions=reply_mentions, leading_mentions=leading_mentions)
 
 
 #: What a corpus is built on (half a second to import); imported while a source reads.
@@ -191,7 +194,8 @@ def run_chain(
     from tweetgen.generation.generator import Generator, check_generation_args
     from tweetgen.plugins import get_trainer_class
     from tweetgen.training.config import TrainConfig
-    from tweetgen.training.trainer import check_corpus_size, guard_places
+    from tweetgen.training.places import guard_places
+    from tweetgen.training.trainer import check_corpus_size
 
     began = time.perf_counter()
     out = Path(out)

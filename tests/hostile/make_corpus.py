@@ -19,8 +19,19 @@ from pathlib import Path
 from typing import Any
 
 #: Kinds of case: read with a source, map one API object, load a model directory, check
-#: generation arguments, build a training config, load a corpus, check an output path.
-KINDS = ("source", "x-api", "bluesky", "model", "generate", "config", "corpus", "output")
+#: generation arguments, build a training config (from a dict, or from ``--set`` pairs), load
+#: a corpus, check an output path.
+KINDS = (
+    "source",
+    "x-api",
+    "bluesky",
+    "model",
+    "generate",
+    "config",
+    "settings",
+    "corpus",
+    "output",
+)
 
 
 @dataclass
@@ -164,6 +175,13 @@ def x_contents() -> Iterator[tuple[str, str, bytes]]:
             b'"lang": "en"', b'"lang": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000
         ),
     )
+    yield (  # issue 20: inside one post, where the fast decoder met it first
+        "nesting",
+        "deep-in-post",
+        js([x_tweet(full_text="a")]).replace(
+            b'"lang": "en"', b'"lang": "en", "deep": ' + b"[" * 100_000 + b"]" * 100_000
+        ),
+    )
     yield (
         "duplicate",
         "duplicate-keys",
@@ -212,6 +230,16 @@ def x_archive_cases(root: Path) -> Iterator[Case]:
         "deleted-garbage": (
             "bad-json",
             {"data/tweets.js": good, "data/deleted-tweets.js": b"nope"},
+        ),
+        "account-surrogate": (
+            "surrogate",
+            {
+                "data/tweets.js": good,
+                "data/account.js": tweets_js(
+                    [{"account": {"username": f"me{SURROGATE}", "accountId": "1"}}],
+                    name="account",
+                ).encode(),
+            },
         ),
     }
     for name, (category, files) in structural.items():
@@ -615,6 +643,14 @@ def mastodon_contents() -> Iterator[tuple[str, str, bytes, bytes | None]]:
     )
     yield "encoding", "invalid-utf8", outbox([create(note())]).replace(b"hello", b"\xff"), ACTOR
     yield "nesting", "deep-html", outbox([create(note(content="<b>" * 20_000 + "x"))]), ACTOR
+    yield (
+        "nesting",
+        "deep-json",
+        outbox([create(note())]).replace(
+            b'"tag": []', b'"tag": ' + b"[" * 100_000 + b"]" * 100_000
+        ),
+        ACTOR,
+    )
     yield "huge", "big-html", outbox([create(note(content="<p>" + "w " * 500_000 + "</p>"))]), ACTOR
 
 
@@ -733,6 +769,13 @@ def model_mutations() -> Iterator[tuple[str, str, Callable[[Path], None]]]:
 
         return apply
 
+    def edit_json(name: str, **changes: Any) -> Callable[[Path], None]:
+        def apply(folder: Path) -> None:
+            settings = json.loads((folder / name).read_text())
+            (folder / name).write_text(json.dumps(_overlay(settings, changes)))
+
+        return apply
+
     def write(name: str, data: bytes) -> Callable[[Path], None]:
         def apply(folder: Path) -> None:
             (folder / name).write_bytes(data)
@@ -800,6 +843,13 @@ def model_mutations() -> Iterator[tuple[str, str, Callable[[Path], None]]]:
     yield "model-tokenizer", "tokenizer-config-list", write("tokenizer_config.json", b"[]")
     yield "model-tokenizer", "tokenizer-fifo", fifo("tokenizer.json")
     yield "model-config", "generation-config-garbage", write("generation_config.json", b"{nope")
+    for key, value in (("temperature", -5), ("top_p", 3), ("max_length", "long"), ("top_k", -1)):
+        yield (
+            "model-config",
+            f"generation-{key}-{value}",
+            edit_json("generation_config.json", **{key: value}),
+        )
+    yield "model-config", "generation-config-list", write("generation_config.json", b"[]")
 
 
 def generate_args() -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -869,6 +919,20 @@ def config_settings() -> Iterator[tuple[str, str, dict[str, Any]]]:
         yield "config-range", f"{key}={value!r}"[:40], {key: value}
 
 
+def settings_clashes() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """``--set`` pairs, in order: a dotted key under a name set to a value, or the reverse."""
+    yield "valid", "dotted", {"base_model": "tiny", "tiny.n_layer": 1, "lora.rank": 4}
+    for pairs in (
+        {"extra": 5, "lora.rank": 4},
+        {"lora.rank": 4, "extra": 5},
+        {"tiny": 5, "tiny.n_layer": 2},
+        {"tiny.n_layer": 2, "tiny": 5},
+        {"extra.lora": 5, "lora.rank": 4},
+        {"lora.rank": 4, "extra.lora": 5},
+    ):
+        yield "config-range", " ".join(f"{k}={v}" for k, v in pairs.items()), pairs
+
+
 def corpus_edits() -> Iterator[tuple[str, str, bytes | None]]:
     yield "valid", "untouched", None
     for name, data in [
@@ -930,6 +994,9 @@ def build(root: Path) -> list[Case]:
         Case(f"generate/{n}", c, "generate", "generate", payload=a) for c, n, a in generate_args()
     ]
     cases += [Case(f"config/{n}", c, "config", "train", payload=s) for c, n, s in config_settings()]
+    cases += [
+        Case(f"settings/{n}", c, "settings", "train", payload=s) for c, n, s in settings_clashes()
+    ]
     cases += [Case(f"corpus/{n}", c, "corpus", "train", payload=d) for c, n, d in corpus_edits()]
     out_root = root / "outputs"
     out_root.mkdir(exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
 import zipfile
@@ -239,3 +240,36 @@ def test_language_keys_become_bcp47_tags(tmp_path: Path) -> None:
     assert chinese.lang == "zh-CN"
     kept = Corpus.from_posts(posts).filter(parse_filter_spec("keep-languages:languages=zh"))
     assert chinese.id in set(kept.dataset["id"])
+
+
+def test_every_item_is_kept_or_counted_on_a_row(tmp_path: Path) -> None:
+    """Issue 20: the data table's first row is the export's own item count; each item left
+    out (a direct message, a Like, an item that is no object) is counted on a row."""
+    import json
+
+    from tweetgen.pipeline import read as read_corpus
+
+    outbox = json.loads((EXPORT / "outbox.json").read_text(encoding="utf-8"))
+    corpus = read_corpus("mastodon", str(EXPORT))
+    assert corpus.report.downloaded == outbox["totalItems"] == len(outbox["orderedItems"]) == 6
+    assert dict(corpus.report.table())["direct messages"] == 1
+    assert len(corpus) == 5
+    outbox["orderedItems"] += [{"type": "Like", "object": "https://x.example/1"}, 5]
+    (tmp_path / "outbox.json").write_text(json.dumps(outbox), encoding="utf-8")
+    corpus = read_corpus("mastodon", str(tmp_path))
+    table = dict(corpus.report.table())
+    assert table["downloaded"] == 8 and table["kept"] == len(corpus) == 5
+    assert (table["direct messages"], table["other activities"]) == (1, 2)
+
+
+def test_the_api_counts_direct_messages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Statuses the API returns as direct are counted too, not dropped silently."""
+    from tweetgen_mastodon import api
+
+    statuses = [{"visibility": "direct"}, {"visibility": "direct"}]
+    monkeypatch.setattr(api, "make_client", lambda url: contextlib.nullcontext(None))
+    monkeypatch.setattr(api, "lookup", lambda client, user: {"id": "1", "username": "alice"})
+    monkeypatch.setattr(api, "statuses", lambda *args: iter(statuses))
+    source = MastodonSource()
+    assert list(source.read("@alice@example.social")) == []
+    assert source.skipped == {"direct messages": 2}

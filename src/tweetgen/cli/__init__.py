@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -18,23 +22,48 @@ def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (schedulers, ``timeout``, container stops) raised as an interrupt, so that it
+    unwinds like Ctrl-C: the cleanup that runs on SIGINT (locks, temporaries, workers) runs."""
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` for the block (the main thread only can handle it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class _Group(click.Group):
     """Turns library errors into one-line messages and a non-zero exit, no traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _sigterm_as_interrupt():
                 warnings.showwarning = _show_warning
                 return super().invoke(ctx)
         except TweetgenError as exc:
             raise click.ClickException(str(exc)) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            stopped = isinstance(exc, Terminated)
             hint = " (train again with --resume to go on from the last checkpoint)"
             click.echo(
-                "interrupted" + (hint if ctx.invoked_subcommand in ("train", "run") else ""),
+                ("terminated" if stopped else "interrupted")
+                + (hint if ctx.invoked_subcommand in ("train", "run") else ""),
                 err=True,
             )
-            sys.exit(130)
+            sys.exit(128 + (signal.SIGTERM if stopped else signal.SIGINT))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

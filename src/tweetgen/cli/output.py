@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import click
-from rich.console import Console
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
+from tweetgen.corpus.datatable import label as row_label
 from tweetgen.corpus.datatable import labelled
 from tweetgen.records.report import FilterReport
 
@@ -27,17 +29,39 @@ METRICS = (
     ("train_seconds", "training time (s)", "{:,.1f}"),
     ("tokens_per_second", "tokens/second", "{:,.0f}"),
 )
+#: The data table row that several filters fill (``FilterReport.table``'s key).
+SHORT = "short tweets"
 HEADER = "Generated posts (written by the model, not by the person):"
 
 
-def data_table(report: FilterReport, source: str | None, title: str = "Data") -> Table:
-    """The seed's data table, with the wording the model card and W&B use."""
+#: What a post a filter drops as ``short tweets`` was: the parts of that row, said in words.
+_SHORT_PARTS = {
+    "drop-short": "too few words",
+    "remove-urls": "links only",
+    "strip-reply-mentions": "@mentions only",
+}
+
+
+def data_table(report: FilterReport, source: str | None, title: str = "Data") -> RenderableType:
+    """The seed's data table, with the wording the model card and W&B use; below it, what the
+    short row adds together when more than one filter filled it."""
     table = Table(title=title)
     table.add_column("")
     table.add_column("count", justify="right")
-    for label, count in labelled(report.table(), source):
-        table.add_row(label, f"{count:,}")
-    return table
+    for name, count in labelled(report.table(), source):
+        table.add_row(name, f"{count:,}")
+    parts = short_parts(report, source)
+    return table if parts is None else Group(table, Text(parts))
+
+
+def short_parts(report: FilterReport, source: str | None) -> str | None:
+    """``Short tweets 120 = 100 too few words + 15 links only + 5 @mentions only``, or None
+    when one filter (or none) filled the row."""
+    parts = report.dropped_by_step(SHORT)
+    if len(parts) < 2:
+        return None
+    words = [f"{n:,} {_SHORT_PARTS.get(name, f'emptied by {name}')}" for name, n in parts.items()]
+    return f"{row_label(SHORT, source)} {sum(parts.values()):,} = " + " + ".join(words)
 
 
 def steps_table(report: FilterReport) -> Table:

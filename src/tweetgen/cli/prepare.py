@@ -29,28 +29,46 @@ _filter_specs = click.option(
     metavar="NAME[:KEY=VALUE...]",
     help="Filter to apply, in order; repeat for several. Replaces the default chain.",
 )
-_keep_mentions = click.option(
+#: One parameter, ``keep_reply_mentions``, for both flags: None (strip the handles every post
+#: opens with), ``"all"`` (keep them all) or ``"leading"`` (strip only replies').
+_keep_all_mentions = click.option(
     "--keep-reply-mentions",
-    is_flag=True,
-    help="Keep the @handles replies start with (the default chain strips them).",
+    "keep_reply_mentions",
+    flag_value="all",
+    default=None,
+    help="Keep the @handles posts start with (the default chain strips them).",
+)
+_keep_leading_mentions = click.option(
+    "--keep-leading-mentions",
+    "keep_reply_mentions",
+    flag_value="leading",
+    help="Keep the @handles a post that is not a reply starts with; strip replies' only.",
 )
 
 
 def filter_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``-f`` and ``--keep-reply-mentions``; the command gets ``filter_specs`` and the flag."""
-    return _filter_specs(_keep_mentions(func))
+    """``-f``, ``--keep-reply-mentions`` and ``--keep-leading-mentions``; the command gets
+    ``filter_specs`` and ``keep_reply_mentions`` (see :func:`chain_from`)."""
+    return _filter_specs(_keep_all_mentions(_keep_leading_mentions(func)))
 
 
-def chain_from(filter_specs: tuple[str, ...], keep_reply_mentions: bool) -> list[Any]:
-    """The filters ``-f`` names, else the default chain."""
+def chain_from(filter_specs: tuple[str, ...], keep_mentions: str | None) -> list[Any]:
+    """The filters ``-f`` names, else the default chain; ``keep_mentions`` is the flags' value."""
     if filter_specs:
-        if keep_reply_mentions:
+        if keep_mentions == "all":
             raise FilterError(
                 "--keep-reply-mentions changes the default chain; with -f, leave out "
                 "strip-reply-mentions instead"
             )
+        if keep_mentions == "leading":
+            raise FilterError(
+                "--keep-leading-mentions changes the default chain; with -f, name "
+                "strip-reply-mentions (it strips replies' handles only) instead"
+            )
         return [parse_filter_spec(s) for s in filter_specs]
-    return default_filters(reply_mentions=keep_reply_mentions)
+    return default_filters(
+        reply_mentions=keep_mentions == "all", leading_mentions=keep_mentions == "leading"
+    )
 
 
 source_option = click.option(
@@ -74,7 +92,7 @@ def prepare(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
-    keep_reply_mentions: bool,
+    keep_reply_mentions: str | None,
     source_options: tuple[str, ...],
 ) -> None:
     """Read posts from LOCATION with SOURCE, filter them and save a corpus to --out.

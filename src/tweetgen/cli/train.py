@@ -134,7 +134,7 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     """
     from tweetgen.corpus.corpus import Corpus
     from tweetgen.plugins import get_trainer_class
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     console = Console(stderr=True)
     config = _config(out, kwargs)
@@ -228,7 +228,7 @@ def run(
     location: str,
     out: Path,
     filter_specs: tuple[str, ...],
-    keep_reply_mentions: bool,
+    keep_reply_mentions: str | None,
     source_options: tuple[str, ...],
     trainer: str,
     samples: int,
@@ -245,7 +245,7 @@ def run(
     """
     from tweetgen.generation.generator import check_generation_args
     from tweetgen.pipeline import run_chain
-    from tweetgen.training.trainer import check_places
+    from tweetgen.training.places import check_places
 
     check_generation_args(prompt, samples)  # every argument before anything is read
     filters = chain_from(filter_specs, keep_reply_mentions)

@@ -411,17 +411,20 @@ BUILTIN_FILTERS: tuple[type[Any], ...] = (
 )
 
 
-def default_filters(*, reply_mentions: bool = False) -> list[Filter]:
-    """The seed's chain, with replies' leading @mentions removed.
+def default_filters(
+    *, reply_mentions: bool = False, leading_mentions: bool = False
+) -> list[Filter]:
+    """The seed's chain, with the @mentions posts start with removed.
 
     Unescape before counting words (``me &amp; you`` is 2 words, not 3); remove URLs before
-    collapsing the spaces they leave; strip the handles a reply starts with (other people's
-    names the model would otherwise learn to write; ``reply_mentions=True`` keeps them); drop
-    short posts last, on final text.
+    collapsing the spaces they leave; strip the handles a post starts with, a reply's or not
+    (other people's names the model would otherwise learn to write: on Mastodon a post that
+    opens with ``@bob@host`` is often no reply; ``reply_mentions=True`` keeps them all,
+    ``leading_mentions=True`` strips only replies'); drop short posts last, on final text.
     """
     chain: list[Filter] = [DropRetweets(), UnescapeHtml(), RemoveUrls()]
     if not reply_mentions:
-        chain.append(StripReplyMentions())
+        chain.append(StripReplyMentions(replies_only=leading_mentions))
     return [*chain, CollapseWhitespace(), DropShort()]
 
 

@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
-from tweetgen.model.base import load_causal_lm, load_tokenizer, quiet_transformers
+from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
+from tweetgen.model.files import (
+    MAX_TEMPERATURE,
+    MIN_TEMPERATURE,
+    check_generation_config,
+    quiet_transformers,
+)
 from tweetgen.model.finish import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.model.novelty import NoveltyIndex
 from tweetgen.plugins.options import MAX_SEED
@@ -99,6 +105,7 @@ class Generator:
         if not (self.path / "config.json").is_file() and not self.is_adapter:
             raise GenerationError("not a model directory (no config.json)", path=self.path)
         self.device = str(resolve_device(device, error=GenerationError))
+        check_generation_config(self.path, error=GenerationError)  # before the slow load
         with quiet_transformers():  # no "Loading weights" bars: library code never prints
             # Any: transformers' wrapped ``to`` and ``generate`` confuse type checkers.
             self.model: Any
@@ -301,8 +308,6 @@ def _printable(text: str) -> str:
 MAX_SAMPLES = 10_000
 MAX_BATCH_SIZE = 1_024
 MAX_NEW_TOKENS = 100_000
-MIN_TEMPERATURE = 1e-2
-MAX_TEMPERATURE = 100.0
 
 
 def check_generation_args(

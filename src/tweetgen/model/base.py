@@ -7,13 +7,20 @@ Hugging Face model directory, so it loads through exactly the code path a hub id
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.base.atomic import atomic_dir, write_json
 from tweetgen.errors import TrainingError, TweetgenError, first_line
+from tweetgen.model.files import (
+    CONFIG,
+    check_config,
+    check_tokenizer,
+    check_weights,
+    is_local_dir,
+    quiet_transformers,
+)
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -110,8 +117,6 @@ def load_tokenizer(
     """The tokenizer of any model; a one-line ``error`` when it cannot be loaded (e.g. offline)."""
     from transformers import AutoTokenizer
 
-    from tweetgen.model.files import CONFIG, check_config, check_tokenizer, is_local_dir
-
     if is_local_dir(name_or_path):  # a one-line error naming the bad file
         if (Path(name_or_path) / CONFIG).exists():  # AutoTokenizer reads it too
             check_config(name_or_path, error=error)
@@ -133,8 +138,6 @@ def load_causal_lm(
 ) -> PreTrainedModel:
     """Any causal LM (hub id or local directory), with SDPA attention by default."""
     from transformers import AutoModelForCausalLM
-
-    from tweetgen.model.files import check_weights, is_local_dir
 
     if is_local_dir(name_or_path):  # missing or renamed tensors must not load as random ones
         check_weights(name_or_path, error=error)
@@ -164,22 +167,6 @@ def fuse_activation(model: Any) -> None:
                 swapped = True
     if swapped and getattr(model.config, "activation_function", None) == "gelu_new":
         model.config.activation_function = "gelu_pytorch_tanh"
-
-
-@contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' progress bars and info logs (library code must not print)."""
-    from transformers.utils import logging
-
-    bars, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
-    logging.disable_progress_bar()
-    logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(verbosity)
-        if bars:
-            logging.enable_progress_bar()
 
 
 AUTO_BASE = "auto"
@@ -237,7 +224,6 @@ __all__ = [
     "load_causal_lm",
     "load_errors",
     "load_tokenizer",
-    "quiet_transformers",
     "resolve_base_model",
     "train_bpe",
 ]

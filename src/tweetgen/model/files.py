@@ -11,14 +11,18 @@ the file that is wrong:
   no tensor it does not expect (expected ones come from the config, on the ``meta`` device:
   nothing is allocated);
 * the tokenizer: ``tokenizer.json`` (or ``vocab.json`` + ``merges.txt``) present, JSON that
-  parses.
+  parses;
+* ``generation_config.json``, when present: a JSON object, its sampling settings in range.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +32,10 @@ from tweetgen.errors import TweetgenError, first_line
 #: ``out_dir``: hidden, skipped by everything that reads or ships a model, and carried into
 #: each new model folder when it replaces the old one (:func:`tweetgen.base.atomic.atomic_dir`).
 WORK_DIR_NAME = ".tweetgen-work"
+#: How a model folder was made (tweetgen's record: config, data table, metrics).
+METADATA_FILE = "tweetgen.json"
 CONFIG = "config.json"
+GENERATION_CONFIG = "generation_config.json"
 WEIGHTS = "model.safetensors"
 WEIGHTS_INDEX = "model.safetensors.index.json"
 LEGACY_WEIGHTS = "pytorch_model.bin"
@@ -57,6 +64,27 @@ GPT2_STYLE_MODEL_TYPES = frozenset(
 MAX_JSON_BYTES = 64 << 20
 #: Size fields of a config: positive integers below this (bigger ones cannot be a real model).
 MAX_SIZE_FIELD = 10_000_000
+#: Sampling settings tweetgen uses (it always samples), with the ranges that work:
+#: ``(low, high, type)``. Temperatures are those ``tweetgen generate --temperature`` takes:
+#: beyond them sampling meets inf or nan probabilities.
+MIN_TEMPERATURE = 1e-2
+MAX_TEMPERATURE = 100.0
+_TINY = 1e-9  # "above 0" for a closed range
+_GENERATION_RANGES: dict[str, tuple[float, float, type, str]] = {
+    "temperature": (MIN_TEMPERATURE, MAX_TEMPERATURE, float, "a number from 0.01 to 100"),
+    "top_p": (_TINY, 1.0, float, "a number above 0, at most 1"),
+    "typical_p": (_TINY, 1.0, float, "a number above 0, at most 1"),
+    "top_k": (0, MAX_SIZE_FIELD, int, "an integer of 0 or more"),
+    "repetition_penalty": (_TINY, 1e9, float, "a positive number"),
+    "max_length": (1, MAX_SIZE_FIELD, int, "a positive integer"),
+    "max_new_tokens": (1, MAX_SIZE_FIELD, int, "a positive integer"),
+    "min_length": (0, MAX_SIZE_FIELD, int, "an integer of 0 or more"),
+    "min_new_tokens": (0, MAX_SIZE_FIELD, int, "an integer of 0 or more"),
+    "no_repeat_ngram_size": (0, MAX_SIZE_FIELD, int, "an integer of 0 or more"),
+    # each prompt must give one sample: tweetgen counts the rows it asked for
+    "num_return_sequences": (1, 1, int, "1"),
+}
+_TOKEN_ID_FIELDS = ("eos_token_id", "pad_token_id", "bos_token_id", "decoder_start_token_id")
 _SIZE_FIELDS = (
     "vocab_size",
     "n_embd",
@@ -164,6 +192,35 @@ def check_tokenizer(path: str | os.PathLike[str], *, error: type[TweetgenError])
             raise error("must hold a JSON object", path=folder / TOKENIZER_CONFIG)
 
 
+def check_generation_config(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> None:
+    """``generation_config.json``, when there is one: a JSON object whose sampling settings
+    are in range. transformers reads it without complaint and fails only at the first
+    ``generate`` (a ``"temperature": -5`` is a traceback deep in its sampling code)."""
+    file = Path(path) / GENERATION_CONFIG
+    if not file.exists():
+        return
+    settings = read_json(file, error=error)
+    if not isinstance(settings, dict):
+        raise error(f"must hold a JSON object, not {type(settings).__name__}", path=file)
+    for name, (low, high, kind, wanted) in _GENERATION_RANGES.items():
+        value = settings.get(name)
+        if value is not None and not _in_range(value, low, high, kind):
+            raise error(f"{name} must be {wanted}, got {value!r}", path=file)
+    if "do_sample" in settings and not isinstance(settings["do_sample"], bool):
+        raise error(f"do_sample must be true or false, got {settings['do_sample']!r}", path=file)
+    for name in _TOKEN_ID_FIELDS:
+        value = settings.get(name)
+        ids = value if isinstance(value, list) else [value]
+        if value is not None and not all(_in_range(i, 0, MAX_SIZE_FIELD, int) for i in ids):
+            raise error(f"{name} must be a token id or a list of them, got {value!r}", path=file)
+
+
+def _in_range(value: Any, low: float, high: float, kind: type) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int if kind is int else int | float):
+        return False
+    return math.isfinite(value) and low <= value <= high
+
+
 def regular_file(file: Path, *, error: type[TweetgenError], limit: int | None = None) -> int:
     """The size of ``file``; an error when it is missing, not a regular file, or too big."""
     try:
@@ -228,8 +285,6 @@ def _expected_shapes(
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from tweetgen.model.base import quiet_transformers
-
     try:
         with quiet_transformers(), torch.device("meta"):
             model_config = AutoConfig.for_model(**config)
@@ -243,9 +298,26 @@ def _expected_shapes(
     return {k: tuple(v.shape) for k, v in state.items()}, list(groups.values())
 
 
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' progress bars and info logs (library code must not print)."""
+    from transformers.utils import logging
+
+    bars, verbosity = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+
+
 __all__ = [
     "GPT2_STYLE_MODEL_TYPES",
     "check_config",
+    "check_generation_config",
     "check_model_dir",
     "check_tokenizer",
     "check_weights",

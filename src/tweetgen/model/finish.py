@@ -22,14 +22,13 @@ from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
 from tweetgen.model.card import render_card
-from tweetgen.model.files import model_files
+from tweetgen.model.files import METADATA_FILE, model_files
 from tweetgen.model.novelty import NoveltyIndex
 
 if TYPE_CHECKING:
     from tweetgen.corpus.corpus import Corpus
 
 FORMAT_VERSION = 1
-METADATA_FILE = "tweetgen.json"
 NOVELTY_FILE = "novelty.json"
 CARD_FILE = "README.md"
 #: The seed's sampling settings (huggingtweets), stored as the model's generation defaults.
@@ -226,7 +225,6 @@ def local_ref(out_dir: Path) -> str:
 
 __all__ = [
     "CARD_FILE",
-    "METADATA_FILE",
     "NOVELTY_FILE",
     "SAMPLING_DEFAULTS",
     "add_tracking_links",

@@ -46,6 +46,16 @@ class FilterReport:
             seen -= count
         return cls(kept + sum(skipped.values()), steps)
 
+    def dropped_by_step(self, reason: str) -> dict[str, int]:
+        """What each filter (by name, in chain order) dropped under ``reason``: the parts of
+        one data table row (``short tweets`` adds the posts ``drop-short`` found too short to
+        those ``remove-urls`` emptied, and ``strip-reply-mentions``...)."""
+        parts: dict[str, int] = {}
+        for step in self.steps:
+            if step.reason == reason and step.dropped:
+                parts[step.name] = parts.get(step.name, 0) + step.dropped
+        return parts
+
     def extend(self, other: FilterReport) -> FilterReport:
         """This report followed by ``other`` (which must start where this one ends)."""
         return FilterReport(self.downloaded, [*self.steps, *other.steps])

@@ -168,10 +168,7 @@ def reader_errors(source: str, location: str | os.PathLike[str]) -> Iterator[Non
     except SourceError:
         raise
     except _SHAPE_ERRORS as exc:
-        problem = f"{type(exc).__name__}: {first_line(exc)}"[:200]
-        raise InputFormatError(
-            f"{source}: unexpected data in this input ({problem})", path=location
-        ) from None
+        raise InputFormatError(f"{source}: {_in_user_terms(exc)}", path=location) from None
     except Exception as exc:  # pyarrow's conversion errors (ArrowTypeError...) and the like
         if type(exc).__module__.startswith("pyarrow"):
             problem = f"{type(exc).__name__}: {first_line(exc)}"[:200]
@@ -179,6 +176,18 @@ def reader_errors(source: str, location: str | os.PathLike[str]) -> Iterator[Non
                 f"{source}: a field of the wrong type in this input ({problem})", path=location
             ) from None
         raise
+
+
+def _in_user_terms(exc: BaseException) -> str:
+    """What a reader's crash says about the data: in words for the two a user can act on
+    (deep nesting, a lone surrogate), else the exception's own line."""
+    if isinstance(exc, RecursionError):
+        return "data nested too deeply in this input (JSON or HTML thousands of levels deep)"
+    if isinstance(exc, UnicodeEncodeError) and "surrogate" in exc.reason:
+        bad = exc.object[exc.start : exc.end]
+        return f"text that is not valid Unicode in this input (a lone surrogate, {bad!r})"
+    problem = f"{type(exc).__name__}: {first_line(exc)}"[:200]
+    return f"unexpected data in this input ({problem})"
 
 
 __all__ = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import mmap
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -42,7 +43,35 @@ def parse_json_text(text: str, label: str, *, line_offset: int = 0) -> Any:
             path=label,
         ) from None
     except RecursionError:
-        raise InputFormatError("JSON nested too deeply", path=label) from None
+        depth, entry, line = deepest(text)
+        inside = f"entry #{entry}, " if entry else ""
+        raise InputFormatError(
+            f"JSON nested too deeply ({depth:,} levels, {inside}line {line + line_offset}; "
+            f"at most about {sys.getrecursionlimit():,} can be read)",
+            path=label,
+        ) from None
+
+
+#: A JSON string (skipped whole: brackets inside it are text), or a bracket.
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{\]}]')
+
+
+def deepest(text: str) -> tuple[int, int, int]:
+    """Where JSON text nests deepest: ``(levels, entry, line)``; the entry is counted among
+    the items of a top-level list (0 when the text is no list), the line from 1. For the error
+    message only: one pass over every string and bracket."""
+    depth = best = entry = best_entry = where = 0
+    top_list = text.lstrip().startswith("[")
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            entry += top_list and depth == 2
+            if depth > best:
+                best, best_entry, where = depth, entry, match.start()
+        elif token in "]}":
+            depth -= 1
+    return best, best_entry, text.count("\n", 0, where) + 1
 
 
 def parse_js(data: bytes, label: str) -> Any:

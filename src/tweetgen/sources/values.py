@@ -1,4 +1,5 @@
-"""Parsing shared by the built-in sources: source options (strings from the CLI) and dates."""
+"""Parsing shared by the built-in sources: source options (strings from the CLI), dates, and
+text that must be valid Unicode."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from tweetgen.errors import InputFormatError
 from tweetgen.plugins import options as options_module
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -16,6 +18,22 @@ _X_DATE = re.compile(
 )
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _EPOCH_MS_ABOVE = 100_000_000_000  # as seconds this would be the year 5138
+
+
+def valid_text(value: str, field: str, *, where: str = "", path: str | None = None) -> str:
+    """``value``, when it is valid Unicode. A lone surrogate (JSON's ``"\\ud800"`` escape
+    decodes to one) cannot be stored, nor replaced in a field that identifies something (an
+    id, the account's handle): the error names the field and where it is."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        at = f"{where}: " if where else ""
+        raise InputFormatError(
+            f"{at}not valid Unicode in `{field}` (a lone surrogate, "
+            f"{value[exc.start]!r}, at character {exc.start + 1})",
+            path=path,
+        ) from None
+    return value
 
 
 def check_options(source: str, options: Mapping[str, Any], known: Iterable[str]) -> None:

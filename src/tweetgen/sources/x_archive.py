@@ -20,7 +20,7 @@ from tweetgen.records.post import Post
 from tweetgen.sources.archive_tree import ArchiveTree, open_tree
 from tweetgen.sources.jsfile import parse_js
 from tweetgen.sources.safezip import ZipLimits, unsafe_name
-from tweetgen.sources.values import check_options, parse_bool
+from tweetgen.sources.values import check_options, parse_bool, valid_text
 from tweetgen.sources.x_tweets import Account, unwrap
 
 if TYPE_CHECKING:  # Arrow and the fast reader load on first read, not with the plugin list
@@ -139,8 +139,15 @@ def _account(
     handle = author or info.get("username") or user.get("userName") or "unknown"
     display = info.get("accountDisplayName") or user.get("displayName")
     account_id = info.get("accountId") or user.get("accountId")
+    where: str | None = None  # the option's value has no file
+    if author:
+        field = "option author"
+    elif info.get("username"):
+        field, where = "account.username", tree.label("account.js")
+    else:
+        field, where = "userInfo.userName", tree.label("manifest.js")
     return Account(
-        str(handle).strip().lstrip("@"),
+        valid_text(str(handle), field, path=where).strip().lstrip("@"),
         str(display) if display else None,
         str(account_id) if account_id else None,
     )

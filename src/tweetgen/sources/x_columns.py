@@ -104,6 +104,8 @@ def decode_piece(data: Buffer) -> list[_Item]:
         raise NotStreamable(str(exc)) from None
     except msgspec.DecodeError as exc:
         raise ValueError(str(exc)) from None
+    except RecursionError:  # the careful path says where: "JSON nested too deeply"
+        raise NotStreamable("nested too deeply") from None
 
 
 @dataclass

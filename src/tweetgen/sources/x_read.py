@@ -42,7 +42,7 @@ from tweetgen.sources.x_archive import (
 )
 from tweetgen.sources.x_notes import NoteIndex, parse_note
 from tweetgen.sources.x_parallel import parallel_plan, read_parts
-from tweetgen.sources.x_tweets import Account, parse_tweet, tweet_id
+from tweetgen.sources.x_tweets import Account, checked_id, parse_tweet, tweet_id
 
 #: Seconds around a note's time where its post may be (merge itself allows one; floor vs
 #: truncation of negative times may shift one more).
@@ -75,7 +75,7 @@ def read_archive(
     files = _tweets_files(tree, tweet_files, account)
     present = pa.chunked_array(
         [b.column("id") for f in files for b in f.batches]
-        + [pa.array([tweet_id(r) for r, _, _ in f.raws], pa.string()) for f in files],
+        + [pa.array([checked_id(*raw) for raw in f.raws], pa.string()) for f in files],
         pa.string(),
     )
     old = xc.superseded(present, (c for f in files for c in f.chains))

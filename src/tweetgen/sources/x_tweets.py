@@ -14,7 +14,7 @@ from typing import Any
 
 from tweetgen.errors import InputFormatError
 from tweetgen.records.post import Post, PostKind, Url
-from tweetgen.sources.values import parse_datetime
+from tweetgen.sources.values import parse_datetime, valid_text
 
 SOURCE_NAME = "x-archive"
 _STATUS_URL = re.compile(
@@ -46,6 +46,15 @@ def tweet_id(raw: dict[str, Any]) -> str | None:
     if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
         return str(value).strip()
     return None
+
+
+def checked_id(raw: dict[str, Any], index: int, label: str) -> str | None:
+    """:func:`tweet_id`, refused with a one-line error when it is not valid Unicode."""
+    ident = tweet_id(raw)
+    if ident is not None:
+        field = "tweet.id_str" if raw.get("id_str") is not None else "tweet.id"
+        valid_text(ident, field, where=f"post #{index + 1}", path=label)
+    return ident
 
 
 def _required_text(raw: dict[str, Any], key: str, where: str, label: str) -> str:
@@ -105,7 +114,7 @@ def _count(value: Any) -> int | None:
 
 def parse_tweet(raw: dict[str, Any], account: Account, *, index: int, label: str) -> Post:
     """A :class:`Post` from one tweet object; errors name the file and the post."""
-    ident = tweet_id(raw)
+    ident = checked_id(raw, index, label)
     where = f"post #{index + 1}" + (f" (id {ident})" if ident else "")
     if ident is None:
         raise InputFormatError(f"{where}: no 'id_str' or 'id'", path=label)

@@ -10,6 +10,7 @@ previous checkpoint intact and no half-written one.
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,3 +132,22 @@ class CheckpointStore:
 
 
 __all__ = ["Checkpoint", "CheckpointStore"]
+
+
+def rng_state() -> dict[str, Any]:
+    """Every generator a run draws from, so a resumed run draws what the unbroken one would."""
+    import torch
+
+    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    import torch
+
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])

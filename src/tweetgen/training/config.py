@@ -145,16 +145,12 @@ class TrainConfig:
         for key, value in settings.items():
             section, dot, name = key.partition(".")
             if not dot:
-                values[key] = value
+                _put(values, [key], value, key)
                 continue
             if not section or not name or "." in name:
                 raise TrainingError(f"bad setting {key!r}: use SECTION.NAME=VALUE")
-            target = values.setdefault(section if section in SECTIONS else "extra", {})
-            if section not in SECTIONS:
-                target = target.setdefault(section, {})
-            if not isinstance(target, dict):
-                raise TrainingError(f"bad setting {key!r}: {section} is not a section")
-            target[name] = value
+            where = [section, name] if section in SECTIONS else ["extra", section, name]
+            _put(values, where, value, key)
         if isinstance(values.get("tiny"), dict):
             values["tiny"] = TINY_SIZES | values["tiny"]
         return cls.from_dict(values)
@@ -273,6 +269,28 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
+
+
+def _put(values: dict[str, Any], where: list[str], value: Any, key: str) -> None:
+    """``value`` at the path ``where`` of nested sections. A plain value and dotted keys for
+    one name (``extra=5`` and ``lora.rank=4``, in either order) clash: one line says so,
+    rather than one silently replacing the other (or an AttributeError)."""
+    target = values
+    for depth, part in enumerate(where[:-1]):
+        inner = target.get(part, {})
+        if not isinstance(inner, dict):
+            name = ".".join(where[: depth + 1])
+            raise TrainingError(
+                f"bad setting {key!r}: it goes under {name}, which is set to a value"
+            )
+        target[part] = target = dict(inner)  # a copy: the caller's mapping stays as it was
+    if isinstance(target.get(where[-1]), dict) and not isinstance(value, dict):
+        name = ".".join(where)
+        raise TrainingError(
+            f"bad setting {key!r}: {name} holds settings given as dotted keys; "
+            "give one or the other"
+        )
+    target[where[-1]] = value
 
 
 def _tiny_sizes(value: Any) -> dict[str, int]:

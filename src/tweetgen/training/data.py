@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tweetgen.training import pieces
+from tweetgen.training.pieces import ranges
 
 if TYPE_CHECKING:
     import torch
@@ -65,7 +66,7 @@ class Tokens:
         lengths = self.lengths[idx]
         offsets = np.zeros(len(idx) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return Tokens(self.ids[_ranges(self.offsets[idx], lengths)], offsets)
+        return Tokens(self.ids[ranges(self.offsets[idx], lengths)], offsets)
 
     def labelled(self, block_size: int) -> int:
         """Tokens that carry a label in an epoch: all but the first of each (cut) post."""
@@ -174,7 +175,7 @@ def _frame(flat: np.ndarray, sizes: np.ndarray, eos: int) -> np.ndarray:
     starts = np.zeros(len(sizes), dtype=np.int64)
     np.cumsum(sizes + 2, out=starts)
     starts -= sizes + 1  # where each post's text begins in ``framed``
-    framed[_ranges(starts, sizes)] = flat
+    framed[ranges(starts, sizes)] = flat
     return framed
 
 
@@ -185,17 +186,6 @@ def _save(path: Path, tokens: Tokens) -> None:
     with open(tmp, "wb") as handle:
         np.savez(handle, ids=tokens.ids, offsets=tokens.offsets)
     os.replace(tmp, path)
-
-
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, without the loop."""
-    lengths = np.asarray(lengths, dtype=np.int64)
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(lengths)
-    within = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths, lengths)
-    return np.repeat(np.asarray(starts, dtype=np.int64), lengths) + within
 
 
 # packing -------------------------------------------------------------------------------------
@@ -244,8 +234,8 @@ def pack(lengths: np.ndarray, block_size: int, rng: np.random.Generator) -> Pack
     cum = np.cumsum(counts[by_len]) - counts[by_len]
     first_of_len = np.searchsorted(sizes[by_len], sizes[by_len])
     taken[by_len] = cum - cum[first_of_len] + pool_start[sizes[by_len]]
-    posts = order[_ranges(taken, counts)]
-    block = _ranges(np.asarray(slot_block, dtype=np.int64), counts)
+    posts = order[ranges(taken, counts)]
+    block = ranges(np.asarray(slot_block, dtype=np.int64), counts)
     start = np.repeat(np.asarray(slot_start, dtype=np.int64), counts)
     shuffled = rng.permutation(first_block)
     return Packing(posts, shuffled[block], start, first_block)

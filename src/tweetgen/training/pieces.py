@@ -253,7 +253,7 @@ class PieceEncoder:
         local = self._ids_of(pieces.dictionary.to_pylist())
         which = local[pieces.indices.to_numpy()]
         lengths = np.diff(self._offsets)[which]
-        ids = self._flat[_ranges(self._offsets[which], lengths)]
+        ids = self._flat[ranges(self._offsets[which], lengths)]
         # ids per text: the pieces of text t are those starting in its character range
         first_piece = np.searchsorted(starts, text_start)
         ends = np.zeros(len(lengths) + 1, dtype=np.int64)
@@ -302,7 +302,12 @@ class PieceEncoder:
         return np.concatenate(sizes), np.concatenate(flats)
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    from tweetgen.training.data import _ranges as ranges
-
-    return ranges(starts, lengths)
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])``, without the loop."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    within = np.arange(total, dtype=np.int64) - np.repeat(ends - lengths, lengths)
+    return np.repeat(np.asarray(starts, dtype=np.int64), lengths) + within

@@ -300,7 +300,7 @@ def log_preprocess(raw: Corpus | None, train: Corpus, config: TrainConfig) -> st
     The files go into the run's work folder, inside ``out_dir`` by default: that folder is
     checked, locked and claimed first, as for training (a no-op inside ``run``'s own guard).
     """
-    from tweetgen.training.trainer import guard_places
+    from tweetgen.training.places import guard_places
 
     wandb = _wandb()
     root = wandb_root(config)

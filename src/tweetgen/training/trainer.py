@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import random
 import sys
 import time
@@ -29,15 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.base.atomic import (
-    OWNER_MARKER,
-    Replaceable,
     atomic_dir,
-    check_output,
     claim_dir,
-    output_guard,
-    owned,
-    remove_if_empty,
-    remove_owned,
     write_json,
 )
 from tweetgen.base.secrets import redact
@@ -48,18 +40,27 @@ from tweetgen.errors import (
     TweetgenError,
 )
 from tweetgen.model import base as base_model
+from tweetgen.model import device as device_setup
 from tweetgen.model.device import resolve_device
+from tweetgen.model.files import METADATA_FILE, quiet_transformers
 from tweetgen.plugins.options import Option
 from tweetgen.training import distributed
-from tweetgen.training.checkpoint import CheckpointStore
+from tweetgen.training.checkpoint import rng_state, set_rng_state
 from tweetgen.training.config import TrainConfig
 from tweetgen.training.data import (
-    CACHE_SUFFIX,
     IGNORE,
     Batch,
     Batches,
     Tokens,
     tokenize_corpus,
+)
+from tweetgen.training.places import (
+    TINY_BASE_DIR,
+    TOKEN_CACHE_DIR,
+    checkpoints,
+    clear_work,
+    earlier_model,
+    guard_places,
 )
 from tweetgen.training.tracking import NullTracker, Tracker, start_train_run
 
@@ -73,10 +74,6 @@ if TYPE_CHECKING:
 MIN_CHARACTERS = 6_000
 #: Below this many, training works but the model will mostly parrot.
 WARN_CHARACTERS = 40_000
-MODEL_INFO = "tweetgen.json"
-TINY_BASE_DIR = "tiny-base"
-TOKEN_CACHE_DIR = "tokens"
-CHECKPOINTS_DIR = "checkpoints"
 #: Tokens per step each device aims for: enough to keep it busy.
 DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 2_048}
 #: A small corpus gets smaller steps, so that every epoch has at least this many.
@@ -185,44 +182,46 @@ class Trainer:
         Library code never prints: ``progress`` receives :class:`TrainProgress` events.
         """
         warnings = check_corpus_size(corpus)
-        _passive_omp_waits()
+        device_setup.passive_omp_waits()
         with (
             guard_places(self.config),  # a bad --out or a user's folder: refused before work
-            base_model.quiet_transformers(),
-            _torch_threads(self.config.threads),
+            quiet_transformers(),
+            device_setup.torch_threads(self.config.threads),
+            device_setup.tf32(),
+            _Run(self, corpus, progress) as run,
         ):
-            import torch
+            for message in warnings:
+                run.emit("warning", message=message)
+            run.warnings += warnings
+            return self._loop(run)
 
-            with _tf32(), _Run(self, corpus, progress) as run:
-                for message in warnings:
-                    run.emit("warning", message=message)
-                run.warnings += warnings
-                return self._loop(run, torch)
+    def _loop(self, run: _Run) -> TrainedModel:
+        import torch
 
-    def _loop(self, run: _Run, torch: Any) -> TrainedModel:
         # 1. the base model, the data, the optimizer (a checkpoint's when resuming)
-        cfg, dist, device = run.setup()
-        model, net, train = run.model, run.net, run.train_data
-        rows, per_epoch = train.rows, len(train)
-        total = min(cfg.run_epochs() * per_epoch, cfg.max_steps or sys.maxsize)
-        peak_lr = cfg.run_learning_rate(rows * cfg.block_size * dist.world)
+        cfg, device = run.setup()  # the run's settings, resolved once: fixed from here on
+        model, net, train, per_epoch, total = (
+            run.model,
+            run.net,
+            run.train_data,
+            run.per_epoch,
+            run.total_steps,
+        )
+        peak_lr = cfg.run_learning_rate(run.batch_tokens)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
             params, lr=peak_lr, weight_decay=cfg.weight_decay, fused=device.type == "cuda"
         )
         step = run.restore(optimizer)
-        run.total_steps = total
         if step == 0:
             run.evaluate(before=True)
-        amp = autocast_dtype(cfg, device)
+        amp = device_setup.autocast_dtype(cfg.precision, device)
         loss_fn = torch.compile(token_loss) if run.metrics.get("compiled") else token_loss
         # 2. the loop: one step per batch of fixed shape, epochs back to back
         loss_sum = torch.zeros((), device=device)  # summed since the last read-back
         tokens = window = 0  # labelled tokens trained on: in all, since the last read-back
-        began, steady = time.perf_counter(), None
-        paused = 0.0  # seconds spent evaluating and checkpointing: not training
-        lr = peak_lr * lr_factor(cfg, step, total)
-        last_loss: dict[str, float] = {}
+        run.clock = TrainClock(device)
+        lr, last_loss = peak_lr * lr_factor(cfg, step, total), {}
         model.train()
         while step < total:
             epoch, start = divmod(step, per_epoch)
@@ -245,30 +244,29 @@ class Trainer:
                 step += 1
                 tokens, window = tokens + batch.labelled, window + batch.labelled
                 loss_sum += summed.detach()
-                if step == STEADY_FROM_STEP:
-                    steady = (_synced(device) - paused, tokens)
+                run.clock.steady(step, tokens)
                 if step % cfg.log_every == 0 or step == total:
                     last_loss = {"train/loss": run.log_loss(loss_sum, window, step, lr)}
                     window = 0
                 # the last loss read back (not this step's: reading that would sync)
-                metrics = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
-                run.emit("train", metrics | last_loss, step=step)
+                run.emit(
+                    "train",
+                    {"train/learning_rate": lr, "train/epoch": step / per_epoch} | last_loss,
+                    step=step,
+                )
                 if step >= total:
                     break
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
-                    paused -= _synced(device)
-                    run.save_checkpoint(step, optimizer)
-                    paused += time.perf_counter()
+                    with run.clock.paused():
+                        run.save_checkpoint(step, optimizer)
             # 3. epoch end: evaluate, keep a checkpoint to resume from (when it is worth it)
-            paused -= _synced(device)
-            run.log_loss(loss_sum, window, step, lr)
-            window = 0
-            run.evaluate(step=step)
-            if step < total and run.store.saved_step != step and run.checkpoint_due():
-                run.save_checkpoint(step, optimizer)
-            paused += time.perf_counter()
-        seconds = _synced(device) - began - paused
-        run.speed(tokens, seconds, steady, _synced(device) - paused)
+            with run.clock.paused():
+                run.log_loss(loss_sum, window, step, lr)
+                window = 0
+                run.evaluate(step=step)
+                if step < total and run.store.saved_step != step and run.checkpoint_due():
+                    run.save_checkpoint(step, optimizer)
+        run.speed(tokens)
         # 4. the model directory
         return run.finish(step)
 
@@ -370,21 +368,36 @@ def check_corpus_size(corpus: Corpus) -> list[str]:
     return []
 
 
-def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
-    """bf16 autocast on a GPU that supports it (or when asked), fp32 everywhere else."""
-    import torch
+class TrainClock:
+    """Seconds spent training (evaluation and checkpoints not counted). It waits for the
+    device only when read: at log points, pauses and the end, never on every step."""
 
-    if config.precision == "fp32" or device.type == "cpu":
-        return None
-    if config.precision == "bf16":
-        return torch.bfloat16
-    if device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return None
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.began, self.pauses = device, time.perf_counter(), 0.0
+        #: (seconds, tokens) when STEADY_FROM_STEP was reached: warm-up and compiling done.
+        self.steady_at: tuple[float, int] | None = None
+
+    def elapsed(self) -> float:
+        return device_setup.synced(self.device) - self.began - self.pauses
+
+    def steady(self, step: int, tokens: int) -> None:
+        if step == STEADY_FROM_STEP:
+            self.steady_at = (self.elapsed(), tokens)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        stopped = device_setup.synced(self.device)
+        try:
+            yield
+        finally:
+            self.pauses += time.perf_counter() - stopped
 
 
 class _Run:
     """What one call of :meth:`Trainer.train` sets up around the loop, and its bookkeeping."""
+
+    #: Started by the loop when training starts.
+    clock: TrainClock
 
     def __init__(self, trainer: Trainer, corpus: Corpus, progress: ProgressCallback | None):
         self.trainer, self.method, self.cfg = trainer, trainer.method, trainer.config
@@ -400,6 +413,7 @@ class _Run:
         self.dist = distributed.Dist()
         self.epoch_loss = [0.0, 0.0]  # summed loss and tokens since the last evaluation
         self._last_checkpoint = time.perf_counter()
+        self.batch_tokens = 0
 
     def __enter__(self) -> _Run:
         return self
@@ -427,16 +441,18 @@ class _Run:
 
     # setup ---------------------------------------------------------------------------
 
-    def setup(self) -> tuple[TrainConfig, distributed.Dist, torch.device]:
-        """Base model, tokenizer and batches; returns the resolved config."""
+    def setup(self) -> tuple[TrainConfig, torch.device]:
+        """Base model, tokenizer and batches; the run's settings with every "unset" resolved
+        (checkpoints, ``tweetgen.json`` and the card record them), set here once."""
         import torch
 
-        split = self.corpus.split(self.cfg.validation, seed=self.cfg.seed)
-        self.dist, self.device = distributed.from_env(resolve_device(self.cfg.device))
-        torch.manual_seed(self.cfg.seed)
-        random.seed(self.cfg.seed)
-        base = self.resolve_base(split.train.texts)
         cfg = self.cfg
+        split = self.corpus.split(cfg.validation, seed=cfg.seed)
+        self.dist, self.device = distributed.from_env(resolve_device(cfg.device))
+        torch.manual_seed(cfg.seed)
+        random.seed(cfg.seed)
+        cfg = cfg.replace(base_model=self.resolve_base_name(cfg.base_model))
+        base = self.base_path(cfg, split.train.texts)
         self.tokenizer = base_model.load_tokenizer(base)
         model = base_model.load_causal_lm(base)
         limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
@@ -448,38 +464,39 @@ class _Run:
         self.model = self.method.prepare(model)
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
         torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
-        rows = self.make_batches(split)
-        # what "unset" meant, written down: checkpoints, tweetgen.json and the card show it
-        cfg = cfg.replace(
+        rows = self.make_batches(split, cfg)
+        self.batch_tokens = rows * cfg.block_size * self.dist.world
+        self.cfg = cfg = cfg.replace(
             epochs=cfg.run_epochs(),
             learning_rate=cfg.run_learning_rate(),
             batch_tokens=rows * cfg.block_size,
         )
-        self.cfg = self.trainer.config = self.method.config = cfg
+        self.total_steps = min(cfg.run_epochs() * self.per_epoch, cfg.max_steps or sys.maxsize)
         planned = cfg.run_epochs() * self.train_data.labelled_tokens
         if cfg.compile or (cfg.compile is None and self._worth_compiling(planned)):
             self.metrics["compiled"] = float(compile_model(self.model))
         self.net = distributed.wrap(self.model, self.dist, self.device)
-        self.store = CheckpointStore(
-            cfg.work_path / CHECKPOINTS_DIR, cfg, self.corpus.fingerprint()
-        )
+        self.store = checkpoints(cfg, self.corpus.fingerprint())
         self.start_tracking()
-        return cfg, self.dist, self.device
+        return cfg, self.device
 
     def _worth_compiling(self, planned_tokens: int) -> bool:
         return self.device.type == "cuda" and planned_tokens >= COMPILE_MIN_TOKENS
 
-    def resolve_base(self, train_texts: list[str]) -> str:
-        """The base to load: ``auto`` decided here (CLI and API alike), ``tiny`` built here.
+    def resolve_base_name(self, name: str) -> str:
+        """``auto`` decided here (CLI and API alike), and said in one line."""
+        base = base_model.resolve_base_model(name)
+        if name == base_model.AUTO_BASE:
+            why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
+            self.emit("base", message=f"auto chose {base} ({why})")
+        return base
+
+    def base_path(self, cfg: TrainConfig, train_texts: list[str]) -> str:
+        """What to load the base from; ``tiny`` is built here from the training posts.
 
         Under torchrun rank 0 builds the tiny base; the other ranks wait and load it.
         """
-        cfg = self.cfg
-        base = base_model.resolve_base_model(cfg.base_model)
-        if cfg.base_model == base_model.AUTO_BASE:
-            why = "gpt2 is not cached and the Hub cannot be reached" if base == "tiny" else "auto"
-            self.emit("base", message=f"auto chose {base} ({why})")
-        self.cfg = self.trainer.config = self.method.config = cfg = cfg.replace(base_model=base)
+        base = cfg.base_model
         if cfg.is_tiny:
             path = cfg.work_path / TINY_BASE_DIR
             built = (path / base_model.TINY_MARKER).is_file()
@@ -497,16 +514,16 @@ class _Run:
         self.method.base = base
         return base
 
-    def make_batches(self, split: Any) -> int:
+    def make_batches(self, split: Any, cfg: TrainConfig) -> int:
         """Tokenize both splits (cached in the work dir) and size the batches in tokens."""
-        cfg, tok = self.cfg, self.tokenizer
+        tok = self.tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         cache = cfg.work_path / TOKEN_CACHE_DIR
         train, val = (
             tokenize_corpus(part.texts, tok, fingerprint=part.fingerprint(), cache_dir=cache)
             for part in (split.train, split.validation)
         )
-        rows = self.rows(train)
+        rows = self.rows(train, cfg)
         pin = self.device.type == "cuda"
 
         def batches(tokens: Tokens, shuffle: bool, rank: int, world: int) -> Batches:
@@ -530,9 +547,8 @@ class _Run:
         self.per_epoch = len(self.train_data)
         return rows
 
-    def rows(self, train: Tokens) -> int:
+    def rows(self, train: Tokens, cfg: TrainConfig) -> int:
         """Blocks per step: ``batch_tokens``, or the device's aim, cut for a small corpus."""
-        cfg = self.cfg
         if cfg.batch_tokens is not None:
             return max(1, cfg.batch_tokens // cfg.block_size)
         aim = DEVICE_BATCH_TOKENS.get(self.device.type, DEVICE_BATCH_TOKENS["cpu"])
@@ -570,7 +586,7 @@ class _Run:
         self.emit("evaluate", step=step)
         model = self.model
         model.eval()
-        amp = autocast_dtype(self.cfg, self.device)
+        amp = device_setup.autocast_dtype(self.cfg.precision, self.device)
         total = torch.zeros((), device=self.device)
         with (
             torch.no_grad(),
@@ -600,15 +616,13 @@ class _Run:
         self.emit("evaluate", {"eval_loss": loss, "perplexity": ppl}, step=step)
         return loss
 
-    def speed(
-        self, tokens: int, seconds: float, steady: tuple[float, int] | None, end: float
-    ) -> None:
+    def speed(self, tokens: int) -> None:
         """Tokens/s of the whole loop, and from STEADY_FROM_STEP on (warm-up excluded)."""
-        world = self.dist.world
+        world, seconds, steady = self.dist.world, self.clock.elapsed(), self.clock.steady_at
         self.metrics["train_seconds"] = seconds
         self.metrics["tokens_per_second"] = tokens * world / seconds if seconds else 0.0
-        if steady is not None and end > steady[0] and tokens > steady[1]:
-            rate = (tokens - steady[1]) * world / (end - steady[0])
+        if steady is not None and seconds > steady[0] and tokens > steady[1]:
+            rate = (tokens - steady[1]) * world / (seconds - steady[0])
             self.metrics["steady_tokens_per_second"] = rate
 
     # checkpoints -----------------------------------------------------------------------
@@ -624,7 +638,7 @@ class _Run:
             return
         state = {
             "optimizer": optimizer.state_dict(),
-            "rng": _rng_state(),
+            "rng": rng_state(),
             "history": json.dumps(self.history),
             "metrics": json.dumps(self.metrics),
             "epoch_loss": list(self.epoch_loss),
@@ -643,7 +657,7 @@ class _Run:
         weights = {k: v.to(self.device) for k, v in ckpt.weights.items()}
         self.method.restore(self.model, weights)
         optimizer.load_state_dict(ckpt.state["optimizer"])
-        _set_rng_state(ckpt.state["rng"])
+        set_rng_state(ckpt.state["rng"])
         self.history = json.loads(ckpt.state["history"])
         self.metrics |= json.loads(ckpt.state["metrics"])
         self.epoch_loss = [float(x) for x in ckpt.state["epoch_loss"]]
@@ -697,92 +711,9 @@ class _Run:
                 "corpus_fingerprint": self.corpus.fingerprint(),
                 "framing": "<|endoftext|>post<|endoftext|>",
             }
-            write_json(tmp / MODEL_INFO, info)
+            write_json(tmp / METADATA_FILE, info)
             _finalize(tmp, self.corpus, self.cfg, self.metrics)
         return out
-
-
-def clear_work(work: Path) -> None:
-    """Remove the tiny base and token cache tweetgen made in ``work`` (only those), and
-    ``work`` itself if nothing else is left (checkpoints are the store's to clear)."""
-    remove_owned(work / TINY_BASE_DIR, marker=base_model.TINY_MARKER)
-    for cached in (work / TOKEN_CACHE_DIR).glob(f"*{CACHE_SUFFIX}"):  # only our files
-        cached.unlink(missing_ok=True)
-    remove_if_empty(work / TOKEN_CACHE_DIR)
-    remove_if_empty(work)
-
-
-def earlier_model(config: TrainConfig) -> Replaceable:
-    """What ``out_dir`` may hold to be replaced: an earlier model (``tweetgen.json``), or the
-    folder an unfinished first run claimed for its work folder (marker and work folder only)."""
-    allowed = {OWNER_MARKER, *config.carried()}
-
-    def earlier(path: Path) -> bool:
-        if (path / MODEL_INFO).is_file():
-            return True
-        return owned(path) and {entry.name for entry in path.iterdir()} <= allowed
-
-    return earlier
-
-
-@contextmanager
-def guard_places(config: TrainConfig) -> Iterator[None]:
-    """Hold the output's and the work folder's locks; refuse unusable ones before any work.
-
-    Only the process that writes them (rank 0 under torchrun) takes the locks. A work folder
-    inside ``out_dir`` (the default) is covered by the output's lock; ``out_dir`` is created
-    (marked as tweetgen's) to hold it, and removed again if the run fails with no checkpoint
-    to resume from (a killed run leaves it: the next run resumes or replaces it).
-    """
-    if distributed.secondary_rank():
-        yield
-        return
-    check_places(config)
-    with (
-        output_guard(
-            config.out_dir,
-            replaceable=earlier_model(config),
-            error=TrainingError,
-            carry=config.carried(),
-        ),
-        _work_folder(config),
-    ):
-        CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
-        yield
-
-
-@contextmanager
-def _work_folder(config: TrainConfig) -> Iterator[None]:
-    if config.work_inside() is None:
-        with output_guard(config.work_path, replaceable=lambda _: True, error=TrainingError):
-            yield
-        return
-    out = config.out_dir
-    made = not out.exists() or not any(out.iterdir())
-    if made:
-        claim_dir(out, error=TrainingError)
-    try:
-        yield
-    except BaseException:
-        store = CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "")
-        if made and not store.paths():  # nothing to resume from: leave no folder behind
-            with contextlib.suppress(TweetgenError, OSError):
-                store.clear()
-                clear_work(config.work_path)
-        remove_if_empty(config.work_path)
-        if made:
-            remove_if_empty(out)
-        raise
-
-
-def check_places(config: TrainConfig) -> None:
-    """Refuse an unusable ``out_dir`` or work folder (creates nothing, takes no lock): the CLI
-    calls this before reading the corpus."""
-    check_output(config.out_dir, replaceable=earlier_model(config), error=TrainingError)
-    if os.path.abspath(config.work_path) == os.path.abspath(config.out_dir):
-        raise TrainingError("work_dir must not be out_dir itself", path=config.out_dir)
-    check_output(config.work_path, replaceable=lambda _: True, error=TrainingError)
-    CheckpointStore(config.work_path / CHECKPOINTS_DIR, config, "").check()
 
 
 def compile_model(model: Any) -> bool:
@@ -796,78 +727,11 @@ def compile_model(model: Any) -> bool:
     return True
 
 
-def _synced(device: torch.device) -> float:
-    """The time once the device has finished what was queued (used for timing only)."""
-    import torch
-
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter()
-
-
 def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
     """Card, generation config and novelty index (:mod:`tweetgen.model.finish`)."""
     from tweetgen.model.finish import finalize_model_dir
 
     finalize_model_dir(path, corpus=corpus, config=config, metrics=metrics)
-
-
-def _passive_omp_waits() -> None:
-    """Ask OpenMP to sleep, not spin, while waiting, if torch is not loaded yet.
-
-    With spinning threads a busy 2-core machine trained 5-25x slower with 2 threads than
-    with 1; with passive waits 2 threads beat 1 (benchmarks/RESULTS.md). OpenMP reads the
-    variable once, when torch loads it, so this only helps before the first ``import torch``;
-    an explicit ``OMP_WAIT_POLICY`` is left alone.
-    """
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-
-@contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
-    if threads is None:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@contextmanager
-def _tf32() -> Iterator[None]:
-    """TF32 matrix products on CUDA while training (restored afterwards: library code)."""
-    import torch
-
-    before = torch.get_float32_matmul_precision()
-    torch.set_float32_matmul_precision("high")
-    try:
-        yield
-    finally:
-        torch.set_float32_matmul_precision(before)
-
-
-def _rng_state() -> dict[str, Any]:
-    import torch
-
-    state: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict[str, Any]) -> None:
-    import torch
-
-    torch.set_rng_state(state["torch"])
-    random.setstate(state["python"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 __all__ = [
@@ -878,10 +742,7 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
-    "check_places",
     "compile_model",
-    "earlier_model",
-    "guard_places",
     "lr_factor",
     "post_mask",
 ]

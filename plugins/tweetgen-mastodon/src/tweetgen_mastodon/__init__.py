@@ -3,13 +3,15 @@
 ``tweetgen prepare mastodon archive-20240501.zip --out corpus/`` reads the export from Settings →
 Import and export → Request your archive (.zip, .tar.gz, the extracted folder, or its
 outbox.json). ``tweetgen prepare mastodon @alice@mastodon.social --out corpus/`` (or
-``https://mastodon.social/@alice``) reads the public API instead. Direct messages never appear.
+``https://mastodon.social/@alice``) reads the public API instead. Direct messages never appear
+among the posts; the source counts them (``skipped``), and the data table has a row for them.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,15 +88,20 @@ class MastodonSource:
         Option("base_url", str, None, "the server to ask (default: the account's own)"),
     )
 
+    def __init__(self) -> None:
+        #: Items read but not yielded, by reason (direct messages...): the data table's rows.
+        self.skipped: Counter[str] = Counter()
+
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check the arguments now; read lazily as posts are consumed."""
         opts = Options.parse(options)
         remote = parse_location(location)
-        posts = self._api(remote, opts) if remote else read_outbox_at(location)
+        posts = self._api(remote, opts) if remote else read_outbox_at(location, self.skipped)
         return itertools.islice(_keep(posts, opts), opts.limit)
 
     def _api(self, remote: Remote, opts: Options) -> Iterator[Post]:
         from tweetgen_mastodon.api import PAGE_SIZE, lookup, make_client, status_to_post, statuses
+        from tweetgen_mastodon.outbox import DIRECT
 
         flags = {"exclude_replies": opts.exclude_replies, "exclude_reblogs": opts.exclude_reblogs}
         page = min(PAGE_SIZE, opts.limit or PAGE_SIZE)
@@ -106,15 +113,17 @@ class MastodonSource:
                     post = status_to_post(status, author, remote.host)
                 except (KeyError, TypeError) as exc:
                     raise NetworkError(f"mastodon: a status lacks {exc}") from None
-                if post is not None:
+                if post is None:
+                    self.skipped[DIRECT] += 1
+                else:
                     yield post
 
 
-def read_outbox_at(location: str) -> Iterator[Post]:
+def read_outbox_at(location: str, skipped: Counter[str] | None = None) -> Iterator[Post]:
     from tweetgen_mastodon.archive import read_export
     from tweetgen_mastodon.outbox import read_outbox
 
-    yield from read_outbox(read_export(location))
+    yield from read_outbox(read_export(location), skipped)
 
 
 def _keep(posts: Iterable[Post], opts: Options) -> Iterator[Post]:

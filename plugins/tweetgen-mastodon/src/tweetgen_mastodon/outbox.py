@@ -2,15 +2,17 @@
 
 ``Create`` of a ``Note`` (or a poll, ``Question``) is a post: a reply when it has ``inReplyTo``.
 ``Announce`` is a boost (RETWEET); the export names the boosted post only by URI, so its text is
-empty. Direct messages are left out. The rule, from how Mastodon addresses a status: a status
-whose ``to`` and ``cc`` hold neither the Public collection nor a followers collection was
-addressed only to the people it mentions, which is what a direct message is. Public, unlisted and
-followers-only posts are kept.
+empty. Direct messages are left out, and so are other activities (a ``Like``, a ``Create`` of
+an ``Event``...); both are counted, for the data table. The rule for a direct message, from
+how Mastodon addresses a status: a status whose ``to`` and ``cc`` hold neither the Public
+collection nor a followers collection was addressed only to the people it mentions, which is
+what a direct message is. Public, unlisted and followers-only posts are kept.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +23,9 @@ from tweetgen_mastodon.archive import Export
 from tweetgen_mastodon.content import acct_from_url
 from tweetgen_mastodon.posts import SOURCE, html_post, parse_time
 
+#: Reasons items are left out, as the data table's rows name them.
+DIRECT = "direct messages"
+NOT_POSTS = "other activities"
 PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 _POST_TYPES = ("Note", "Question", "Article")
 
@@ -38,24 +43,31 @@ def load_json(data: bytes | None, label: str) -> Any:
         return json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InputFormatError(f"not valid JSON ({exc})", path=label) from None
+    except RecursionError:
+        raise InputFormatError("JSON nested too deeply", path=label) from None
 
 
-def read_outbox(export: Export) -> Iterator[Post]:
-    """Every post in the export, oldest first as Mastodon writes them; direct messages skipped."""
+def read_outbox(export: Export, skipped: Counter[str] | None = None) -> Iterator[Post]:
+    """Every post in the export, oldest first as Mastodon writes them. Each item left out is
+    counted in ``skipped`` by reason (:data:`DIRECT`, :data:`NOT_POSTS`): the data table shows
+    them, so its first row is the export's own item count."""
     outbox = load_json(export.outbox, export.label)
     items = outbox.get("orderedItems") if isinstance(outbox, dict) else None
     if not isinstance(items, list):
         raise InputFormatError("not an ActivityPub outbox (no orderedItems)", path=export.label)
     account = _account(load_json(export.actor, export.label), items)
+    counts = Counter[str]() if skipped is None else skipped
     for number, item in enumerate(items, 1):
-        if not isinstance(item, dict) or is_direct(item, account.followers):
+        if not isinstance(item, dict) or not _is_post(item):
+            counts[NOT_POSTS] += 1
+            continue
+        if is_direct(item, account.followers):
+            counts[DIRECT] += 1
             continue
         try:
-            post = _activity(item, account.acct)
+            yield _activity(item, account.acct)
         except (KeyError, TypeError) as exc:
             raise InputFormatError(f"item {number}: missing {exc}", path=export.label) from None
-        if post is not None:
-            yield post
 
 
 def _account(actor: Any, items: list[Any]) -> Account:
@@ -88,13 +100,19 @@ def _as_list(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _activity(item: dict[str, Any], author: str) -> Post | None:
+def _is_post(item: dict[str, Any]) -> bool:
+    """A boost, or the creation of a post (not a ``Like``, a ``Follow``, an ``Event``...)."""
     obj = item.get("object")
     if item.get("type") == "Announce":
+        return True
+    return item.get("type") == "Create" and isinstance(obj, dict) and obj.get("type") in _POST_TYPES
+
+
+def _activity(item: dict[str, Any], author: str) -> Post:
+    """The post of an activity :func:`_is_post` accepted."""
+    if item.get("type") == "Announce":
         return _boost(item, author)
-    if item.get("type") == "Create" and isinstance(obj, dict) and obj.get("type") in _POST_TYPES:
-        return _note(obj, item, author)
-    return None
+    return _note(item["object"], item, author)
 
 
 def _note(note: dict[str, Any], activity: dict[str, Any], author: str) -> Post:
