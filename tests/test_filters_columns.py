@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -25,7 +24,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tweetgen import Post, PostKind, get_filters
-from tweetgen.filters import apply
 from tweetgen.filters import columns as cx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
 from tweetgen.filters.base import Filter, TableStep
@@ -153,47 +151,6 @@ def test_column_path_equals_per_post_path_on_chunked_tables(
 ) -> None:
     """Texts in several chunks: the byte scans read chunk by chunk."""
     assert differences(get_filter(name, **options), items, rows) == []
-
-
-@contextmanager
-def split_between_threads(cores: int = 3) -> Iterator[None]:
-    """Every row-local built-in's step split between ``cores`` threads, however small."""
-    with (
-        patch.object(apply, "MIN_THREAD_ROWS", 1),
-        patch.object(apply, "usable_cores", lambda: cores),
-    ):
-        yield
-
-
-@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}{o}" for n, o in CASES])
-@SETTINGS
-@given(items=post_lists())
-def test_steps_split_between_threads_equal_the_per_post_path(
-    name: str, options: dict[str, Any], items: list[Post]
-) -> None:
-    with split_between_threads():
-        assert differences(get_filter(name, **options), items) == []
-
-
-def test_row_local_steps_really_split_and_others_do_not() -> None:
-    items = [
-        Post(
-            str(i),
-            "me",
-            f"post {i} of a few words",
-            datetime(2024, 1, 1, tzinfo=timezone.utc),
-            "test",
-        )
-        for i in range(7)
-    ]
-    table = table_of(items)
-    with split_between_threads():
-        for name, options in CASES:
-            f = get_filter(name, **options)
-            method = column_method(f)
-            assert method is not None
-            parts = apply._slices(table, f, method)
-            assert len(parts) == (1 if "duplicates" in name else 3), name
 
 
 @pytest.mark.parametrize(

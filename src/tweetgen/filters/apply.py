@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.base.cores import usable_cores
 from tweetgen.errors import FilterError
 from tweetgen.filters.base import Filter, TableStep
 from tweetgen.records.post import Post
@@ -26,9 +24,6 @@ from tweetgen.records.report import FilterStep
 from tweetgen.records.schema import SCHEMA, conform, post_batches, records_batch, table_posts
 
 TEXT = "text"
-#: Rows each thread gets at least when a step is split between cores.
-MIN_THREAD_ROWS = 100_000
-_BUILT_IN_PREFIX = "tweetgen.filters."
 #: Methods whose override in a subclass makes an inherited ``filter_table`` stale.
 _PER_POST_METHODS = ("__call__", "drops", "clean")
 
@@ -57,7 +52,7 @@ def run_step(table: pa.Table, f: Filter) -> tuple[pa.Table, FilterStep]:
     """``table`` after ``f``, and the step's counts."""
     method = column_method(f)
     if method is not None:
-        out, dropped, changed = apply_table_step(table, table_step(table, f, method), f.name)
+        out, dropped, changed = apply_table_step(table, method(table), f.name)
     else:
         out, dropped, changed = run_per_post(table, f)
     return out, FilterStep(f.name, f.reason, table.num_rows, dropped, changed)
@@ -69,49 +64,6 @@ def run_filters(table: pa.Table, filters: Sequence[Filter]) -> tuple[pa.Table, l
         table, step = run_step(table, f)
         steps.append(step)
     return table, steps
-
-
-def table_step(table: pa.Table, f: Filter, method: Callable[[pa.Table], TableStep]) -> TableStep:
-    """``method(table)``; for a big table and a built-in filter that decides each row on its
-    own (``row_local``), the rows are split between threads, one per core: Arrow's kernels
-    let go of the interpreter lock, so the slices really run at once."""
-    slices = _slices(table, f, method)
-    if len(slices) < 2:
-        return method(table)
-    from tweetgen.plugins import get_plugin_manager
-
-    get_plugin_manager()  # built before threads start: its first build is not thread-safe
-    with ThreadPoolExecutor(len(slices)) as pool:
-        steps = list(pool.map(method, slices))
-    keep = text = None
-    if any(s.keep is not None for s in steps):
-        pairs = zip(steps, slices, strict=True)
-        keep = _joined([_all_true(len(p)) if s.keep is None else s.keep for s, p in pairs])
-    if any(s.text is not None for s in steps):
-        pairs = zip(steps, slices, strict=True)
-        text = _joined([p.column(TEXT) if s.text is None else s.text for s, p in pairs])
-    return TableStep(keep, text)
-
-
-def _slices(table: pa.Table, f: Filter, method: Callable[[pa.Table], TableStep]) -> list[pa.Table]:
-    owner = _owner(type(f), "filter_table")
-    built_in = owner is not None and owner.__module__.startswith(_BUILT_IN_PREFIX)
-    if not (built_in and getattr(f, "row_local", False)):
-        return [table]
-    count = min(usable_cores(), table.num_rows // MIN_THREAD_ROWS)
-    if count < 2:
-        return [table]
-    size = -(-table.num_rows // count)
-    return [table.slice(start, size) for start in range(0, table.num_rows, size)]
-
-
-def _all_true(rows: int) -> pa.Array:
-    return pa.array(np.ones(rows, dtype=bool))
-
-
-def _joined(parts: list[pa.Array | pa.ChunkedArray]) -> pa.ChunkedArray:
-    chunks = [c for p in parts for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
-    return pa.chunked_array(chunks, chunks[0].type)
 
 
 def apply_table_step(table: pa.Table, step: TableStep, name: str) -> tuple[pa.Table, int, int]:

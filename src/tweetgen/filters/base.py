@@ -73,9 +73,6 @@ class Drop(_Composable):
 
     name: ClassVar[str] = "drop"
     reason: ClassVar[str] = "dropped"
-    #: Each row is decided on its own, so a big table's rows may be split between threads
-    #: (built-in filters only; one that remembers rows, like duplicates, sets False).
-    row_local: ClassVar[bool] = True
 
     def drops(self, post: Post) -> bool:
         raise NotImplementedError
@@ -89,8 +86,6 @@ class Clean(_Composable):
 
     name: ClassVar[str] = "clean"
     reason: ClassVar[str] = "cleaned"
-    #: As :attr:`Drop.row_local`.
-    row_local: ClassVar[bool] = True
 
     def clean(self, text: str) -> str:
         raise NotImplementedError

@@ -340,7 +340,6 @@ class DropDuplicates(_BuiltIn, Drop):
 
     name = "drop-duplicates"
     reason = "duplicates"
-    row_local = False  # the first of equal posts is kept: rows depend on each other
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """``normalise`` once per distinct text; then the first row of each key is kept."""
@@ -358,7 +357,6 @@ class DropNearDuplicates(_BuiltIn, Drop):
 
     name = "drop-near-duplicates"
     reason = "near-duplicates"
-    row_local = False  # the first of equal posts is kept: rows depend on each other
 
     def __init__(self, threshold: float | str = 0.8, shingle: int | str = 4) -> None:
         label = f"{self.name}: threshold"
