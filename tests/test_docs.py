@@ -28,7 +28,12 @@ HOOKS = sorted(
 
 
 def test_there_are_hooks() -> None:
-    assert HOOKS == ["register_filters", "register_sources", "register_trainers"]
+    assert HOOKS == [
+        "register_filters",
+        "register_publishers",
+        "register_sources",
+        "register_trainers",
+    ]
 
 
 def hook_signature(hook: Callable[..., Any]) -> str:

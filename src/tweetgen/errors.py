@@ -77,3 +77,7 @@ class HubError(TweetgenError):
 
 class MissingDependencyError(TweetgenError):
     """An optional package a feature needs is not installed."""
+
+
+class PublishError(TweetgenError):
+    """Posting to a network failed or was refused (a bad token, a rate limit, a server error)."""

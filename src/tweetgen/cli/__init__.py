@@ -85,9 +85,10 @@ def main() -> None:
 
 
 def _add_commands() -> None:
-    from tweetgen.cli import corpus_cmds, plugins_cmd, prepare
+    from tweetgen.cli import corpus_cmds, plugins_cmd, post, prepare
 
     main.add_command(plugins_cmd.plugins)
+    main.add_command(post.post)
     main.add_command(prepare.prepare)
     main.add_command(corpus_cmds.stats)
     main.add_command(corpus_cmds.merge)

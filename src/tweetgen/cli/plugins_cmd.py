@@ -31,7 +31,8 @@ def plugins(name: str | None, as_json: bool) -> None:
             vars(i)
             | {
                 "descriptions": {
-                    n: described.get(n, "") for n in i.sources + i.filters + i.trainers
+                    n: described.get(n, "")
+                    for n in i.sources + i.filters + i.trainers + i.publishers
                 },
                 "problems": PROBLEMS.get(i.name, []),
             }
@@ -50,6 +51,7 @@ def plugins(name: str | None, as_json: bool) -> None:
                 ("sources", info.sources),
                 ("filters", info.filters),
                 ("trainers", info.trainers),
+                ("publishers", info.publishers),
             )
             if names
         ]

@@ -25,6 +25,7 @@ from tweetgen.errors import CorpusError
 from tweetgen.filters.apply import run_filters
 from tweetgen.filters.base import steps_of
 from tweetgen.records.post import Post
+from tweetgen.records.profile import Profile
 from tweetgen.records.report import FilterReport, FilterStep
 from tweetgen.records.schema import conform, empty_table, post_batches, table_posts
 
@@ -136,10 +137,14 @@ class Corpus:
         """A corpus of record batches in the corpus schema (``tweetgen.records.schema.SCHEMA``).
 
         Records a source read but skipped (``batches.skipped``, see ``SourceStream``) become
-        the first rows of the report, so every post read is kept or counted.
+        the first rows of the report, so every post read is kept or counted; the account's
+        profile (``batches.profile``) goes into ``meta["profile"]``.
         """
         tables = [pa.Table.from_batches([b]) for b in batches if b.num_rows]
         corpus = cls.from_table(pa.concat_tables(tables) if tables else empty_table(), meta=meta)
+        profile = getattr(batches, "profile", None)
+        if isinstance(profile, Profile):  # the account's face, for the card and thumbnail
+            corpus.meta["profile"] = profile.to_meta()
         skipped = getattr(batches, "skipped", None)
         if skipped:
             corpus.report = FilterReport.with_skipped(len(corpus), skipped, by=meta_source(meta))

@@ -13,11 +13,13 @@ override the license (default: the base model's, ``mit`` for GPT-2 and the tiny 
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from typing import Any
 
 from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import labelled
+from tweetgen.records.profile import clean_text
 
 #: The seed's widget prompt, and the same words in the languages accounts most often write.
 WIDGET_TEXT = "My dream is"
@@ -65,6 +67,10 @@ _METRICS = (
     ("train_seconds", "Training time (seconds)", "{:,.1f}"),
     ("tokens_per_second", "Throughput (tokens/second)", "{:,.0f}"),
 )
+#: Files of the model folder the card shows (the thumbnail is drawn at the end of training,
+#: the pipeline picture comes with tweetgen, the avatar from the source's profile).
+THUMBNAIL_FILE = "thumbnail.png"
+PIPELINE_FILE = "pipeline.svg"
 _HYPERPARAMETERS = (
     "epochs",
     "learning_rate",
@@ -99,7 +105,7 @@ def _card_settings(meta: Mapping[str, Any]) -> Mapping[str, Any]:
     return settings if isinstance(settings, Mapping) else {}
 
 
-def card_data(meta: Mapping[str, Any]) -> Any:
+def card_data(meta: Mapping[str, Any], model_ref: str = "", on_hub: bool = False) -> Any:
     """The hub metadata block (``ModelCardData``) for ``meta``."""
     from huggingface_hub import ModelCardData
 
@@ -110,6 +116,10 @@ def card_data(meta: Mapping[str, Any]) -> Any:
     if meta.get("model_type"):
         tags.append(str(meta["model_type"]))
     datasets = settings.get("datasets")
+    extra: dict[str, Any] = {}
+    thumbnail = _file_name(meta.get("thumbnail"))
+    if thumbnail:  # the picture the Hub shows when the model is shared
+        extra["thumbnail"] = file_url(thumbnail, model_ref, on_hub)
     return ModelCardData(
         language=primary_language(meta),
         license=str(settings.get("license") or BASE_LICENSES.get(base, "other")),
@@ -119,12 +129,77 @@ def card_data(meta: Mapping[str, Any]) -> Any:
         base_model=base if meta.get("base_model_on_hub") else None,
         datasets=[str(d) for d in datasets] if isinstance(datasets, list) else None,
         widget=[{"text": widget_text(meta)}],
+        **extra,
     )
+
+
+def _file_name(value: Any) -> str | None:
+    """A plain file name of the model folder (no folder, nothing that could escape it)."""
+    if not isinstance(value, str) or not value or value.startswith("."):
+        return None
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    return value if set(value) <= allowed else None
+
+
+def file_url(name: str, model_ref: str, on_hub: bool) -> str:
+    """How the card links a file of the model folder: beside the card offline, by its
+    ``resolve`` URL on the Hub (where metadata such as ``thumbnail`` needs a full URL)."""
+    if on_hub:
+        return f"https://huggingface.co/{model_ref}/resolve/main/{name}"
+    return name
+
+
+def header(meta: Mapping[str, Any], model_ref: str, on_hub: bool = False) -> str:
+    """The seed's header: the account's picture, its name with "🤖 AI Bot", "@handle bot".
+
+    Plain HTML the Hub renders (and any offline Markdown viewer): no script, no remote
+    asset, every text escaped. Empty when the metadata has no usable profile; the picture
+    alone is left out when there is none.
+    """
+    profile = meta.get("profile")
+    profile = profile if isinstance(profile, Mapping) else {}
+    handle = clean_text(profile.get("handle"), 256)
+    if not handle:
+        return ""
+    handle = handle.lstrip("@")
+    name = clean_text(profile.get("display_name"), 64) or handle
+    lines = ['<div align="center">']
+    picture = _file_name(profile.get("picture"))
+    if picture:
+        src = html.escape(file_url(picture, model_ref, on_hub), quote=True)
+        alt = html.escape(f"{name}'s profile picture", quote=True)
+        lines.append(
+            f'  <img src="{src}" alt="{alt}" width="96" height="96" style="border-radius: 50%;">'
+        )
+    lines += [
+        f"  <p><strong>{html.escape(name)}</strong> 🤖 AI Bot<br>",
+        f"  @{html.escape(handle)} bot</p>",
+        "</div>",
+    ]
+    return "\n".join(lines)
 
 
 def _who(meta: Mapping[str, Any]) -> str:
     authors = meta.get("corpus", {}).get("authors") or []
     return ", ".join(f"@{a}" for a in authors) if authors else "one person"
+
+
+def _thumbnail(meta: Mapping[str, Any], model_ref: str, on_hub: bool) -> list[str]:
+    """The picture of generated posts drawn at the end of training, when there is one."""
+    thumbnail = _file_name(meta.get("thumbnail"))
+    if not thumbnail:
+        return []
+    url = file_url(thumbnail, model_ref, on_hub)
+    return [f"![Posts this model generated, not written by the person]({url})"]
+
+
+def _pipeline_picture(meta: Mapping[str, Any], model_ref: str, on_hub: bool) -> str:
+    pipeline = _file_name(meta.get("pipeline_picture"))
+    if not pipeline:
+        return ""
+    url = file_url(pipeline, model_ref, on_hub)
+    alt = "source, corpus, filters, trainer, model folder, generator, with a plugin hook at each"
+    return f"![{alt}]({url})\n\n"
 
 
 def _data_section(meta: Mapping[str, Any]) -> str:
@@ -232,11 +307,16 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
 
     who = _who(meta)
     sections = [
+        *([face] if (face := header(meta, model_ref, on_hub)) else []),
         f"# {who} (tweetgen)\n\n"
+        "Create your own bot based on your favorite user with tweetgen "
+        "(`pip install tweetgen`).\n\n"
         f"A language model that writes posts in the voice of {who}. "
         f"It was made with tweetgen {meta.get('tweetgen_version', '')}.".rstrip(),
+        *_thumbnail(meta, model_ref, on_hub),
         "## How does it work?\n\n"
-        "tweetgen reads the account's posts, drops retweets and short posts, cleans links and "
+        + _pipeline_picture(meta, model_ref, on_hub)
+        + "tweetgen reads the account's posts, drops retweets and short posts, cleans links and "
         "HTML entities, and fine-tunes a GPT-2-style causal language model on what is left. "
         "Each post is framed as `<|endoftext|>` post `<|endoftext|>`, so the model learns "
         "where posts start and end, and no post sees another during training. Generation "
@@ -256,8 +336,20 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
         "generated by a model: it is not something the person said.",
     ]
     body = "\n\n".join(sections)
-    card = ModelCard(f"---\n{card_data(meta).to_yaml()}\n---\n\n{body}\n")
+    data = card_data(meta, model_ref, on_hub)
+    card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}\n")
     return str(card)
 
 
-__all__ = ["WIDGET_TEXT", "WIDGET_TEXTS", "card_data", "render_card", "scrub", "widget_text"]
+__all__ = [
+    "PIPELINE_FILE",
+    "THUMBNAIL_FILE",
+    "WIDGET_TEXT",
+    "WIDGET_TEXTS",
+    "card_data",
+    "file_url",
+    "header",
+    "render_card",
+    "scrub",
+    "widget_text",
+]

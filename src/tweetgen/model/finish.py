@@ -21,9 +21,10 @@ from tweetgen.base.atomic import atomic_file, write_json
 from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
-from tweetgen.model.card import render_card
+from tweetgen.model.card import PIPELINE_FILE, render_card
 from tweetgen.model.files import METADATA_FILE, model_files
 from tweetgen.model.novelty import NoveltyIndex
+from tweetgen.records.profile import Profile, profile_of
 
 if TYPE_CHECKING:
     from tweetgen.corpus.corpus import Corpus
@@ -68,10 +69,34 @@ def finalize_model_dir(
     model_type = _model_config(path).get("model_type")
     if isinstance(model_type, str):
         meta["model_type"] = model_type
+    meta |= write_face(path, profile_of(corpus.meta))
     write_json(path / METADATA_FILE, meta)
     write_json(path / NOVELTY_FILE, NoveltyIndex.build(corpus.texts).to_dict())
     write_card(path, meta, model_ref=local_ref(Path(config_dict.get("out_dir") or path)))
     usual_modes(path)
+
+
+#: The pipeline picture shipped with tweetgen (also docs/pipeline.svg), copied into each model.
+PIPELINE_PICTURE = Path(__file__).with_name(PIPELINE_FILE)
+
+
+def write_face(path: Path, profile: Profile | None) -> dict[str, Any]:
+    """The account's picture and the pipeline picture, written into the model at ``path``;
+    returns what ``tweetgen.json`` records of them (file names, never the bytes)."""
+    found: dict[str, Any] = {}
+    if PIPELINE_PICTURE.is_file():
+        with atomic_file(path / PIPELINE_FILE, "wb") as handle:
+            handle.write(PIPELINE_PICTURE.read_bytes())
+        found["pipeline_picture"] = PIPELINE_FILE
+    if profile is None:
+        return found
+    face: dict[str, Any] = {"handle": profile.handle, "display_name": profile.display_name}
+    if profile.picture is not None and profile.picture_name is not None:
+        with atomic_file(path / profile.picture_name, "wb") as handle:
+            handle.write(profile.picture)
+        face["picture"] = profile.picture_name
+    found["profile"] = face
+    return found
 
 
 def usual_modes(path: Path) -> None:

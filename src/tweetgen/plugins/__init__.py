@@ -36,11 +36,12 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "tweetgen.training.plugin",
 )
 
-Kind = Literal["source", "filter", "trainer"]
+Kind = Literal["source", "filter", "trainer", "publisher"]
 _HOOKS: dict[Kind, str] = {
     "source": "register_sources",
     "filter": "register_filters",
     "trainer": "register_trainers",
+    "publisher": "register_publishers",
 }
 
 
@@ -65,6 +66,7 @@ class PluginInfo:
     sources: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
     trainers: list[str] = field(default_factory=list)
+    publishers: list[str] = field(default_factory=list)
 
 
 @cache
@@ -370,6 +372,15 @@ def get_filter(name: str, **options: Any) -> Any:
 
 def get_trainer_class(name: str) -> type[Any]:
     return _get("trainer", name)
+
+
+def get_publishers() -> dict[str, type[Any]]:
+    return {n: r.cls for n, r in registrations("publisher").items()}
+
+
+def get_publisher_class(name: str) -> type[Any]:
+    """The publisher class called ``name`` (``tweetgen post --to NAME``)."""
+    return _get("publisher", name)
 
 
 def _distribution(pm: pluggy.PluginManager, plugin: object, builtin: bool) -> tuple[str, str]:

@@ -44,3 +44,17 @@ def register_trainers(register: Callable[[type[Any]], None]) -> None:
     ``Trainer(config: tweetgen.TrainConfig)``, and has
     ``train(self, corpus: tweetgen.Corpus) -> tweetgen.TrainedModel``.
     """
+
+
+@hookspec
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    """Register publisher classes (``tweetgen post MODEL --to NAME``).
+
+    A publisher class has class attributes ``name``, ``description``, ``max_chars`` (the
+    network's length limit) and ``options`` (``-o KEY=VALUE``), is constructed as
+    ``Publisher(**options)``, and has ``connect(self) -> list[str]`` (check the credentials and
+    the account's automated label; return warnings) and
+    ``publish(self, text: str, key: str) -> tweetgen.bot.Receipt`` (post once; ``key`` is the
+    same on a retry, so a network that supports it never posts twice).
+    See :class:`tweetgen.bot.Publisher`.
+    """

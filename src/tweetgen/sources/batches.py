@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from tweetgen.records.profile import Profile
 from tweetgen.records.schema import SCHEMA, post_batches
 
 ProgressCallback = Callable[[int], None]
@@ -47,6 +48,13 @@ class SourceStream(Iterator[pa.RecordBatch]):
     def skipped(self) -> dict[str, int]:
         found = getattr(self.source, "skipped", None) or {}
         return {str(k): int(v) for k, v in dict(found).items() if int(v) > 0}
+
+    @property
+    def profile(self) -> Profile | None:
+        """The account's face, when the source knows it (a ``profile`` attribute, read with
+        the posts): ``Corpus.from_batches`` keeps it in the corpus's meta."""
+        found = getattr(self.source, "profile", None)
+        return found if isinstance(found, Profile) else None
 
 
 def source_batches(

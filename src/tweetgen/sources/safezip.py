@@ -104,6 +104,10 @@ class SafeZip:
         """File entries (not folders), in archive order."""
         return list(self._infos)
 
+    def size(self, name: str) -> int:
+        """The member's stated (uncompressed) size, to skip a big one before reading it."""
+        return self._infos[name].file_size
+
     def label(self, name: str) -> str:
         """How errors name a member: ``archive.zip/data/tweets.js``."""
         return f"{self.path}/{name}"

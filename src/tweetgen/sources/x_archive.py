@@ -17,6 +17,7 @@ from tweetgen.errors import ArchiveError, InputFormatError, SourceError
 from tweetgen.plugins.hookspecs import hookimpl
 from tweetgen.plugins.options import Option
 from tweetgen.records.post import Post
+from tweetgen.records.profile import Profile
 from tweetgen.sources.archive_tree import ArchiveTree, open_tree
 from tweetgen.sources.jsfile import parse_js
 from tweetgen.sources.safezip import ZipLimits, unsafe_name
@@ -62,6 +63,8 @@ class XArchiveSource:
         self.limits = limits or ZipLimits()
         #: Records read but not yielded, by reason: the data table's rows for them.
         self.skipped: Counter[str] = Counter()
+        #: The account's face (handle, display name, avatar), once read: the card's header.
+        self.profile: Profile | None = None
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check options and location now; posts are read as the result is iterated."""
@@ -85,10 +88,12 @@ class XArchiveSource:
         self, location: str, include_deleted: bool, author: str | None
     ) -> Iterator[pa.RecordBatch]:
         from tweetgen.records.schema import BATCH_ROWS
+        from tweetgen.sources.x_profile import read_profile
         from tweetgen.sources.x_read import read_archive
 
         tree = open_tree(location, self.limits)
         try:
+            self.profile = read_profile(tree, author)
             table = read_archive(tree, str(location), include_deleted, author, self.skipped)
         finally:
             tree.close()

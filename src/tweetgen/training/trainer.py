@@ -713,6 +713,9 @@ class _Run:
             }
             write_json(tmp / METADATA_FILE, info)
             _finalize(tmp, self.corpus, self.cfg, self.metrics)
+            problem = _thumbnail(tmp, self.cfg, self.device)
+            if problem:
+                self.warnings.append(problem)
         return out
 
 
@@ -732,6 +735,21 @@ def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str
     from tweetgen.model.finish import finalize_model_dir
 
     finalize_model_dir(path, corpus=corpus, config=config, metrics=metrics)
+
+
+def _thumbnail(path: Path, config: TrainConfig, device: torch.device) -> str | None:
+    """The card's thumbnail, drawn from a few posts the model writes (no prompt, the run's
+    seed); a warning instead when it cannot be drawn: the model itself is fine."""
+    from tweetgen.generation.generator import Generator
+    from tweetgen.model.finish import local_ref
+    from tweetgen.model.thumbnail import MAX_POSTS, add_thumbnail
+
+    try:
+        result = Generator(path, device=str(device)).generate("", MAX_POSTS, seed=config.seed)
+        add_thumbnail(path, result.texts, model_ref=local_ref(config.out_dir))
+    except TweetgenError as exc:
+        return f"no thumbnail drawn: {exc}"
+    return None
 
 
 __all__ = [

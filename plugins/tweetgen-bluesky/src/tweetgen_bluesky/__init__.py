@@ -18,6 +18,7 @@ from typing import Any
 
 from tweetgen import Option, Post, SourceError, hookimpl
 from tweetgen.plugins.options import check_options, parse_int
+from tweetgen.records.profile import Profile
 from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
 
 # atproto takes seconds to import: it loads on first read, so `tweetgen plugins` stays quick.
@@ -73,6 +74,11 @@ class BlueskySource:
         Option("plc_url", str, PLC_DIRECTORY, "the PLC directory resolving did:plc"),
     )
 
+    def __init__(self) -> None:
+        #: The account's face once read: handle and display name from the AppView's view of
+        #: its profile record (the avatar is on a CDN and is not fetched).
+        self.profile: Profile | None = None
+
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check the arguments now; fetch lazily, page by page, as posts are consumed."""
         actor, opts = parse_actor(location), Options.parse(options)
@@ -86,6 +92,9 @@ class BlueskySource:
 
         client = make_client(opts.base_url)
         for item in author_feed(client, actor, opts.base_url, _page(opts)):
+            if self.profile is None and actor in (item.post.author.handle, item.post.author.did):
+                author = item.post.author
+                self.profile = Profile.make(author.handle, author.display_name)
             post = feed_item_to_post(item)
             if post is not None:
                 yield post
@@ -97,6 +106,7 @@ class BlueskySource:
         did = resolve_did(make_client(opts.base_url), actor, opts.base_url)
         pds = opts.pds or find_pds(did, opts.plc_url)
         author = did if actor.startswith("did:") else actor
+        self.profile = Profile.make(author)
         for rec in list_posts(make_client(pds), did, pds, _page(opts)):
             if _is_post(rec.value):
                 yield record_to_post(rec.uri, rec.value, author)
@@ -124,3 +134,10 @@ def _unique(posts: Iterator[Post]) -> Iterator[Post]:
 @hookimpl
 def register_sources(register: Callable[[type[Any]], None]) -> None:
     register(BlueskySource)
+
+
+@hookimpl
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    from tweetgen_bluesky.publish import BlueskyPublisher
+
+    register(BlueskyPublisher)

@@ -19,6 +19,7 @@ from typing import Any
 
 from tweetgen import NetworkError, Option, Post, PostKind, SourceError, hookimpl
 from tweetgen.plugins.options import check_options, parse_bool, parse_int
+from tweetgen.records.profile import Profile
 
 # httpx and BeautifulSoup load on first read, so `tweetgen plugins` stays quick.
 
@@ -91,12 +92,14 @@ class MastodonSource:
     def __init__(self) -> None:
         #: Items read but not yielded, by reason (direct messages...): the data table's rows.
         self.skipped: Counter[str] = Counter()
+        #: The account's face once read (export: name and avatar; API: name only).
+        self.profile: Profile | None = None
 
     def read(self, location: str, **options: Any) -> Iterator[Post]:
         """Check the arguments now; read lazily as posts are consumed."""
         opts = Options.parse(options)
         remote = parse_location(location)
-        posts = self._api(remote, opts) if remote else read_outbox_at(location, self.skipped)
+        posts = self._api(remote, opts) if remote else self._export(location)
         return itertools.islice(_keep(posts, opts), opts.limit)
 
     def _api(self, remote: Remote, opts: Options) -> Iterator[Post]:
@@ -108,6 +111,7 @@ class MastodonSource:
         with make_client(opts.base_url or remote.base_url) as client:
             account = lookup(client, remote.user)
             author = f"{account.get('username') or remote.user}@{remote.host}"
+            self.profile = Profile.make(author, account.get("display_name"))
             for status in statuses(client, str(account["id"]), flags, page):
                 try:
                     post = status_to_post(status, author, remote.host)
@@ -117,6 +121,14 @@ class MastodonSource:
                     self.skipped[DIRECT] += 1
                 else:
                     yield post
+
+    def _export(self, location: str) -> Iterator[Post]:
+        from tweetgen_mastodon.archive import read_export
+        from tweetgen_mastodon.outbox import read_outbox, read_profile
+
+        export = read_export(location)
+        self.profile = read_profile(export)
+        yield from read_outbox(export, self.skipped)
 
 
 def read_outbox_at(location: str, skipped: Counter[str] | None = None) -> Iterator[Post]:
@@ -138,3 +150,10 @@ def _keep(posts: Iterable[Post], opts: Options) -> Iterator[Post]:
 @hookimpl
 def register_sources(register: Callable[[type[Any]], None]) -> None:
     register(MastodonSource)
+
+
+@hookimpl
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    from tweetgen_mastodon.publish import MastodonPublisher
+
+    register(MastodonPublisher)

@@ -9,15 +9,19 @@ exports gigabytes large, are skipped over, never read.
 
 from __future__ import annotations
 
+import stat
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tweetgen import ArchiveError, SourceError
+from tweetgen.records.profile import MAX_PICTURE_BYTES
 from tweetgen.sources.safezip import SafeZip, ZipLimits, unsafe_name
 
 OUTBOX, ACTOR = "outbox.json", "actor.json"
+#: The picture's file name without suffix: Mastodon writes ``avatar.png``, ``avatar.jpg``...
+AVATAR = "avatar"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,8 @@ class Export:
     outbox: bytes
     actor: bytes | None
     label: str
+    #: The account's picture (``avatar.*`` beside actor.json, as its ``icon`` names it).
+    avatar: bytes | None = None
 
 
 def read_export(location: str, limits: ZipLimits | None = None) -> Export:
@@ -62,11 +68,22 @@ def _from_folder(folder: Path, limits: ZipLimits, outbox: Path | None = None) ->
         if outbox is None:
             raise ArchiveError("not a Mastodon export: no outbox.json inside", path=folder)
     actor = outbox.with_name(ACTOR)
+    avatar = next((p for p in sorted(outbox.parent.glob(f"{AVATAR}.*")) if _small(p)), None)
     return Export(
         _read_file(outbox, limits),
         _read_file(actor, limits) if actor.is_file() else None,
         str(outbox),
+        _read_file(avatar, limits) if avatar else None,
     )
+
+
+def _small(path: Path) -> bool:
+    """A regular file (not a link) no bigger than a picture may be."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and 0 < info.st_size <= MAX_PICTURE_BYTES
 
 
 def _read_file(path: Path, limits: ZipLimits) -> bytes:
@@ -81,11 +98,24 @@ def _read_file(path: Path, limits: ZipLimits) -> bytes:
 def _from_zip(path: Path, limits: ZipLimits) -> Export:
     with SafeZip(path, limits) as archive:
         outbox, actor = _pick(archive.names, path)
+        folder = str(PurePosixPath(actor).parent)
+        avatars = [
+            n
+            for n in archive.names
+            if _is_avatar(n, folder) and 0 < archive.size(n) <= MAX_PICTURE_BYTES
+        ]
         return Export(
             archive.read(outbox),
             archive.read(actor) if actor in archive.names else None,
             archive.label(outbox),
+            archive.read(min(avatars)) if avatars else None,
         )
+
+
+def _is_avatar(name: str, folder: str) -> bool:
+    """``avatar.png`` (or .jpg...) in the folder of actor.json."""
+    member = PurePosixPath(name)
+    return str(member.parent) == folder and member.stem == AVATAR
 
 
 def _is_tar(path: Path) -> bool:
@@ -108,10 +138,21 @@ def _from_tar(path: Path, limits: ZipLimits) -> Export:
                     wanted[name] = _read_member(
                         tar, member, path, min(budget, limits.max_member_bytes)
                     )
+                elif _small_avatar(member, name):
+                    wanted[name] = _read_member(tar, member, path, MAX_PICTURE_BYTES)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ArchiveError(f"damaged archive ({exc})", path=path) from None
-    outbox, actor = _pick(list(wanted), path)
-    return Export(wanted[outbox], wanted.get(actor), f"{path}/{outbox}")
+    names = [n for n in wanted if PurePosixPath(n).stem != AVATAR]
+    outbox, actor = _pick(names, path)
+    folder = str(PurePosixPath(actor).parent)
+    avatars = sorted(n for n in wanted if _is_avatar(n, folder))
+    avatar = wanted[avatars[0]] if avatars else None
+    return Export(wanted[outbox], wanted.get(actor), f"{path}/{outbox}", avatar)
+
+
+def _small_avatar(member: tarfile.TarInfo, name: str) -> bool:
+    stem = PurePosixPath(name).stem
+    return stem == AVATAR and member.isfile() and 0 < member.size <= MAX_PICTURE_BYTES
 
 
 def _check_member(member: tarfile.TarInfo, name: str, path: Path) -> None:

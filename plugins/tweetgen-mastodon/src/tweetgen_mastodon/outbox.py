@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tweetgen import InputFormatError, Post, PostKind
+from tweetgen.records.profile import Profile
 from tweetgen_mastodon.archive import Export
 from tweetgen_mastodon.content import acct_from_url
 from tweetgen_mastodon.posts import SOURCE, html_post, parse_time
@@ -45,6 +46,17 @@ def load_json(data: bytes | None, label: str) -> Any:
         raise InputFormatError(f"not valid JSON ({exc})", path=label) from None
     except RecursionError:
         raise InputFormatError("JSON nested too deeply", path=label) from None
+
+
+def read_profile(export: Export) -> Profile | None:
+    """The account's face: actor.json's ``name``, and the avatar beside it (no handle: None)."""
+    try:
+        actor = load_json(export.actor, export.label)
+    except InputFormatError:  # the posts' reader reports it; the face is only left out
+        return None
+    if not isinstance(actor, dict) or not actor.get("preferredUsername"):
+        return None
+    return Profile.make(_account(actor, []).acct, actor.get("name"), export.avatar)
 
 
 def read_outbox(export: Export, skipped: Counter[str] | None = None) -> Iterator[Post]:

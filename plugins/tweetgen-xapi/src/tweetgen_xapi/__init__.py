@@ -13,9 +13,22 @@ from tweetgen import hookimpl
 from tweetgen_xapi.mapping import tweet_to_post
 from tweetgen_xapi.source import XApiCeilingWarning, XApiSource
 
-__all__ = ["XApiCeilingWarning", "XApiSource", "register_sources", "tweet_to_post"]
+__all__ = [
+    "XApiCeilingWarning",
+    "XApiSource",
+    "register_publishers",
+    "register_sources",
+    "tweet_to_post",
+]
 
 
 @hookimpl
 def register_sources(register: Callable[[type[Any]], None]) -> None:
     register(XApiSource)
+
+
+@hookimpl
+def register_publishers(register: Callable[[type[Any]], None]) -> None:
+    from tweetgen_xapi.publish import XPublisher
+
+    register(XPublisher)
