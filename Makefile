@@ -7,7 +7,7 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 # installing tweetgen elsewhere get whatever torch their platform wants.
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test test-slow test-all lint typecheck docs clean
+.PHONY: setup browser demo test test-slow test-all lint typecheck docs clean
 
 setup: $(VENV)/.installed
 
@@ -17,6 +17,12 @@ $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	$(BIN)/python -m pip install --quiet $(TORCH)
 	$(BIN)/python -m pip install --quiet -e '.[dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
 	touch $@
+
+# The browser of tests/serve/test_page.py: Debian's chromium, driven by Playwright (which never
+# downloads a browser of its own). Installed only when missing (CI runs as root).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 demo: setup
 	$(BIN)/tweetgen run x-archive sample/x-archive-sample.zip --out build/demo --base-model tiny
@@ -33,14 +39,14 @@ typecheck: setup
 # `make test` (what CI runs) skips tests marked slow: the SIGKILL points of tests/test_kill.py
 # beyond the two that stay in the default suite. `make test-slow` runs those; `make test-all`
 # runs everything.
-test: lint typecheck docs
-	$(BIN)/python -m pytest -m "not slow"
+test: lint typecheck docs browser
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -m "not slow"
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
 
-test-all: lint typecheck docs
-	$(BIN)/python -m pytest
+test-all: lint typecheck docs browser
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest
 
 docs: setup
 	@# strict: any warning (a broken link, a missing page) fails the build; nothing is hidden
