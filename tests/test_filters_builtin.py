@@ -286,3 +286,28 @@ def test_pathological_texts_stay_linear() -> None:
             )
             list(f(posts))
     assert time.perf_counter() - start < 10  # about 0.5 s; minutes when a regex backtracks
+
+
+def test_url_start_is_the_case_insensitive_spelling() -> None:
+    """``text.URL_START`` spells its letters out (for speed): it must match exactly what the
+    pattern with ``re.IGNORECASE`` matches, whatever character stands at each place."""
+    import re
+    import sys
+
+    from tweetgen.filters.text import URL_START
+
+    spelled = re.compile(URL_START)
+    folded = re.compile(r"(?:https?://|www\.|(?<![\w.-])t\.co/)", re.IGNORECASE)
+    words = ["https://", "http://", "www.", "t.co/", "xt.co/", ".t.co/"]
+    chars = [chr(c) for c in range(0x3000)] + [
+        "ſ",
+        "\u212a",
+        "\u0130",
+        "\u0131",
+        chr(sys.maxunicode),
+    ]
+    for word in words:
+        for at in range(len(word)):
+            for char in chars:
+                probe = word[:at] + char + word[at + 1 :]
+                assert bool(spelled.search(probe)) == bool(folded.search(probe)), repr(probe)

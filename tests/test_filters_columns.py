@@ -1,17 +1,17 @@
-"""The column path of every built-in filter equals its per-post path: same posts, same counts.
+"""The column rule of every built-in filter equals its per-post oracle: same posts, same counts.
 
-Each built-in decides on Arrow columns (``filter_table``); ``run_per_post`` runs the very same
-filter one post at a time, as third-party filters run. Hypothesis compares the two on texts
-built to hit the column prefilters' edges (non-ASCII spaces, ``ſ``, full-width ``＠``, URLs,
-entities, duplicates differing only in case or spacing).
+Each built-in decides on Arrow columns only (``filter_table``); ``tests/filter_oracle.py``
+states the same rule one post at a time, and runs through ``run_per_post`` as third-party
+filters run. Hypothesis compares the two on texts built to hit the column tests' edges
+(non-ASCII spaces, ``ſ``, full-width ``＠``, URLs, entities, duplicates differing only in case
+or spacing).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -19,17 +19,17 @@ from unittest.mock import patch
 
 import pyarrow as pa
 import pytest
+from filter_oracle import oracle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tweetgen import Post, PostKind, get_filters
-from tweetgen.filters import apply
-from tweetgen.filters import vector as vx
+from tweetgen.filters import columns as cx
 from tweetgen.filters.apply import column_method, run_per_post, run_step
 from tweetgen.filters.base import Filter, TableStep
 from tweetgen.filters.builtin import DropShort
 from tweetgen.plugins import get_filter
-from tweetgen.records.schema import BATCH_ROWS, post_batches
+from tweetgen.records.schema import BATCH_ROWS, post_batches, table_posts
 from tweetgen.testing.strategies import posts
 
 #: Options each built-in is checked with; a meta-test requires every built-in to be here.
@@ -99,11 +99,21 @@ def table_of(items: list[Post], rows: int = BATCH_ROWS) -> pa.Table:
     return pa.Table.from_batches(list(post_batches(items, rows)), schema=SCHEMA)
 
 
+class Oracle:
+    """The per-post rule of a built-in as a third-party filter (run by ``run_per_post``)."""
+
+    def __init__(self, f: Filter) -> None:
+        self.name, self.reason, self.rule = f.name, f.reason, oracle(f)
+
+    def __call__(self, items: Iterable[Post]) -> Iterator[Post]:
+        return self.rule(list(items))
+
+
 def differences(f: Filter, items: list[Post], rows: int = BATCH_ROWS) -> list[str]:
-    """How the column path of ``f`` differs from its per-post path on ``items``."""
+    """How the column rule of ``f`` differs from its per-post oracle on ``items``."""
     table = table_of(items, rows)
     column, step = run_step(table, f)
-    per_post, dropped, changed = run_per_post(table, f)
+    per_post, dropped, changed = run_per_post(table, Oracle(f))
     problems = []
     if column.column("id").to_pylist() != per_post.column("id").to_pylist():
         problems.append("kept ids differ")
@@ -111,9 +121,9 @@ def differences(f: Filter, items: list[Post], rows: int = BATCH_ROWS) -> list[st
         problems.append("texts differ")
     if (step.dropped, step.changed) != (dropped, changed):
         problems.append(f"counts {(step.dropped, step.changed)} != {(dropped, changed)}")
-    reference = list(f(items))
-    if [p.text for p in reference] != per_post.column("text").to_pylist():
-        problems.append("per-post path differs from calling the filter")
+    streamed = list(f(list(table_posts(table))))
+    if [p.text for p in streamed] != per_post.column("text").to_pylist():
+        problems.append("calling the filter on posts differs from the oracle")
     return problems
 
 
@@ -143,47 +153,6 @@ def test_column_path_equals_per_post_path_on_chunked_tables(
     assert differences(get_filter(name, **options), items, rows) == []
 
 
-@contextmanager
-def split_between_threads(cores: int = 3) -> Iterator[None]:
-    """Every row-local built-in's step split between ``cores`` threads, however small."""
-    with (
-        patch.object(apply, "MIN_THREAD_ROWS", 1),
-        patch.object(apply, "usable_cores", lambda: cores),
-    ):
-        yield
-
-
-@pytest.mark.parametrize(("name", "options"), CASES, ids=[f"{n}{o}" for n, o in CASES])
-@SETTINGS
-@given(items=post_lists())
-def test_steps_split_between_threads_equal_the_per_post_path(
-    name: str, options: dict[str, Any], items: list[Post]
-) -> None:
-    with split_between_threads():
-        assert differences(get_filter(name, **options), items) == []
-
-
-def test_row_local_steps_really_split_and_others_do_not() -> None:
-    items = [
-        Post(
-            str(i),
-            "me",
-            f"post {i} of a few words",
-            datetime(2024, 1, 1, tzinfo=timezone.utc),
-            "test",
-        )
-        for i in range(7)
-    ]
-    table = table_of(items)
-    with split_between_threads():
-        for name, options in CASES:
-            f = get_filter(name, **options)
-            method = column_method(f)
-            assert method is not None
-            parts = apply._slices(table, f, method)
-            assert len(parts) == (1 if "duplicates" in name else 3), name
-
-
 @pytest.mark.parametrize(
     "text",
     ["a\nhttps://t.co/x\nb", "see https://t.co/x", "a https://t.co/x\n\nb https://t.co/y."],
@@ -209,12 +178,18 @@ def test_the_comparison_catches_a_wrong_column_path() -> None:
         "kept ids differ",
         "texts differ",
         "counts (0, 0) != (1, 0)",
+        "calling the filter on posts differs from the oracle",
     ]
 
 
 def test_py_spaces_is_what_str_isspace_accepts() -> None:
+    import pyarrow.compute as pc
+
     spaces = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-    assert spaces == vx.PY_SPACES
+    assert spaces == cx.PY_SPACES
+    chars = [chr(c) for c in range(0x3100)]
+    found = pc.match_substring_regex(pa.array(chars), cx.SPACE_CLASS).to_pylist()
+    assert found == [c.isspace() for c in chars]
 
 
 def test_arrow_splits_on_exactly_what_str_split_splits_on() -> None:
@@ -224,42 +199,44 @@ def test_arrow_splits_on_exactly_what_str_split_splits_on() -> None:
     split = pc.utf8_split_whitespace(pa.array([f"a{c}b" for c in chars]))
     tokens = pc.list_value_length(split).to_pylist()
     arrow_spaces = "".join(c for c, n in zip(chars, tokens, strict=True) if n == 2)
-    assert arrow_spaces == vx.PY_SPACES
+    assert arrow_spaces == cx.PY_SPACES
 
 
 def test_word_characters_follow_unicode_categories() -> None:
     import unicodedata
 
-    from tweetgen.filters.text import OPENERS
+    from tweetgen.filters.builtin import _ASCII_MARKS, _seed_words
 
     sample = [chr(c) for c in range(0x3000)] + ["😂", "日", "\U000e0001", "\u0378"]
     sample = [c for c in sample if not c.isspace() and not 0xD800 <= ord(c) <= 0xDFFF]
     expected = [int(unicodedata.category(c)[0] in "LNS" and c not in "@#＠＃") for c in sample]
-    assert vx.word_counts(pa.array(sample), OPENERS).tolist() == expected
+    assert cx.word_counts(pa.array(sample), _seed_words, _ASCII_MARKS).tolist() == expected
 
 
 def test_word_counts_in_slices_equal_the_whole() -> None:
     texts = ["one two three", "", "@a #b c", "日本語 です", "  spaced   out  words ", "x"] * 3
-    whole = vx.word_counts(pa.array(texts), "")
-    with patch.object(vx, "WORD_COUNT_ROWS", 4):
-        assert vx.word_counts(pa.array(texts), "").tolist() == whole.tolist()
+    from tweetgen.filters.builtin import _ASCII_MARKS, _seed_words
+
+    whole = cx.word_counts(pa.array(texts), _seed_words, _ASCII_MARKS)
+    with patch.object(cx, "WORD_COUNT_ROWS", 4):
+        again = cx.word_counts(pa.array(texts), _seed_words, _ASCII_MARKS)
+        assert again.tolist() == whole.tolist()
     assert whole.tolist()[:6] == [3, 0, 1, 2, 3, 1]
 
 
 def test_the_comparison_catches_a_wrong_fast_word_counter() -> None:
-    """Guard: drop-short's parity test catches a byte word counter that is off by one."""
-    from tweetgen.filters import bytescan as bs
-
+    """Guard: drop-short's parity test catches a column word counter that is off by one."""
     when = datetime(2024, 1, 1, tzinfo=timezone.utc)
     texts = ["one two three", "one two", "a b c d"]
     items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
     assert differences(DropShort(), items) == []
-    real = bs.word_counts
-    with patch.object(bs, "word_counts", lambda column, openers: real(column, openers) - 1):
+    real = cx.word_counts
+    with patch.object(cx, "word_counts", lambda column, *rules: real(column, *rules) - 1):
         assert differences(DropShort(), items) == [
             "kept ids differ",
             "texts differ",
             "counts (2, 0) != (1, 0)",
+            "calling the filter on posts differs from the oracle",
         ]
 
 
@@ -284,17 +261,18 @@ def test_remove_urls_paths_agree_on_lines_of_links(texts: list[str], rows: int) 
     assert differences(get_filter("remove-urls"), items, rows) == []
 
 
-def test_inline_space_class_is_whitespace_that_does_not_break_lines() -> None:
+def test_break_and_space_classes_are_what_splitlines_and_isspace_say() -> None:
     import pyarrow.compute as pc
 
-    from tweetgen.filters.builtin import INLINE_SPACE_CLASS, OTHER_BREAK_CLASS
+    from tweetgen.filters.builtin import BREAK_CLASS, INLINE_SPACE_CLASS, OTHER_BREAK_CLASS
 
     chars = [chr(c) for c in range(0x3100)]
-    inline = pc.match_substring_regex(pa.array(chars), INLINE_SPACE_CLASS).to_pylist()
-    expected = [c.isspace() and len(f"a{c}b".splitlines()) == 1 for c in chars]
-    assert inline == expected
+    found = pc.match_substring_regex(pa.array(chars), BREAK_CLASS).to_pylist()
+    assert found == [len(f"a{c}b".splitlines()) == 2 for c in chars]
     other = pc.match_substring_regex(pa.array(chars), OTHER_BREAK_CLASS).to_pylist()
     assert other == [len(f"a{c}b".splitlines()) == 2 and c != "\n" for c in chars]
+    inline = pc.match_substring_regex(pa.array(chars), INLINE_SPACE_CLASS).to_pylist()
+    assert inline == [c.isspace() and len(f"a{c}b".splitlines()) == 1 for c in chars]
 
 
 MENTION_PIECES = [
@@ -324,13 +302,37 @@ def test_strip_reply_mentions_paths_agree_on_runs_of_mentions(
     assert differences(f, items, rows) == []
 
 
-def test_the_comparison_catches_a_mention_regex_without_its_lookahead() -> None:
-    """Guard: an Arrow regex that takes ``@bob`` from ``@bob's`` differs from Python's."""
-    from tweetgen.filters import builtin
-
+def test_the_comparison_catches_a_candidate_test_that_misses_rows() -> None:
+    """Guard: a column test that misses full-width ``＠`` leaves those replies' mentions."""
     when = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    items = [Post("1", "me", "@bob's cat", when, "test", kind=PostKind.REPLY)]
+    items = [Post("1", "me", "＠bob cat", when, "test", kind=PostKind.REPLY)]
     f = get_filter("strip-reply-mentions")
     assert differences(f, items) == []
-    with patch.object(builtin, "_ASCII_LEADING_MENTIONS", r"^\s*(?:@\w+\s*)+"):
-        assert differences(f, items) == ["texts differ", "counts (0, 1) != (0, 0)"]
+    real = cx.starts_after_spaces
+    with patch.object(cx, "starts_after_spaces", lambda column, *_: real(column, "@")):
+        assert differences(f, items) == [
+            "texts differ",
+            "counts (0, 0) != (0, 1)",
+            "calling the filter on posts differs from the oracle",
+        ]
+
+
+ASCII_PIECES = [
+    "word", "a", "7", "$", "~", "@x", "#y", "(", "\"", "'", "(@x", "'#y", "((", "-", "...", "-a",
+    "a@b", "@", "#", "_", "!", " ", "  ", "\t", "\n", "\x0b", "\x1c", "\x1f", "\x00", "\x01",
+]  # fmt: skip
+
+
+@SETTINGS
+@given(
+    texts=st.lists(
+        st.lists(st.sampled_from(ASCII_PIECES), max_size=12).map("".join), min_size=1, max_size=8
+    ),
+    rows=st.integers(1, 4),
+)
+def test_drop_short_counts_ascii_texts_as_the_oracle(texts: list[str], rows: int) -> None:
+    """ASCII texts of tags, openers and controls, at every word count around the limit."""
+    when = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    items = [Post(str(i), "me", text, when, "test") for i, text in enumerate(texts)]
+    for min_words in (1, 2, 3):
+        assert differences(DropShort(min_words=min_words), items, rows) == []

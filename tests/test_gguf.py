@@ -111,9 +111,10 @@ def test_the_header_is_read_without_the_tensors(gguf_file: Path) -> None:
 
 
 def test_conversion_keeps_the_weights_and_the_tokenizer(
-    gguf_file: Path, llama_dir: Path, cache: Path
+    gguf_file: Path, llama_dir: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = gguf.gguf_base_dir(str(gguf_file))
+    assert capsys.readouterr().err == ""  # no progress bar: library code does not print
     assert path.parent == cache / "gguf" and path.name.startswith("tiny-llama.F32-")
     converted = transformers.AutoModelForCausalLM.from_pretrained(path)
     assert getattr(converted.config, "quantization_config", None) is None

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
-from tweetgen import Post, PostKind, Url
+from tweetgen import Drop, Post, PostKind, Url
 from tweetgen.filters import builtin as b
 from tweetgen.sources.files import JsonlSource
 from tweetgen.testing import FilterContract, SourceContract, contract_problems, filter_problems
@@ -156,8 +156,16 @@ class NewIds:
             yield Post("x" + p.id, p.author, p.text, p.created_at, p.source)
 
 
-class TableDisagrees(b.DropShort):
+class TableDisagrees(Drop):
     """Its table path keeps every row; its stream path drops short posts."""
+
+    name, reason = "table-disagrees", "short"
+
+    def __init__(self, min_words: int) -> None:
+        self.min_words = min_words
+
+    def drops(self, post: Post) -> bool:
+        return len(post.text.split()) < self.min_words
 
     def filter_table(self, table: Any) -> Any:
         from tweetgen.filters.base import TableStep

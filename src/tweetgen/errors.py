@@ -83,5 +83,9 @@ class MissingDependencyError(TweetgenError):
     """An optional package a feature needs is not installed."""
 
 
+class ServeError(TweetgenError):
+    """``tweetgen serve`` cannot start: a model cannot be served, or the address needs a key."""
+
+
 class PublishError(TweetgenError):
     """Posting to a network failed or was refused (a bad token, a rate limit, a server error)."""

@@ -73,9 +73,6 @@ class Drop(_Composable):
 
     name: ClassVar[str] = "drop"
     reason: ClassVar[str] = "dropped"
-    #: Each row is decided on its own, so a big table's rows may be split between threads
-    #: (built-in filters only; one that remembers rows, like duplicates, sets False).
-    row_local: ClassVar[bool] = True
 
     def drops(self, post: Post) -> bool:
         raise NotImplementedError
@@ -83,22 +80,12 @@ class Drop(_Composable):
     def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
         return (p for p in posts if not self.drops(p))
 
-    def filter_table(self, table: pa.Table) -> TableStep:
-        """``drops`` over the rows, converted to posts one batch at a time."""
-        import pyarrow as pa
-
-        from tweetgen.records.schema import table_posts
-
-        return TableStep(pa.array([not self.drops(p) for p in table_posts(table)], pa.bool_()))
-
 
 class Clean(_Composable):
     """Base for filters that rewrite text; posts whose text becomes empty are dropped."""
 
     name: ClassVar[str] = "clean"
     reason: ClassVar[str] = "cleaned"
-    #: As :attr:`Drop.row_local`.
-    row_local: ClassVar[bool] = True
 
     def clean(self, text: str) -> str:
         raise NotImplementedError

@@ -1,28 +1,38 @@
 """The built-in filters and the seed's default chain, registered like any plugin's.
 
-Cleaning filters drop posts they empty; those are counted as ``short tweets`` (an empty post
-has no words), the row the seed counted them in. See ``docs/filters.md`` for each filter.
+Each rule is written once, on Arrow columns (``filter_table``, with the helpers of
+:mod:`tweetgen.filters.columns`); called on a stream of posts, a built-in runs that same rule
+on the posts' table. Cleaning filters drop posts they empty; those are counted as ``short
+tweets`` (an empty post has no words), the row the seed counted them in. See
+``docs/filters.md`` for each filter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tweetgen.errors import FilterError
+from tweetgen.filters import columns as cx
 from tweetgen.filters import text as tx
+from tweetgen.filters.apply import column_method, run_on_posts
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
 from tweetgen.filters.languages import primary
-from tweetgen.filters.options import as_bool, as_fraction, as_int, as_str, as_str_list
-from tweetgen.filters.scripts import post_length
+from tweetgen.filters.scripts import token_length
 from tweetgen.plugins.hookspecs import hookimpl
+from tweetgen.plugins.options import (
+    parse_bool,
+    parse_fraction,
+    parse_int,
+    parse_str,
+    parse_str_list,
+)
 from tweetgen.records.post import Post, PostKind
-from tweetgen.records.schema import first_occurrences
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pyarrow as pa
 
 #: Reason of every cleaning filter: what it drops are posts it emptied.
 SHORT = "short tweets"
@@ -43,90 +53,113 @@ _PLAIN_LINK_LINE = (
 )
 #: Line breaks other than ``\n`` (``str.splitlines`` knows them all).
 OTHER_BREAK_CLASS = r"[\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
-#: ``text._LEADING_MENTIONS`` for ASCII text in RE2, which has no lookahead: a mention is
-#: followed by whitespace or the end (``\\s`` and ``\\w`` spelled out as Python has them).
-_ASCII_LEADING_MENTIONS = (
-    r"^[\t-\r\x1c-\x1f ]*(?:@[A-Za-z0-9_][A-Za-z0-9_.@-]*(?:[\t-\r\x1c-\x1f ]+|$))+"
-)
 #: Every line break ``str.splitlines`` knows.
 BREAK_CLASS = r"[\n\r\x0b\x0c\x1c\x1d\x1e\x85\x{2028}\x{2029}]"
-
-
-def _unspaced_rows(text: pa.ChunkedArray) -> np.ndarray:
-    """Rows holding a code point of an unspaced script (``scripts.UNSPACED_RANGES``)."""
-    from tweetgen.filters import bytescan as bs
-    from tweetgen.filters.scripts import UNSPACED_RANGES
-
-    return bs.holding_points(text, UNSPACED_RANGES)
-
-
-def _with_text(table: pa.Table, text: pa.Array) -> pa.Table:
-    return table.set_column(table.schema.get_field_index("text"), "text", text)
+#: Whitespace ``collapse_whitespace`` may change: any but single inner spaces and single or
+#: double ``\n`` between words.
+_LOOSE_SPACE = (
+    "[" + "".join(f"\\x{{{ord(c):x}}}" for c in cx.PY_SPACES if c not in " \n") + "]"
+    r"|  | \n|\n |\n\n\n|^[ \n]|[ \n]$"
+)
+#: What ``scrub_contacts`` looks for starts with ``@`` or two digits (``\d`` takes any script's).
+_CONTACT_CANDIDATE = r"[^\x00-\x7f]|@|[0-9][0-9]"
 
 
 def _text(table: pa.Table) -> pa.ChunkedArray:
-    """The text column as it is: the column helpers take it chunk by chunk, and flattening a
-    million posts' text would copy it once per filter."""
     return table.column("text")
 
 
-def _cleaned(
-    table: pa.Table, candidates: pa.Array | np.ndarray, clean: Callable[[str], str]
-) -> TableStep:
-    """A cleaning step: ``clean`` on the candidate rows, then drop what became blank."""
-    from tweetgen.filters import bytescan as bs
-    from tweetgen.filters import vector as vx
-
-    text = vx.rewrite(_text(table), candidates, clean)
-    return TableStep(bs.not_blank(text), text)
+def _cleaned(text: cx.Column, rows: np.ndarray, rule: Callable[[str], str]) -> TableStep:
+    """A cleaning step: ``rule`` on the ``rows`` that may change, then drop what became blank."""
+    new = cx.rewrite(text, rows, rule)
+    return TableStep(pa.array(cx.not_blank(new)), new)
 
 
-def _replies(table: pa.Table) -> pa.Array:
-    import pyarrow.compute as pc
+def _urls_removed(text: cx.Column) -> cx.Column:
+    """``text.remove_urls`` on the rows that may hold a URL. A speed trick that
+    benchmarks/RESULTS.md weighs: rows whose links are all plain ``https://t.co/abc123``
+    links and whose only line break is ``\\n`` go by two Arrow regexes (link-only lines, then
+    the links with the spaces before them) instead."""
+    rows = np.flatnonzero(cx.contains(text, URL_CANDIDATE, ignore_case=True))
+    if not len(rows):
+        return text
+    some = cx.flat(text.take(pa.array(rows, pa.int64())))
+    found = pc.count_substring_regex(some, URL_CANDIDATE, ignore_case=True)
+    plain = pc.count_substring_regex(some, _PLAIN_LINK, ignore_case=True)
+    simple = cx.to_bools(pc.and_(pc.greater(found, 0), pc.equal(found, pc.multiply(plain, 2))))
+    simple &= ~cx.contains(some, OTHER_BREAK_CLASS)  # "https://" and "t.co/" in each link
+    new: cx.Column = some
+    if simple.any():
+        lines = pc.replace_substring_regex(some.filter(simple), _PLAIN_LINK_LINE, "")
+        links = pc.replace_substring_regex(lines, _SPACED_PLAIN_LINK, "")
+        trimmed = pc.utf8_trim(links, characters=cx.PY_SPACES)
+        new = pc.replace_with_mask(some, pa.array(simple), cx.flat(trimmed))
+    new = cx.rewrite(new, ~simple, tx.remove_urls)
+    mask = np.zeros(len(text), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(cx.flat(text), pa.array(mask), cx.flat(new))
 
-    from tweetgen.filters import vector as vx
 
-    is_reply = pc.equal(table.column("kind"), PostKind.REPLY.value)
-    return vx.any_of(is_reply, pc.is_valid(table.column("reply_to")))
+def _replies(table: pa.Table) -> np.ndarray:
+    is_reply = cx.to_bools(pc.equal(table.column("kind"), PostKind.REPLY.value))
+    return is_reply | cx.to_bools(pc.is_valid(table.column("reply_to")))
 
 
-class _Described:
-    """``repr`` with the options, so chains and errors say how each step was configured."""
+class _BuiltIn:
+    """The stream form of a column rule, and a ``repr`` with the options, so chains and
+    errors say how each step was configured."""
+
+    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
+        if column_method(cast(Filter, self)) is None:  # a subclass overrode the per-post rule
+            return super().__call__(posts)  # type: ignore[misc]
+        return run_on_posts(cast(Filter, self), posts)
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({options})"
 
 
-def _is_reply(post: Post) -> bool:
-    return post.kind == PostKind.REPLY or post.reply_to is not None
-
-
 # huggingtweets parity ----------------------------------------------------------------------
 
 
-class DropRetweets(_Described, Drop):
+class DropRetweets(_BuiltIn, Drop):
     """Reposts are someone else's words. ``RT @`` catches sources that lack ``kind``."""
 
     name = "drop-retweets"
     reason = "retweets"
 
-    def drops(self, post: Post) -> bool:
-        return post.kind == PostKind.RETWEET or post.text.lstrip().startswith("RT @")
-
     def filter_table(self, table: pa.Table) -> TableStep:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from tweetgen.filters import bytescan as bs
-        from tweetgen.filters import vector as vx
-
-        retweet = pc.equal(table.column("kind"), PostKind.RETWEET.value)
-        marked = pa.array(bs.starts_after_spaces(_text(table), "RT @"))
-        return TableStep(pc.invert(vx.any_of(retweet, marked)))
+        retweet = cx.to_bools(pc.equal(table.column("kind"), PostKind.RETWEET.value))
+        return TableStep(pa.array(~(retweet | cx.starts_after_spaces(_text(table), "RT @"))))
 
 
-class DropShort(_Described, Drop):
+def _ascii_marks() -> np.ndarray:
+    """Per byte, as ``columns.word_counts`` reads ASCII: 1 space, 2 word character, 4 opener,
+    8 tag; drawn from the rules' own tests (``str.isspace``, ``text.is_word``)."""
+    marks = np.zeros(256, dtype=np.uint8)
+    for code in range(128):
+        char = chr(code)
+        marks[code] = (
+            1 * char.isspace()
+            | 2 * tx.is_word(char)
+            | 4 * (char in tx.OPENERS)
+            | 8 * (char in tx.TAGS)
+        )
+    return marks
+
+
+_ASCII_MARKS = _ascii_marks()
+
+
+def _seed_words(token: str) -> int:
+    return int(tx.is_word(token))
+
+
+def _script_words(token: str) -> int:
+    return token_length(token) if tx.is_word(token) else 0
+
+
+class DropShort(_BuiltIn, Drop):
     """Posts shorter than ``min_words`` words; URLs, @mentions and #hashtags do not count.
 
     In scripts written without spaces (Chinese, Japanese, Thai...) every two letters count
@@ -138,85 +171,25 @@ class DropShort(_Described, Drop):
     reason = "short tweets"
 
     def __init__(self, min_words: int | str = 3, by_script: bool | str = True) -> None:
-        self.min_words = as_int(min_words, filter=self.name, option="min_words")
-        self.by_script = as_bool(by_script, filter=self.name, option="by_script")
-
-    def length(self, text: str) -> int:
-        return post_length(text) if self.by_script else tx.count_words(text)
-
-    def drops(self, post: Post) -> bool:
-        return self.length(post.text) < self.min_words
+        self.min_words = parse_int(min_words, name=f"{self.name}: min_words", error=FilterError)
+        self.by_script = parse_bool(by_script, name=f"{self.name}: by_script", error=FilterError)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Rows that may hold a URL (and, by script, non-ASCII rows) are counted by
-        :meth:`length`, the rest by Arrow."""
-        import numpy as np
-        import pyarrow as pa
-
-        from tweetgen.filters import bytescan as bs
-        from tweetgen.filters import vector as vx
-
-        text = _text(table)
-        slow = bs.url_candidates(text, URL_CANDIDATE)
-        if self.by_script:  # letters of unspaced scripts count by twos: Python's rule
-            slow |= _unspaced_rows(text)
-        counts = np.zeros(len(text), dtype=np.int64)
-        fast_rows, slow_rows = np.flatnonzero(~slow), np.flatnonzero(slow)
-        if len(slow_rows):
-            fast = text.take(pa.array(fast_rows, pa.int64()))
-            counts[fast_rows] = bs.word_counts(fast, tx.OPENERS)
-        else:
-            counts = bs.word_counts(text, tx.OPENERS)
-        if len(slow_rows):
-            counts[slow_rows] = [self.length(t) for t in vx.python_values(text, slow_rows)]
+        """Words of the text less its URLs, weighed token by token."""
+        weight = _script_words if self.by_script else _seed_words
+        counts = cx.word_counts(_urls_removed(_text(table)), weight, _ASCII_MARKS)
         return TableStep(pa.array(counts >= self.min_words))
 
 
-class RemoveUrls(_Described, Clean):
+class RemoveUrls(_BuiltIn, Clean):
     """Links are noise to a language model and would teach it to invent t.co links."""
 
     name = "remove-urls"
     reason = SHORT
 
-    def clean(self, text: str) -> str:
-        return tx.remove_urls(text)
-
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Texts whose links are all plain ``https://t.co/abc123`` links and whose only line
-        break is ``\\n`` by two Arrow regexes (link-only lines, then the links with the spaces
-        before them); any other text that may hold a link by ``remove_urls``."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from tweetgen.filters import bytescan as bs
-        from tweetgen.filters import vector as vx
-
-        text = _text(table)
-        rows = np.flatnonzero(bs.url_candidates(text, URL_CANDIDATE))
-        if not len(rows):
-            return TableStep(bs.not_blank(text), text)
-        some = vx.flat(text.take(pa.array(rows, pa.int64())))
-        found = pc.count_substring_regex(some, URL_CANDIDATE, ignore_case=True)
-        plain = pc.count_substring_regex(some, _PLAIN_LINK, ignore_case=True)
-        simple = vx.to_bools(
-            vx.all_of(
-                pc.greater(found, 0),
-                pc.equal(found, pc.multiply(plain, 2)),  # "https://" and "t.co/" in each
-                pc.invert(vx.contains(some, OTHER_BREAK_CLASS)),
-            )
-        )
-        new = some
-        if simple.any():
-            lines = pc.replace_substring_regex(some.filter(simple), _PLAIN_LINK_LINE, "")
-            links = pc.replace_substring_regex(lines, _SPACED_PLAIN_LINK, "")
-            trimmed = pc.utf8_trim(links, characters=vx.PY_SPACES)
-            new = pc.replace_with_mask(new, pa.array(simple), vx.flat(trimmed))
-        new = vx.rewrite(new, ~simple, tx.remove_urls)
-        mask = np.zeros(len(text), dtype=bool)
-        mask[rows] = True
-        text = pc.replace_with_mask(vx.flat(text), pa.array(mask), vx.flat(new))
-        return TableStep(bs.not_blank(text), text)
+        new = _urls_removed(_text(table))
+        return TableStep(pa.array(cx.not_blank(new)), new)
 
 
 def plain_text_sources() -> frozenset[str]:
@@ -226,7 +199,7 @@ def plain_text_sources() -> frozenset[str]:
     return frozenset(n for n, c in get_sources().items() if getattr(c, "text_is_plain", False))
 
 
-class UnescapeHtml(_Described, Clean):
+class UnescapeHtml(_BuiltIn, Clean):
     """``&amp;`` to ``&`` once; not idempotent on purpose (see docs/filters.md).
 
     Posts from sources that already unescaped their text (X archive and API, snscrape,
@@ -238,157 +211,78 @@ class UnescapeHtml(_Described, Clean):
     reason = SHORT
 
     def __init__(self, all_sources: bool | str = False) -> None:
-        self.all_sources = as_bool(all_sources, filter=self.name, option="all_sources")
-
-    def clean(self, text: str) -> str:
-        return tx.unescape_html(text)
-
-    def _skipped(self) -> frozenset[str]:
-        return frozenset() if self.all_sources else plain_text_sources()
-
-    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
-        skipped = self._skipped()
-        for post in posts:
-            if post.source in skipped:
-                yield post
-            else:
-                yield from super().__call__((post,))
+        label = f"{self.name}: all_sources"
+        self.all_sources = parse_bool(all_sources, name=label, error=FilterError)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from tweetgen.filters import bytescan as bs
-        from tweetgen.filters import vector as vx
-
-        candidates = bs.holding_ampersand(_text(table))
-        skipped = self._skipped()
-        if not skipped:
-            return _cleaned(table, candidates, tx.unescape_html)
-        plain = pc.is_in(table.column("source"), value_set=pa.array(sorted(skipped)))
-        plain = pc.fill_null(plain, False)
-        text = vx.rewrite(_text(table), candidates & ~vx.to_bools(plain), tx.unescape_html)
-        return TableStep(vx.any_of(plain, bs.not_blank(text)), text)  # skipped: kept as is
+        """Posts of skipped sources are kept as they are, blank or not."""
+        text = _text(table)
+        plain = np.zeros(len(text), dtype=bool)
+        skipped = frozenset() if self.all_sources else plain_text_sources()
+        if skipped:
+            plain = cx.to_bools(pc.is_in(table.column("source"), pa.array(sorted(skipped))))
+        new = cx.rewrite(text, cx.contains(text, "&") & ~plain, tx.unescape_html)
+        return TableStep(pa.array(plain | cx.not_blank(new)), new)
 
 
-class CollapseWhitespace(_Described, Clean):
+class CollapseWhitespace(_BuiltIn, Clean):
     """Single spaces, trimmed lines, at most one blank line; line breaks are kept."""
 
     name = "collapse-whitespace"
     reason = SHORT
 
-    def clean(self, text: str) -> str:
-        return tx.collapse_whitespace(text)
-
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Texts whose only whitespace is single inner spaces are already collapsed."""
-        from tweetgen.filters import bytescan as bs
-
         text = _text(table)
-        candidates = bs.space_runs(text) | bs.holding_wide_space(text)
-        return _cleaned(table, candidates, tx.collapse_whitespace)
+        return _cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace)
 
 
-class Newlines(_Described, Clean):
+class Newlines(_BuiltIn, Clean):
     """``keep=False``: line breaks become spaces; ``keep=True``: all become ``\\n``."""
 
     name = "newlines"
     reason = SHORT
 
     def __init__(self, keep: bool | str = False) -> None:
-        self.keep = as_bool(keep, filter=self.name, option="keep")
-
-    def clean(self, text: str) -> str:
-        return tx.normalise_newlines(text) if self.keep else tx.join_lines(text)
+        self.keep = parse_bool(keep, name=f"{self.name}: keep", error=FilterError)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        from tweetgen.filters import vector as vx
-
-        return _cleaned(table, vx.contains(_text(table), BREAK_CLASS), self.clean)
+        rule = tx.normalise_newlines if self.keep else tx.join_lines
+        return _cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule)
 
 
 # beyond the seed ---------------------------------------------------------------------------
 
 
-class DropReplies(_Described, Drop):
+class DropReplies(_BuiltIn, Drop):
     """Replies (``kind`` reply or a ``reply_to``) are half of a conversation."""
 
     name = "drop-replies"
     reason = "replies"
 
-    def drops(self, post: Post) -> bool:
-        return _is_reply(post)
-
     def filter_table(self, table: pa.Table) -> TableStep:
-        import pyarrow.compute as pc
-
-        return TableStep(pc.invert(_replies(table)))
+        return TableStep(pa.array(~_replies(table)))
 
 
-class StripReplyMentions(_Described, Clean):
+class StripReplyMentions(_BuiltIn, Clean):
     """Remove the run of @mentions a reply starts with; mention-only replies are dropped."""
 
     name = "strip-reply-mentions"
     reason = SHORT
 
     def __init__(self, replies_only: bool | str = True) -> None:
-        self.replies_only = as_bool(replies_only, filter=self.name, option="replies_only")
-
-    def clean(self, text: str) -> str:
-        return tx.strip_leading_mentions(text)
-
-    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
-        if not self.replies_only:
-            return super().__call__(posts)
-        return self._replies(posts)
-
-    def _replies(self, posts: Iterable[Post]) -> Iterator[Post]:
-        for post in posts:
-            if _is_reply(post):
-                yield from super().__call__((post,))
-            else:
-                yield post
+        label = f"{self.name}: replies_only"
+        self.replies_only = parse_bool(replies_only, name=label, error=FilterError)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """One Arrow regex (:data:`_ASCII_LEADING_MENTIONS`) strips the ASCII mentions a
-        text starts with; ``strip_leading_mentions`` redoes the texts where a non-ASCII
-        character could have changed the run (``bytescan.mentions_decided``)."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from tweetgen.filters import bytescan as bs
-        from tweetgen.filters import vector as vx
-        from tweetgen.records.schema import string_array
-
+        """With ``replies_only``, other posts are kept as they are, blank or not."""
         text = _text(table)
-        candidates = pa.array(bs.starts_after_spaces(text, "@", "＠"))
-        replies = _replies(table)  # only replies are cleaned, so only they can go blank
-        if self.replies_only:
-            candidates = pc.and_(candidates, replies)
-        rows = vx.rows_of(candidates)
-        if len(rows):
-            some = vx.flat(text.take(pa.array(rows, pa.int64())))
-            # anchored, so it matches once; max_replacements=1 would make Arrow 2-3x slower
-            stripped = vx.flat(pc.replace_substring_regex(some, _ASCII_LEADING_MENTIONS, ""))
-            unsure = np.flatnonzero(~bs.mentions_decided(some, stripped))
-            new = stripped
-            if len(unsure):  # Python's rule on the original texts of those rows
-                again = [tx.strip_leading_mentions(t) for t in vx.python_values(some, unsure)]
-                mask = np.zeros(len(some), dtype=bool)
-                mask[unsure] = True
-                new = pc.replace_with_mask(stripped, pa.array(mask), string_array(again))
-            text = pc.replace_with_mask(vx.flat(text), vx.flat(candidates), vx.flat(new))
-        if not self.replies_only:
-            return TableStep(bs.not_blank(text), text)
-        return TableStep(pc.or_(pc.invert(replies), bs.not_blank(text)), text)
+        rows = cx.starts_after_spaces(text, "@", "＠")
+        others = ~_replies(table) if self.replies_only else np.zeros(len(text), dtype=bool)
+        new = cx.rewrite(text, rows & ~others, tx.strip_leading_mentions)
+        return TableStep(pa.array(others | cx.not_blank(new)), new)
 
 
 _UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
-
-
-def _primary(lang: str) -> str:
-    return primary(lang)  # zhCn, zh_cn and zh-CN all mean zh
 
 
 def _unknown(primary: str) -> bool:
@@ -397,7 +291,7 @@ def _unknown(primary: str) -> bool:
     return primary in _UNKNOWN_LANGS or private
 
 
-class KeepLanguages(_Described, Drop):
+class KeepLanguages(_BuiltIn, Drop):
     """Keep posts whose language (primary subtag, ``en-GB`` is ``en``) is in ``languages``."""
 
     name = "keep-languages"
@@ -408,130 +302,92 @@ class KeepLanguages(_Described, Drop):
     ) -> None:
         if languages is None:
             raise FilterError(f"{self.name}: needs languages=... (for example languages=en,de)")
-        wanted = as_str_list(languages, filter=self.name, option="languages")
+        label = f"{self.name}: languages"
+        wanted = parse_str_list(languages, name=label, error=FilterError)
         if not wanted:
             raise FilterError(f"{self.name}: languages must name at least one language")
-        self.languages = sorted({_primary(lang) for lang in wanted})
-        self.keep_unknown = as_bool(keep_unknown, filter=self.name, option="keep_unknown")
-
-    def drops(self, post: Post) -> bool:
-        return self._drops_lang(post.lang or "")
+        self.languages = sorted({primary(lang) for lang in wanted})  # zhCn, zh_cn: zh
+        label = f"{self.name}: keep_unknown"
+        self.keep_unknown = parse_bool(keep_unknown, name=label, error=FilterError)
 
     def _drops_lang(self, lang: str) -> bool:
-        primary = _primary(lang)
-        if _unknown(primary):
-            return not self.keep_unknown
-        return primary not in self.languages
+        tag = primary(lang)
+        return not self.keep_unknown if _unknown(tag) else tag not in self.languages
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """Decide once per distinct language tag, then look the rows up."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         langs = pc.fill_null(table.column("lang"), "")
         kept = [v for v in pc.unique(langs).to_pylist() if not self._drops_lang(v)]
         return TableStep(pc.is_in(langs, value_set=pa.array(kept, pa.string())))
 
 
-class MaxLength(_Described, Drop):
+class MaxLength(_BuiltIn, Drop):
     """Drop (not truncate: a cut post teaches a cut voice) posts over ``max_chars``."""
 
     name = "max-length"
     reason = "long posts"
 
     def __init__(self, max_chars: int | str = 280) -> None:
-        self.max_chars = as_int(max_chars, filter=self.name, option="max_chars", minimum=1)
-
-    def drops(self, post: Post) -> bool:
-        return len(post.text) > self.max_chars
+        label = f"{self.name}: max_chars"
+        self.max_chars = parse_int(max_chars, name=label, minimum=1, error=FilterError)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        import pyarrow.compute as pc
-
         return TableStep(pc.less_equal(pc.utf8_length(_text(table)), self.max_chars))
 
 
-class DropDuplicates(_Described, Drop):
+class DropDuplicates(_BuiltIn, Drop):
     """Keep the first of posts equal after NFKC, case folding and collapsing whitespace."""
 
     name = "drop-duplicates"
     reason = "duplicates"
-    row_local = False  # the first of equal posts is kept: rows depend on each other
-
-    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
-        seen: set[str] = set()  # per call: the filter itself holds no state between corpora
-        for post in posts:
-            key = tx.normalise(post.text)
-            if key not in seen:
-                seen.add(key)
-                yield post
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Keys by Arrow for ASCII rows (lower case, spaces collapsed), by ``normalise``
-        for the rest; then the first row of each key is kept."""
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        from tweetgen.filters import vector as vx
-        from tweetgen.records.schema import string_array
-
-        text = _text(table)
-        spaced = pc.replace_substring_regex(pc.ascii_lower(text), vx.ASCII_SPACE_CLASS + "+", " ")
-        keys = vx.flat(pc.utf8_trim(spaced, characters=" "))
-        slow = vx.non_ascii(text)
-        rows = vx.rows_of(slow)
-        if len(rows):
-            exact = string_array([tx.normalise(t) for t in vx.python_values(text, rows)])
-            keys = pc.replace_with_mask(keys, slow, exact)
-        return TableStep(pa.array(first_occurrences(keys), pa.bool_()))
+        """``normalise`` once per distinct text; then the first row of each key is kept."""
+        texts = pc.dictionary_encode(cx.flat(_text(table)))
+        keys = [tx.normalise(t) for t in texts.dictionary.to_pylist()]
+        key_of = np.unique(np.array(keys, dtype=object), return_inverse=True)[1]
+        rows = key_of[texts.indices.to_numpy(zero_copy_only=False)] if keys else []
+        first = np.zeros(len(texts), dtype=bool)
+        first[np.unique(rows, return_index=True)[1]] = True
+        return TableStep(pa.array(first))
 
 
-class DropNearDuplicates(_Described, Drop):
+class DropNearDuplicates(_BuiltIn, Drop):
     """Drop posts whose shingle Jaccard with an earlier kept post is >= ``threshold``."""
 
     name = "drop-near-duplicates"
     reason = "near-duplicates"
-    row_local = False  # the first of equal posts is kept: rows depend on each other
 
     def __init__(self, threshold: float | str = 0.8, shingle: int | str = 4) -> None:
-        self.threshold = as_fraction(threshold, filter=self.name, option="threshold")
-        self.shingle = as_int(shingle, filter=self.name, option="shingle", minimum=1)
-
-    def __call__(self, posts: Iterable[Post]) -> Iterator[Post]:
-        batch = list(posts)
-        dropped = near_duplicates([p.text for p in batch], self.threshold, self.shingle)
-        return (p for p, drop in zip(batch, dropped, strict=True) if not drop)
+        label = f"{self.name}: threshold"
+        self.threshold = parse_fraction(threshold, name=label, error=FilterError)
+        label = f"{self.name}: shingle"
+        self.shingle = parse_int(shingle, name=label, minimum=1, error=FilterError)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        import pyarrow as pa
-
         dropped = near_duplicates(_text(table).to_pylist(), self.threshold, self.shingle)
         return TableStep(pa.array([not d for d in dropped], pa.bool_()))
 
 
-class ScrubContacts(_Described, Clean):
+class ScrubContacts(_BuiltIn, Clean):
     """Replace e-mail addresses and phone numbers with placeholders (``""`` removes them)."""
 
     name = "scrub-contacts"
     reason = SHORT
 
     def __init__(self, email: str = "[email]", phone: str = "[phone]") -> None:
-        self.email = as_str(email, filter=self.name, option="email")
-        self.phone = as_str(phone, filter=self.name, option="phone")
+        self.email = parse_str(email, name=f"{self.name}: email", error=FilterError)
+        self.phone = parse_str(phone, name=f"{self.name}: phone", error=FilterError)
         for option, value in (("email", self.email), ("phone", self.phone)):
             if "@" in value or any(c.isdigit() for c in value):
                 raise FilterError(f"{self.name}: {option} placeholder may not hold @ or digits")
 
-    def clean(self, text: str) -> str:
+    def _scrub(self, text: str) -> str:
         return tx.scrub_contacts(text, self.email, self.phone)
 
     def filter_table(self, table: pa.Table) -> TableStep:
-        """Only rows with an ``@``, two ASCII digits in a row, or any non-ASCII can change."""
-        from tweetgen.filters import vector as vx
-
         text = _text(table)
-        candidates = vx.any_of(vx.non_ascii(text), vx.contains(text, "@|[0-9][0-9]"))
-        return _cleaned(table, candidates, self.clean)
+        return _cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub)
 
 
 # the chain and the registration ------------------------------------------------------------

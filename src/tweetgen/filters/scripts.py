@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from tweetgen.filters.text import is_word, remove_urls
-
 #: Letters of unspaced scripts per word; about the length of a Chinese or Japanese word.
 CHARS_PER_WORD = 2
 
@@ -52,14 +50,9 @@ def is_unspaced(char: str) -> bool:
 
 
 def token_length(token: str) -> int:
-    """Words in one whitespace token that :func:`is_word` accepts."""
+    """Words in one whitespace token that ``text.is_word`` accepts."""
     unspaced = sum(1 for c in token if is_unspaced(c))
     return math.ceil(unspaced / CHARS_PER_WORD) if unspaced else 1
 
 
-def post_length(text: str) -> int:
-    """Words of ``text`` by the rule above; URLs, @mentions and #hashtags do not count."""
-    return sum(token_length(t) for t in remove_urls(text).split() if is_word(t))
-
-
-__all__ = ["CHARS_PER_WORD", "UNSPACED_RANGES", "is_unspaced", "post_length", "token_length"]
+__all__ = ["CHARS_PER_WORD", "UNSPACED_RANGES", "is_unspaced", "token_length"]

@@ -9,10 +9,13 @@ import html
 import re
 import unicodedata
 
-#: Where a URL starts: a scheme, ``www.``, or a bare ``t.co/`` link (not ``microsoft.co/``).
-URL_START = r"(?:https?://|www\.|(?<![\w.-])t\.co/)"
+#: Where a URL starts: a scheme, ``www.``, or a bare ``t.co/`` link (not ``microsoft.co/``), in
+#: any case. The letters are spelled out in both cases (``ſ`` is the one other letter
+#: ``re.IGNORECASE`` takes for ``s``) behind a lookahead on the first: ``re`` then skips
+#: ahead to the next ``h``, ``w`` or ``t``, three times faster than with IGNORECASE.
+URL_START = r"(?=[hHwWtT])(?:[hH][tT][tT][pP][sSſ]?://|[wW][wW][wW]\.|(?<![\w.-])[tT]\.[cC][oO]/)"
 #: A URL runs to the next whitespace (as in the seed); trailing punctuation is given back.
-_URL = re.compile(rf"{URL_START}\S*", re.IGNORECASE)
+_URL = re.compile(rf"{URL_START}\S*")
 _URL_TAIL = ".,!?;:)]}\"'”’»…"
 _LINE_ENDS = "\r\n"
 
@@ -26,6 +29,7 @@ _BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 #: followed by whitespace or the end, so ``@bob's`` and ``@bob:`` are left alone.
 _LEADING_MENTIONS = re.compile(r"\A\s*(?:[@＠]\w[\w.@-]*(?=\s|\Z)\s*)+")
 OPENERS = "\"'([{¿¡“‘«"
+TAGS = "@#＠＃"
 
 
 def _rstrip_spaces(text: str) -> str:
@@ -59,20 +63,14 @@ def _drop_link_lines(text: str) -> str:
 def remove_urls(text: str) -> str:
     """Remove URLs with the spaces before them; trim the ends of texts that had any.
 
-    A line of links alone is removed with its line break. Repeats until nothing matches, so
-    removal can never splice a new URL together (``www`` + `` https://x`` + ``.`` would
-    otherwise leave ``www.``).
+    A line of links alone is removed with its line break. Repeats until a pass removes
+    nothing, so removal can never splice a new URL together (``www`` + `` https://x`` + ``.``
+    would otherwise leave ``www.``).
     """
-    if not _URL.search(text):
-        return text
-    out = _drop_link_lines(text)
-    while _URL.search(out):
-        out = _remove_urls_once(out)
+    out, last = _drop_link_lines(text), None
+    while out != last:  # a pass that finds no URL changes nothing
+        out, last = _remove_urls_once(out), out
     return out if out == text else out.strip()
-
-
-def has_url(text: str) -> bool:
-    return _URL.search(text) is not None
 
 
 def unescape_html(text: str) -> str:
@@ -116,14 +114,9 @@ def strip_leading_mentions(text: str) -> str:
 def is_word(token: str) -> bool:
     """A token with a letter, digit or symbol (emoji count) that is not a mention or hashtag."""
     head = token.lstrip(OPENERS)[:1]
-    if head and head in "@#＠＃":
+    if head and head in TAGS:
         return False
     return any(unicodedata.category(c)[0] in "LNS" for c in token)
-
-
-def count_words(text: str) -> int:
-    """Words as the seed counted them: whitespace tokens that are not URLs, mentions, tags."""
-    return sum(1 for token in remove_urls(text).split() if is_word(token))
 
 
 def normalise(text: str) -> str:
@@ -153,7 +146,3 @@ def scrub_contacts(text: str, email: str, phone: str) -> str:
     if "@" in text:
         text = _EMAIL.sub(lambda _: email, text)
     return _PHONE.sub(lambda m: phone if _is_phone(m.group()) else m.group(), text)
-
-
-def has_email(text: str) -> bool:
-    return _EMAIL.search(text) is not None

@@ -14,11 +14,13 @@ import copy
 import math
 import os
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
+from tweetgen.generation.rows import BatchDraw
 from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
 from tweetgen.model.files import (
@@ -37,8 +39,6 @@ if TYPE_CHECKING:
 
 MAX_CHARS = 280
 ADAPTER_CONFIG = "adapter_config.json"
-#: Draw at most this many samples per requested one before giving up on the novelty filter.
-TRIES_PER_SAMPLE = 5
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,7 @@ class Generator:
         self.model.to(self.device)
         self.model.eval()
         self.novelty: NoveltyIndex | None = read_novelty(self.path)
+        self._newline_ids: list[int] | None = None
 
     # loading ---------------------------------------------------------------------------
 
@@ -164,62 +165,67 @@ class Generator:
         ``novelty``, copies of training posts are dropped and replaced by new draws (at most
         ``5 * n`` draws in all), so fewer than ``n`` samples may come back.
         """
+        check_generation_args(prompt, n, seed=seed, batch_size=batch_size)
+        request = SampleRequest(
+            prompt, n, max_new_tokens, temperature, top_p, cut_at_newline, novelty
+        )
+        return self.generate_batch([request], seed=seed, batch_size=batch_size)[0]
+
+    def generate_batch(
+        self,
+        requests: Sequence[SampleRequest],
+        *,
+        seed: int | None = None,
+        batch_size: int = 8,
+        on_sample: Callable[[int, Sample], None] | None = None,
+        cancelled: Callable[[int], bool] | None = None,
+    ) -> list[GenerationResult]:
+        """One result per request, drawn together: rows of different prompts and settings
+        share each ``model.generate`` call (at most ``batch_size`` rows), which is what lets a
+        server answer many clients at the cost of about one. :meth:`generate` is this with one
+        request, so both follow the same defaults, newline cut and novelty filter.
+
+        ``on_sample(i, sample)`` is called (in this thread) as soon as a post of request ``i``
+        is finished and kept, before the rest of the batch is done; requests for which
+        ``cancelled(i)`` turns true stop costing work at the next token.
+        """
         import torch
 
-        check_generation_args(
-            prompt,
-            n,
-            seed=seed,
-            max_new_tokens=max_new_tokens,
-            temperature=temperature,
-            top_p=top_p,
-            batch_size=batch_size,
-        )
-        config = self._sampling_config(prompt, max_new_tokens, temperature, top_p)
-        if cut_at_newline:  # stop each sequence at its first newline instead of running on
-            config.stop_strings = ["\n"]
-        inputs = self._encode(prompt)
-        result = GenerationResult(novelty_checked=self.novelty is not None)
+        check_generation_args(batch_size=batch_size, seed=seed)
+        for request in requests:
+            self.check_request(request)
+        results = [GenerationResult(novelty_checked=self.novelty is not None) for _ in requests]
+        draw = BatchDraw(self, requests, results, on_sample, cancelled or (lambda _: False))
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             if seed is not None:
                 torch.manual_seed(seed)
-            while len(result.samples) < n and result.drawn < TRIES_PER_SAMPLE * n:
-                size = min(batch_size, n - len(result.samples))
-                for continuation, tokens in self._draw(inputs, size, config):
-                    self._keep(result, prompt, continuation, tokens, cut_at_newline, novelty)
-        return result
+            while rows := draw.plan(batch_size):
+                draw.run(rows)
+        return results
 
-    def _sampling_config(
-        self,
-        prompt: str,
-        max_new_tokens: int | None,
-        temperature: float | None,
-        top_p: float | None,
-    ) -> GenerationConfig:
-        config = copy.deepcopy(self.generation_config)
-        prompt_tokens = len(self._encode(prompt)["input_ids"][0])
-        if max_new_tokens is None:
-            max_new_tokens = max(1, (config.max_length or 160) - prompt_tokens)
-        # One length setting only: transformers warns when both are set.
-        config.max_new_tokens = None
-        config.max_length = prompt_tokens + max_new_tokens
+    def check_request(self, request: SampleRequest) -> None:
+        """Raise :class:`GenerationError` for a request this model cannot answer (a setting
+        out of range, a prompt longer than the model's positions): cheap, no sampling."""
+        check_generation_args(
+            request.prompt,
+            request.n,
+            max_new_tokens=request.max_new_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+        )
+        limit = self.position_limit
+        if limit is not None and self.prompt_tokens(request.prompt) >= limit:
+            raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
+
+    @property
+    def position_limit(self) -> int | None:
         limit = getattr(self.model.config, "max_position_embeddings", None)
-        if isinstance(limit, int):  # past the position table the model would crash
-            if prompt_tokens >= limit:
-                raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
-            config.max_length = min(config.max_length, limit)
-        if config.min_length and config.min_length > config.max_length:
-            # a short max_new_tokens: transformers would warn that min_length is unreachable
-            config.min_length = config.max_length
-        config.do_sample = True
-        if temperature is not None:
-            config.temperature = temperature
-        if top_p is not None:
-            config.top_p = top_p
-        if config.pad_token_id is None:
-            config.pad_token_id = self.tokenizer.pad_token_id
-        return config
+        return limit if isinstance(limit, int) else None
+
+    def prompt_tokens(self, prompt: str) -> int:
+        """Tokens of ``prompt`` with the start-of-post token."""
+        return int(self._encode(prompt)["input_ids"].shape[1])
 
     def _encode(self, prompt: str) -> dict[str, torch.Tensor]:
         # training framed every post with the end-of-text token, so a post starts after it
@@ -230,26 +236,6 @@ class Generator:
             raise GenerationError("the tokenizer has no start token and the prompt is empty")
         return {k: v.to(self.device) for k, v in encoded.items()}
 
-    def _draw(
-        self, inputs: dict[str, torch.Tensor], size: int, config: GenerationConfig
-    ) -> list[tuple[str, int]]:
-        """``size`` continuations (text after the prompt, generated token count)."""
-        import torch
-
-        batch = {k: v.repeat(size, 1) for k, v in inputs.items()}
-        with torch.inference_mode():
-            output = self.model.generate(
-                **batch, generation_config=config, tokenizer=self.tokenizer
-            )
-        new = output[:, batch["input_ids"].shape[1] :].tolist()
-        stops = _ids(config.eos_token_id) | _ids(config.pad_token_id)
-        found = []
-        for row in new:
-            end = next((i for i, t in enumerate(row) if t in stops), len(row))
-            text = self.tokenizer.decode(row[:end], skip_special_tokens=True)
-            found.append((str(text), end))
-        return found
-
     def _keep(
         self,
         result: GenerationResult,
@@ -258,17 +244,70 @@ class Generator:
         tokens: int,
         cut_at_newline: bool,
         novelty: bool,
-    ) -> None:
+    ) -> Sample | None:
+        """Count one drawn continuation into ``result``; the sample when it is kept."""
         result.drawn += 1
         text = finish_text(prompt, continuation, cut_at_newline=cut_at_newline)
         if not text:
             result.dropped_empty += 1
-            return
+            return None
         copied = self.novelty is not None and self.novelty.is_copy(text)
         if copied and novelty:
             result.dropped_copies += 1
-            return
-        result.samples.append(Sample(text, prompt, tokens, novel=not copied))
+            return None
+        sample = Sample(text, prompt, tokens, novel=not copied)
+        result.samples.append(sample)
+        return sample
+
+    def _encode_rows(self, prompts: list[str]) -> tuple[dict[str, torch.Tensor], list[int]]:
+        """Left-padded inputs for several prompts, and each prompt's own token count."""
+        start = self.tokenizer.bos_token or self.tokenizer.eos_token or ""
+        encoded = self.tokenizer(
+            [start + p for p in prompts],
+            add_special_tokens=False,
+            padding=True,
+            return_tensors="pt",
+        )
+        lengths = [int(n) for n in encoded["attention_mask"].sum(dim=1).tolist()]
+        return {k: v.to(self.device) for k, v in encoded.items()}, lengths
+
+    def _batch_config(self, max_length: int) -> GenerationConfig:
+        """The model's generation config with the per-row settings taken out: temperature,
+        top-k, top-p and the minimum length are applied row by row by :class:`_RowSampling`."""
+        config = copy.deepcopy(self.generation_config)
+        config.max_new_tokens = None  # one length setting only: transformers warns on both
+        limit = self.position_limit
+        config.max_length = max_length if limit is None else min(max_length, limit)
+        config.min_length = 0
+        config.do_sample = True
+        config.temperature, config.top_k, config.top_p = 1.0, 0, 1.0
+        config.stop_strings = None
+        if config.pad_token_id is None:
+            config.pad_token_id = self.tokenizer.pad_token_id
+        return config
+
+    @property
+    def newline_ids(self) -> list[int]:
+        """Token ids whose text holds a line break: a row that draws one is finished."""
+        if self._newline_ids is None:
+            vocab = len(self.tokenizer)
+            texts = self.tokenizer.batch_decode([[i] for i in range(vocab)])
+            self._newline_ids = [i for i, t in enumerate(texts) if "\n" in t or "\r" in t]
+        return self._newline_ids
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """What one caller asks of :meth:`Generator.generate_batch`; unset settings take the
+    model's defaults (``generation_config.json``)."""
+
+    prompt: str = ""
+    n: int = 5
+    max_new_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    cut_at_newline: bool = True
+    novelty: bool = True
 
 
 def load_model(path: Path) -> tuple[Any, PreTrainedTokenizerBase]:
@@ -289,13 +328,6 @@ def load_model(path: Path) -> tuple[Any, PreTrainedTokenizerBase]:
         )
     error = GenerationError
     return load_causal_lm(path, error=error), load_tokenizer(path, error=error)
-
-
-def _ids(value: int | list[int] | None) -> set[int]:
-    """Token ids of a setting that may be one id, several, or unset."""
-    if value is None:
-        return set()
-    return {value} if isinstance(value, int) else set(value)
 
 
 def _printable(text: str) -> str:
@@ -365,6 +397,7 @@ __all__ = [
     "GenerationResult",
     "Generator",
     "Sample",
+    "SampleRequest",
     "cap_length",
     "check_generation_args",
     "finish_text",

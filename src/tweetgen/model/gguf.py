@@ -16,7 +16,9 @@ found through ``importlib.metadata``, never by importing the package: ``llm-smol
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -222,9 +224,15 @@ def _load_dequantized(source: Path, error: type[TweetgenError]) -> tuple[Any, An
 
     folder, name = str(source.parent), source.name
     errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
+    # transformers draws its own tqdm bar while dequantizing (not one its switch silences);
+    # library code must not print
+    quiet = contextlib.redirect_stderr(io.StringIO())
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+        with quiet:
+            tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+            model = AutoModelForCausalLM.from_pretrained(
+                folder, gguf_file=name, dtype=torch.float32
+            )
     except ImportError as exc:
         raise MissingDependencyError(
             f"reading GGUF files needs the gguf package (pip install gguf): {first_line(exc)}"

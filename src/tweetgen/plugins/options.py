@@ -58,6 +58,41 @@ def parse_int(
     return number
 
 
+def parse_fraction(value: Any, *, name: str, error: type[TweetgenError] = SourceError) -> float:
+    """A number in (0, 1] from a number or its decimal string (not a bool)."""
+    number: float | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+    if number is None or not 0 < number <= 1:
+        raise error(f"{name} must be a number in (0, 1], got {value!r}")
+    return number
+
+
+def parse_str(value: Any, *, name: str, error: type[TweetgenError] = SourceError) -> str:
+    if not isinstance(value, str):
+        raise error(f"{name} must be a string, got {value!r}")
+    return value
+
+
+def parse_str_list(value: Any, *, name: str, error: type[TweetgenError] = SourceError) -> list[str]:
+    """A list from ``["en", "de"]``, ``("en",)`` or the CLI's ``"en,de"``; blanks dropped."""
+    items: Iterable[object] = ()
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = value
+    if isinstance(value, str | list | tuple | set | frozenset) and all(
+        isinstance(i, str) for i in items
+    ):
+        return [i.strip() for i in items if isinstance(i, str) and i.strip()]
+    raise error(f"{name} must be a list of strings, got {value!r}")
+
+
 def check_options(
     owner: str,
     options: Mapping[str, Any],

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen.errors import InputFormatError, SourceError
-from tweetgen.plugins.options import Option
+from tweetgen.plugins.options import Option, check_options
 from tweetgen.records.post import Post, PostKind, Url
-from tweetgen.sources.values import check_options, parse_datetime
+from tweetgen.sources.values import parse_datetime
 
 FIELDS = (
     "id", "text", "created_at", "author", "kind", "lang", "reply_to",
@@ -58,7 +58,7 @@ class Mapping:
     def from_options(
         cls, source: str, location: str, options: dict[str, Any], extra_options: tuple[str, ...]
     ) -> Mapping:
-        check_options(source, options, (*OPTIONS, *extra_options))
+        check_options(f"source {source!r}", options, (*OPTIONS, *extra_options))
         columns = {f: str(options.get(f"{f}_column", f)) for f in FIELDS}
         date = None
         if options.get("date") not in (None, ""):
