@@ -41,7 +41,9 @@ def test_generation_config_has_the_seed_sampling_and_the_tokenizer_ids(model_dir
 
     gen = GenerationConfig.from_pretrained(model_dir)
     eos = AutoTokenizer.from_pretrained(model_dir).eos_token_id
-    assert (gen.do_sample, gen.top_p, gen.temperature, gen.min_length) == (True, 0.95, 1.0, 10)
+    # no min_length: the seed's 10 tokens made 6-15% of real posts' lengths unreachable
+    assert (gen.do_sample, gen.top_p, gen.temperature) == (True, 0.95, 1.0)
+    assert not gen.min_length
     assert gen.max_length == 160
     assert gen.eos_token_id == gen.bos_token_id == gen.pad_token_id == eos
 

@@ -36,6 +36,15 @@ def test_learning_rate_grows_with_the_batch_up_to_four_times() -> None:
     assert config.run_learning_rate(1 << 30) == pytest.approx(4e-4)  # capped
 
 
+def test_small_steps_keep_the_rate_of_a_pretrained_base() -> None:
+    """Measured (benchmarks/RESULTS.md, Quality): 128-token CPU steps at 1/8 of the rate
+    hardly trained SmolLM2-135M; tiny keeps the linear rule in both directions."""
+    assert TrainConfig(learning_rate=1e-4).run_learning_rate(128) == pytest.approx(1e-4)
+    assert TrainConfig.tiny_preset(learning_rate=1e-3).run_learning_rate(128) == pytest.approx(
+        1.25e-4
+    )
+
+
 @pytest.mark.parametrize(
     "bad",
     [

@@ -71,6 +71,10 @@ class GenerationError(TweetgenError):
     """Sampling from a trained model failed."""
 
 
+class EvaluationError(TweetgenError):
+    """A model or corpus could not be evaluated (missing files, a damaged training log)."""
+
+
 class HubError(TweetgenError):
     """Pushing to the Hugging Face Hub failed."""
 

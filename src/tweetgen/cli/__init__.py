@@ -85,13 +85,14 @@ def main() -> None:
 
 
 def _add_commands() -> None:
-    from tweetgen.cli import corpus_cmds, plugins_cmd, post, prepare, serve_cmd
+    from tweetgen.cli import corpus_cmds, eval_cmd, plugins_cmd, post, prepare, serve_cmd
 
     main.add_command(plugins_cmd.plugins)
     main.add_command(post.post)
     main.add_command(prepare.prepare)
     main.add_command(corpus_cmds.stats)
     main.add_command(corpus_cmds.merge)
+    main.add_command(eval_cmd.eval_command)
     main.add_command(serve_cmd.serve)
     try:
         from tweetgen.cli import train

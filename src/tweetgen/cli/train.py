@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from tweetgen.cli.eval_cmd import print_headline
 from tweetgen.cli.output import (
     data_table,
     metrics_table,
@@ -25,6 +26,14 @@ from tweetgen.plugins.options import parse_assignments
 _model_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 #: ``-n`` means the same in ``generate`` and ``run``.
 N_HELP = "How many posts to write (copies of training posts are replaced by new ones)."
+#: ``--no-eval`` skips the quality table ``train`` and ``run`` print at their end.
+eval_option = click.option(
+    "--eval/--no-eval",
+    "quality",
+    default=True,
+    show_default=True,
+    help="End with the quality table (held-out bits/char, copies, length KS; see `eval`).",
+)
 
 
 def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,7 +137,8 @@ _CONFIG_KEYS = (
 @click.argument("corpus_dir", type=_model_dir)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model directory.")
 @training_options
-def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> None:
+@eval_option
+def train_command(corpus_dir: Path, out: Path, trainer: str, quality: bool, **kwargs: Any) -> None:
     """Train a model on the corpus in CORPUS_DIR (made by `tweetgen prepare`) into --out.
 
     \b
@@ -152,6 +162,8 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, **kwargs: Any) -> N
     out_console.print(metrics_table(model.metrics))
     out_console.print(f"saved the model to {model.path}")
     print_wandb(model.wandb_run)
+    if quality:
+        print_headline(out_console, model.path, corpus, corpus_dir, device=config.device)
 
 
 def _say_tracking(console: Console, config: Any, *, posts: bool) -> None:
@@ -226,6 +238,7 @@ def push(model_dir: Path, repo_id: str, private: bool) -> None:
 @training_options
 @click.option("-n", "--num", "samples", default=5, show_default=True, help=N_HELP)
 @click.option("--prompt", default="", help="Start of the printed posts.")
+@eval_option
 def run(
     source: str,
     location: str,
@@ -236,6 +249,7 @@ def run(
     trainer: str,
     samples: int,
     prompt: str,
+    quality: bool,
     **kwargs: Any,
 ) -> None:
     """The whole chain: read LOCATION with SOURCE, filter, train, print posts.
@@ -285,6 +299,9 @@ def run(
     print_wandb(result.model.wandb_run)
     summary.print(f"done in {result.seconds:,.1f} s")
     print_samples(summary, result.generation)
+    if quality:
+        model_dir = result.model.path
+        print_headline(summary, model_dir, result.corpus, out / "corpus", device=config.device)
 
 
 COMMANDS = [train_command, generate, push, run]

@@ -37,6 +37,12 @@ TINY_EPOCHS, TINY_LR = 20, 2e-3
 #: scaling beat square-root scaling at equal epochs: benchmarks/RESULTS.md).
 REFERENCE_TOKENS = 1024
 MAX_LR_SCALE = 4.0
+#: A pretrained base keeps at least ``learning_rate`` on smaller steps: scaled down linearly,
+#: the CPU's 128-token steps on a small corpus ran at 1/8 of it and hardly moved SmolLM2-135M
+#: (zippy, one epoch: 2.29 bits/char held out at 1.7e-5 per step, 2.04 at 1.25e-4, 2.12 at
+#: 5e-4; benchmarks/RESULTS.md, "Quality"). The tiny base, trained from scratch, keeps the
+#: linear rule it was tuned with.
+MIN_FINE_TUNE_LR_SCALE = 1.0
 #: Dict fields a dotted setting (``tiny.n_layer=2``) may address; other sections go to
 #: ``extra`` for trainer plugins (``lora.rank=4``).
 SECTIONS = ("tiny", "extra")
@@ -193,11 +199,15 @@ class TrainConfig:
 
     def run_learning_rate(self, batch_tokens: int = REFERENCE_TOKENS) -> float:
         """The peak rate for steps of ``batch_tokens``: ``learning_rate`` (or the base's
-        default) times batch_tokens / 1,024, at most 4 times."""
+        default) times batch_tokens / 1,024, at most 4 times; for a pretrained base never
+        less than ``learning_rate`` itself (see MIN_FINE_TUNE_LR_SCALE)."""
         rate = self.learning_rate
         if rate is None:
             rate = TINY_LR if self.is_tiny else FINE_TUNE_LR
-        return rate * min(batch_tokens / REFERENCE_TOKENS, MAX_LR_SCALE)
+        scale = min(batch_tokens / REFERENCE_TOKENS, MAX_LR_SCALE)
+        if not self.is_tiny:
+            scale = max(scale, MIN_FINE_TUNE_LR_SCALE)
+        return rate * scale
 
     # checks ----------------------------------------------------------------------------
 
