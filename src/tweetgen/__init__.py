@@ -35,14 +35,15 @@ if TYPE_CHECKING:
     from tweetgen.corpus.corpus import Corpus
 
     __version__: str
-    from tweetgen.generation.generator import Generator, Sample
+    from tweetgen.generation.generator import Generator
+    from tweetgen.generation.samples import Sample
     from tweetgen.training.config import TrainConfig
     from tweetgen.training.trainer import TrainedModel, Trainer
 
 _LAZY = {
     "Corpus": "tweetgen.corpus.corpus",
     "Generator": "tweetgen.generation.generator",
-    "Sample": "tweetgen.generation.generator",
+    "Sample": "tweetgen.generation.samples",
     "TrainConfig": "tweetgen.training.config",
     "Trainer": "tweetgen.training.trainer",
     "TrainedModel": "tweetgen.training.trainer",

@@ -293,6 +293,11 @@ def run(
             on_filtered=filtered,
             **parse_options(source_options),
         )
+    _print_chain(summary, result, out, quality=quality, device=config.device)
+
+
+def _print_chain(summary: Console, result: Any, out: Path, *, quality: bool, device: str) -> None:
+    """What ``run`` made: metrics, places, samples, and the quality headline when asked."""
     summary.print(metrics_table(result.model.metrics))
     base = result.model.config.base_model
     summary.print(f"base model: {base}; corpus: {out / 'corpus'}; model: {result.model.path}")
@@ -300,8 +305,7 @@ def run(
     summary.print(f"done in {result.seconds:,.1f} s")
     print_samples(summary, result.generation)
     if quality:
-        model_dir = result.model.path
-        print_headline(summary, model_dir, result.corpus, out / "corpus", device=config.device)
+        print_headline(summary, result.model.path, result.corpus, out / "corpus", device=device)
 
 
 COMMANDS = [train_command, generate, push, run]

@@ -15,12 +15,12 @@ import math
 import os
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
 from tweetgen.generation.rows import BatchDraw
+from tweetgen.generation.samples import GenerationResult, Sample, SampleRequest
 from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
 from tweetgen.model.files import (
@@ -39,42 +39,6 @@ if TYPE_CHECKING:
 
 MAX_CHARS = 280
 ADAPTER_CONFIG = "adapter_config.json"
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One generated post. ``novel`` is False for a copy kept because the filter was off."""
-
-    text: str
-    prompt: str
-    tokens: int
-    novel: bool = True
-
-
-@dataclass
-class GenerationResult:
-    samples: list[Sample] = field(default_factory=list)
-    #: Samples dropped because they copied a training post.
-    dropped_copies: int = 0
-    #: Samples dropped because nothing but the prompt was generated.
-    dropped_empty: int = 0
-    #: Samples drawn in all (kept and dropped).
-    drawn: int = 0
-    #: Whether the model had a novelty index to check against.
-    novelty_checked: bool = False
-
-    @property
-    def texts(self) -> list[str]:
-        return [s.text for s in self.samples]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "samples": [s.__dict__ for s in self.samples],
-            "dropped_copies": self.dropped_copies,
-            "dropped_empty": self.dropped_empty,
-            "drawn": self.drawn,
-            "novelty_checked": self.novelty_checked,
-        }
 
 
 def cap_length(text: str, limit: int = MAX_CHARS) -> str:
@@ -294,20 +258,6 @@ class Generator:
             texts = self.tokenizer.batch_decode([[i] for i in range(vocab)])
             self._newline_ids = [i for i, t in enumerate(texts) if "\n" in t or "\r" in t]
         return self._newline_ids
-
-
-@dataclass(frozen=True)
-class SampleRequest:
-    """What one caller asks of :meth:`Generator.generate_batch`; unset settings take the
-    model's defaults (``generation_config.json``)."""
-
-    prompt: str = ""
-    n: int = 5
-    max_new_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    cut_at_newline: bool = True
-    novelty: bool = True
 
 
 def load_model(path: Path) -> tuple[Any, PreTrainedTokenizerBase]:

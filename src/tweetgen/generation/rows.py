@@ -16,10 +16,11 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tweetgen.generation.samples import GenerationResult, Sample, SampleRequest
+
 if TYPE_CHECKING:
     import torch
 
-    from tweetgen.generation.generator import GenerationResult, Generator, Sample, SampleRequest
 
 #: Draw at most this many samples per requested one before giving up on the novelty filter.
 TRIES_PER_SAMPLE = 5
@@ -48,7 +49,7 @@ class BatchDraw:
 
     def __init__(
         self,
-        generator: Generator,
+        generator: Any,
         requests: Sequence[SampleRequest],
         results: list[GenerationResult],
         on_sample: Callable[[int, Sample], None] | None,
@@ -207,7 +208,7 @@ class RowSampling:
     top-p steps do, in their order, with each row's own settings."""
 
     def __init__(
-        self, gen: Generator, requests: list[SampleRequest], lengths: list[int], start: int
+        self, gen: Any, requests: list[SampleRequest], lengths: list[int], start: int
     ) -> None:
         import torch
 

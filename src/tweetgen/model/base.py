@@ -19,6 +19,7 @@ from tweetgen.model.files import (
     check_tokenizer,
     check_weights,
     is_local_dir,
+    load_errors,
     quiet_transformers,
 )
 
@@ -101,14 +102,6 @@ def build_tiny_base(
         tokenizer.save_pretrained(tmp)
         write_json(tmp / TINY_MARKER, sizes)
     return out_dir
-
-
-def load_errors() -> tuple[type[BaseException], ...]:
-    """What loading a bad or missing model raises: a corrupt ``model.safetensors`` raises
-    ``SafetensorError``, which is neither an OSError nor a ValueError."""
-    from safetensors import SafetensorError
-
-    return (OSError, ValueError, RuntimeError, SafetensorError)
 
 
 def load_tokenizer(
@@ -250,7 +243,6 @@ __all__ = [
     "fuse_activation",
     "hub_model_available",
     "load_causal_lm",
-    "load_errors",
     "load_tokenizer",
     "resolve_base_model",
     "train_bpe",

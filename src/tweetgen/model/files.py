@@ -339,3 +339,11 @@ __all__ = [
     "read_json",
     "regular_file",
 ]
+
+
+def load_errors() -> tuple[type[BaseException], ...]:
+    """What loading a bad or missing model raises: a corrupt ``model.safetensors`` raises
+    ``SafetensorError``, which is neither an OSError nor a ValueError."""
+    from safetensors import SafetensorError
+
+    return (OSError, ValueError, RuntimeError, SafetensorError)

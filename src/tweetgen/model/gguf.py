@@ -193,8 +193,7 @@ def convert_gguf(
 ) -> Path:
     """Dequantize ``source`` into the model directory ``target`` (atomically: complete or
     absent); an earlier conversion at ``target`` is replaced."""
-    from tweetgen.model.base import quiet_transformers
-    from tweetgen.model.files import check_model_dir
+    from tweetgen.model.files import check_model_dir, quiet_transformers
 
     origin = {
         "conversion": CONVERSION_VERSION,
@@ -220,7 +219,7 @@ def _load_dequantized(source: Path, error: type[TweetgenError]) -> tuple[Any, An
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tweetgen.model.base import load_errors
+    from tweetgen.model.files import load_errors
 
     folder, name = str(source.parent), source.name
     errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)

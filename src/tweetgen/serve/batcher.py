@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
-from tweetgen.generation.generator import Generator, Sample, SampleRequest
+from tweetgen.generation.generator import Generator
+from tweetgen.generation.samples import Sample, SampleRequest
 from tweetgen.serve.settings import Limits
 
 

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tweetgen.generation.generator import Sample
+from tweetgen.generation.samples import Sample
 from tweetgen.serve.batcher import Job
 from tweetgen.serve.bodies import Problem
 from tweetgen.serve.settings import Limits

@@ -28,17 +28,17 @@ from tweetgen.records.schema import (
 )
 from tweetgen.sources import x_columns as xc
 from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
-from tweetgen.sources.x_archive import (
-    _DELETED,
-    _NOTES,
-    _TWEETS,
+from tweetgen.sources.x_manifest import (
+    DELETED,
     EDIT_VERSIONS,
+    NOTES,
+    TWEETS,
     Raw,
-    _account,
-    _data_files,
-    _items,
-    _manifest,
-    _raw_tweets,
+    data_files,
+    items,
+    raw_tweets,
+    read_account,
+    read_manifest,
 )
 from tweetgen.sources.x_notes import NoteIndex, parse_note
 from tweetgen.sources.x_parallel import parallel_plan, read_parts
@@ -65,13 +65,13 @@ def read_archive(
     posts get their notes.
     """
     names = set(tree.names())
-    manifest = _manifest(tree, names)
-    tweet_files = _data_files(tree, names, manifest, ("tweets", "tweet"), _TWEETS)
+    manifest = read_manifest(tree, names)
+    tweet_files = data_files(tree, names, manifest, ("tweets", "tweet"), TWEETS)
     if tweet_files is None:
         raise ArchiveError("not an X archive: no data/tweets.js or data/tweet.js", path=location)
-    account = _account(tree, names, manifest, author)
-    note_files = _data_files(tree, names, manifest, ("noteTweet",), _NOTES) or []
-    notes = NoteIndex([parse_note(*item) for item in _items(tree, note_files, lambda x: x)])
+    account = read_account(tree, names, manifest, author)
+    note_files = data_files(tree, names, manifest, ("noteTweet",), NOTES) or []
+    notes = NoteIndex([parse_note(*item) for item in items(tree, note_files, lambda x: x)])
     files = _tweets_files(tree, tweet_files, account)
     present = pa.chunked_array(
         [b.column("id") for f in files for b in f.batches]
@@ -85,7 +85,7 @@ def read_archive(
     if skipped is not None and counted[EDIT_VERSIONS]:
         skipped[EDIT_VERSIONS] += counted[EDIT_VERSIONS]
     if include_deleted:
-        deleted_files = _data_files(tree, names, manifest, ("deletedTweets",), _DELETED) or []
+        deleted_files = data_files(tree, names, manifest, ("deletedTweets",), DELETED) or []
         deleted = _table(_deleted_file(tree, n, account) for n in deleted_files)
         table = pa.concat_tables([table, _deleted_rows(deleted, table.column("id"))])
     return _merge_notes(table, notes)
@@ -137,7 +137,7 @@ def _tweets_file(
         return _File(label, batches, fast.chains, deleted_at=fast.deleted_at)
     except xc.Unusual:
         pass
-    raws = list(_raw_tweets(tree, [name]))
+    raws = list(raw_tweets(tree, [name]))
     chains = [c for raw, _, _ in raws if (c := _raw_chains(raw))]
     deleted_at = [
         r.get("deleted_at") if isinstance(r.get("deleted_at"), str) else None for r, _, _ in raws

@@ -26,7 +26,7 @@ from tweetgen.base.atomic import (
 )
 from tweetgen.base.secrets import redact
 from tweetgen.errors import TrainingError, first_line
-from tweetgen.model.base import load_errors
+from tweetgen.model.files import load_errors
 from tweetgen.training.config import TrainConfig
 
 if TYPE_CHECKING:

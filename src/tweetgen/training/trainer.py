@@ -204,21 +204,14 @@ class Trainer:
 
         # 1. the base model, the data, the optimizer (a checkpoint's when resuming)
         cfg, device = run.setup()  # the run's settings, resolved once: fixed from here on
-        model, net, train, per_epoch, total = (
-            run.model,
-            run.net,
-            run.train_data,
-            run.per_epoch,
-            run.total_steps,
-        )
+        model, net, train = run.model, run.net, run.train_data
+        per_epoch, total = run.per_epoch, run.total_steps
         peak_lr = cfg.run_learning_rate(run.batch_tokens)
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(
             params, lr=peak_lr, weight_decay=cfg.weight_decay, fused=device.type == "cuda"
         )
-        step = run.restore(optimizer)
-        if step == 0:
-            run.evaluate(before=True)
+        step = run.restore(optimizer)  # a fresh start evaluates the base first
         amp = device_setup.autocast_dtype(cfg.precision, device)
         loss_fn = torch.compile(token_loss) if run.metrics.get("compiled") else token_loss
         # 2. the loop: one step per batch of fixed shape, epochs back to back
@@ -253,23 +246,16 @@ class Trainer:
                     last_loss = {"train/loss": run.log_loss(loss_sum, window, step, lr)}
                     window = 0
                 # the last loss read back (not this step's: reading that would sync)
-                run.emit(
-                    "train",
-                    {"train/learning_rate": lr, "train/epoch": step / per_epoch} | last_loss,
-                    step=step,
-                )
+                progress = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
+                run.emit("train", progress | last_loss, step=step)
                 if step >= total:
                     break
                 if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                     with run.clock.paused():
                         run.save_checkpoint(step, optimizer)
             # 3. epoch end: evaluate, keep a checkpoint to resume from (when it is worth it)
-            with run.clock.paused():
-                run.log_loss(loss_sum, window, step, lr)
-                window = 0
-                run.evaluate(step=step)
-                if step < total and run.store.saved_step != step and run.checkpoint_due():
-                    run.save_checkpoint(step, optimizer)
+            run.epoch_end(loss_sum, window, step, lr, optimizer)
+            window = 0
         run.speed(tokens)
         # 4. the model directory
         return run.finish(step)
@@ -654,6 +640,17 @@ class _Run:
 
     # checkpoints -----------------------------------------------------------------------
 
+    def epoch_end(
+        self, loss_sum: torch.Tensor, window: int, step: int, lr: float, optimizer: Any
+    ) -> None:
+        """Log the epoch's last losses, evaluate, and keep a checkpoint when one is due (the
+        clock paused: none of it is training)."""
+        with self.clock.paused():
+            self.log_loss(loss_sum, window, step, lr)
+            self.evaluate(step=step)
+            if step < self.total_steps and self.store.saved_step != step and self.checkpoint_due():
+                self.save_checkpoint(step, optimizer)
+
     def checkpoint_due(self) -> bool:
         """At an epoch end: always with ``checkpoint_every``, else after a minute's training."""
         since = time.perf_counter() - self._last_checkpoint
@@ -676,12 +673,14 @@ class _Run:
         self.emit("checkpoint", step=step)
 
     def restore(self, optimizer: torch.optim.Optimizer) -> int:
-        """The step to start from: a checkpoint's when resuming, else 0 (old ones cleared)."""
+        """The step to start from: a checkpoint's when resuming, else 0 (old ones cleared, the
+        base evaluated)."""
         ckpt = self.store.latest() if self.cfg.resume else None
         self.dist.barrier()  # every rank has read the checkpoint before rank 0 clears it
         if ckpt is None:
             if self.dist.main:
                 self.store.clear()
+            self.evaluate(before=True)
             return 0
         weights = {k: v.to(self.device) for k, v in ckpt.weights.items()}
         self.method.restore(self.model, weights)
