@@ -236,3 +236,112 @@ def test_index_round_trips_and_holds_no_text() -> None:
     assert again.is_copy("A secretive phrase about pineapples on Mars")
     with pytest.raises(GenerationError):
         NoveltyIndex.from_dict({**data, "posts": "not base64!"})
+
+
+# the decode loop of generate_batch -------------------------------------------------------
+
+
+def _forward_rows(generator: Generator, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows of each decode step's forward call (prefill calls, which pass ``logits_to_keep``,
+    are left out)."""
+    rows: list[int] = []
+    forward = generator.model.forward
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        if "logits_to_keep" not in kwargs:
+            rows.append(int(kwargs["input_ids"].shape[0]))
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(generator.model, "forward", counting)
+    return rows
+
+
+def _draw_many(generator: Generator) -> None:
+    generator.generate(n=16, seed=5, novelty=False, max_new_tokens=SHORT, batch_size=64)
+
+
+def test_finished_rows_leave_the_batch(
+    generator: Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = _forward_rows(generator, monkeypatch)
+    _draw_many(generator)
+    assert rows[0] == 20  # 16 posts and 25% spare rows
+    assert rows == sorted(rows, reverse=True) and rows[-1] < rows[0]
+    assert sum(rows) < 0.85 * rows[0] * len(rows)  # what it would cost if nobody left
+
+
+def test_guard_rows_that_never_leave_cost_every_step(
+    generator: Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The measure above can fail: with compaction off, every step reads every row."""
+    import tweetgen.generation.rows as rows_module
+
+    monkeypatch.setattr(rows_module, "COMPACT_SHARE", 2.0)
+    rows = _forward_rows(generator, monkeypatch)
+    _draw_many(generator)
+    assert sum(rows) == rows[0] * len(rows)
+
+
+def _scores(seed: int, rows: int = 4, vocab: int = 300) -> Any:
+    import torch
+
+    return torch.randn(rows, vocab, generator=torch.Generator().manual_seed(seed)) * 3
+
+
+@pytest.mark.parametrize(
+    ("temperature", "top_k", "top_p"),
+    [(1.0, 50, 0.95), (0.7, 20, 0.5), (1.5, 0, 0.9), (1.0, 8, 1.0)],
+)
+def test_row_sampling_keeps_the_tokens_transformers_keeps(
+    generator: Generator, temperature: float, top_k: int, top_p: float
+) -> None:
+    import copy
+
+    import torch
+    from transformers import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    from tweetgen.generation.rows import RowSampling
+    from tweetgen.generation.samples import SampleRequest
+
+    gen = copy.copy(generator)
+    gen.generation_config = copy.deepcopy(generator.generation_config)
+    gen.generation_config.top_k = top_k
+    scores = _scores(top_k)
+    requests = [SampleRequest("", 1, None, temperature, top_p, True, False)] * scores.shape[0]
+    sampling = RowSampling(gen, requests, [1] * scores.shape[0])
+    values, candidates = sampling.candidates(torch.zeros(4, 1, dtype=torch.long), scores, 9)
+    ids = torch.zeros(4, 1, dtype=torch.long)
+    expected = TemperatureLogitsWarper(temperature)(ids, scores)
+    if top_k:
+        expected = TopKLogitsWarper(top_k)(ids, expected)
+    expected = TopPLogitsWarper(top_p)(ids, expected)
+    for row in range(scores.shape[0]):
+        ours = set(candidates[row][values[row].isfinite()].tolist())
+        theirs = set(expected[row].isfinite().nonzero().flatten().tolist())
+        assert ours == theirs and ours
+
+
+def test_the_models_own_ngram_ban_applies(generator: Generator) -> None:
+    import copy
+
+    import torch
+
+    from tweetgen.generation.rows import RowSampling
+    from tweetgen.generation.samples import SampleRequest
+
+    scores = _scores(1, rows=1)
+    best = int(scores.argmax())
+    ids = torch.tensor([[best]])
+    requests = [SampleRequest("", 1, None, 1.0, 1.0, True, False)]
+    plain = RowSampling(generator, requests, [1])
+    gen = copy.copy(generator)
+    gen.generation_config = copy.deepcopy(generator.generation_config)
+    gen.generation_config.no_repeat_ngram_size = 1
+    banned = RowSampling(gen, requests, [1])
+
+    def kept(sampling: RowSampling) -> set[int]:
+        values, candidates = sampling.candidates(ids, scores.clone(), 3)
+        return set(candidates[0][values[0].isfinite()].tolist())
+
+    assert best in kept(plain)  # the guard: without the ban the best token is a candidate
+    assert best not in kept(banned)

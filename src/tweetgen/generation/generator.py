@@ -10,7 +10,6 @@ up to a cap.
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import unicodedata
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
-from tweetgen.generation.rows import BatchDraw
+from tweetgen.generation.rows import BatchDraw, cache_argument
 from tweetgen.generation.samples import GenerationResult, Sample, SampleRequest
 from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
@@ -80,6 +79,7 @@ class Generator:
         self.model.eval()
         self.novelty: NoveltyIndex | None = read_novelty(self.path)
         self._newline_ids: list[int] | None = None
+        self.cache_argument = cache_argument(self.model)
 
     # loading ---------------------------------------------------------------------------
 
@@ -145,7 +145,7 @@ class Generator:
         cancelled: Callable[[int], bool] | None = None,
     ) -> list[GenerationResult]:
         """One result per request, drawn together: rows of different prompts and settings
-        share each ``model.generate`` call (at most ``batch_size`` rows), which is what lets a
+        share each step of one decode loop (at most ``batch_size`` rows), which is what lets a
         server answer many clients at the cost of about one. :meth:`generate` is this with one
         request, so both follow the same defaults, newline cut and novelty filter.
 
@@ -189,16 +189,7 @@ class Generator:
 
     def prompt_tokens(self, prompt: str) -> int:
         """Tokens of ``prompt`` with the start-of-post token."""
-        return int(self._encode(prompt)["input_ids"].shape[1])
-
-    def _encode(self, prompt: str) -> dict[str, torch.Tensor]:
-        # training framed every post with the end-of-text token, so a post starts after it
-        # (not after a BOS such as SmolLM2's <|im_start|>: samples began mid-sentence)
-        start = self.tokenizer.eos_token or self.tokenizer.bos_token or ""
-        encoded = self.tokenizer(start + prompt, add_special_tokens=False, return_tensors="pt")
-        if encoded["input_ids"].shape[1] == 0:
-            raise GenerationError("the tokenizer has no start token and the prompt is empty")
-        return {k: v.to(self.device) for k, v in encoded.items()}
+        return int(self._encode_rows([prompt])[0].shape[1])
 
     def _keep(
         self,
@@ -223,32 +214,20 @@ class Generator:
         result.samples.append(sample)
         return sample
 
-    def _encode_rows(self, prompts: list[str]) -> tuple[dict[str, torch.Tensor], list[int]]:
-        """Left-padded inputs for several prompts, and each prompt's own token count."""
-        start = self.tokenizer.bos_token or self.tokenizer.eos_token or ""
+    def _encode_rows(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token ids and attention mask of several prompts, left-padded. Each starts with the
+        token that began every post in training: the end-of-text token (not a BOS such as
+        SmolLM2's ``<|im_start|>``, after which samples began mid-sentence)."""
+        start = self.tokenizer.eos_token or self.tokenizer.bos_token or ""
         encoded = self.tokenizer(
             [start + p for p in prompts],
             add_special_tokens=False,
             padding=True,
             return_tensors="pt",
         )
-        lengths = [int(n) for n in encoded["attention_mask"].sum(dim=1).tolist()]
-        return {k: v.to(self.device) for k, v in encoded.items()}, lengths
-
-    def _batch_config(self, max_length: int) -> GenerationConfig:
-        """The model's generation config with the per-row settings taken out: temperature,
-        top-k, top-p and the minimum length are applied row by row by :class:`_RowSampling`."""
-        config = copy.deepcopy(self.generation_config)
-        config.max_new_tokens = None  # one length setting only: transformers warns on both
-        limit = self.position_limit
-        config.max_length = max_length if limit is None else min(max_length, limit)
-        config.min_length = 0
-        config.do_sample = True
-        config.temperature, config.top_k, config.top_p = 1.0, 0, 1.0
-        config.stop_strings = None
-        if config.pad_token_id is None:
-            config.pad_token_id = self.tokenizer.pad_token_id
-        return config
+        if encoded["input_ids"].shape[1] == 0:
+            raise GenerationError("the tokenizer has no start token and the prompt is empty")
+        return encoded["input_ids"].to(self.device), encoded["attention_mask"].to(self.device)
 
     @property
     def newline_ids(self) -> list[int]:
