@@ -1,7 +1,8 @@
 """Serve benchmark: 32 clients at once against the same 32 requests sent one at a time.
 
-A tiny model (trained here in a few seconds on synthetic posts) is served by ``tweetgen serve``'s
-app under uvicorn on a loopback port, in this process's thread; clients are httpx. Each request
+A tiny model (trained here in a few seconds on synthetic posts) is served by ``tweetgen serve``
+on a loopback port, as its own process (as a user runs it: the clients' work does not share
+the server's interpreter); clients are httpx. Each request
 asks ``POST /v1/completions`` for 5 posts of "My dream is" with the model's defaults. The run
 reports requests and posts per second of both ways, the ratio (target: at least 4x), each way's
 p50/p99 latency, and failed requests (target: none). The two ways alternate for ``--rounds``
@@ -18,20 +19,17 @@ import asyncio
 import json
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import torch
-import uvicorn
 
-from tweetgen.serve import create_app
-from tweetgen.serve.runner import UVICORN_LIMITS
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
 from tweetgen.training.trainer import Trainer
 
@@ -48,16 +46,30 @@ def train(out: Path) -> Path:
     return Path(Trainer(config).train(corpus_from_texts(synthetic_texts(1000))).path)
 
 
-def start(model: Path) -> tuple[uvicorn.Server, threading.Thread, str]:
-    app = create_app([model], device="cpu")
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **UVICORN_LIMITS)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(model: Path, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``tweetgen serve MODEL`` in its own process; returns once it answers ``/health``."""
+    port = free_port()
+    command = [sys.executable, "-m", "tweetgen", "serve", str(model), "--device", "cpu"]
+    command += ["--port", str(port), "--threads", str(threads)]
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"tweetgen serve exited with {server.returncode}")
+        try:
+            httpx.get(f"{url}/health", timeout=1).raise_for_status()
+            return server, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("tweetgen serve did not answer /health within 120 s")
 
 
 async def one(client: httpx.AsyncClient, url: str) -> tuple[float, int, int]:
@@ -104,12 +116,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best kept")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (as --threads)")
+    parser.add_argument("--threads", type=int, default=1, help="the server's --threads")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         model = train(Path(tmp))
-        server, thread, url = start(model)
+        server, url = start(model, args.threads)
         try:
             asyncio.run(run(url, 2, together=False))  # warm-up: first batch, allocator
             rounds = []
@@ -121,8 +132,8 @@ def main() -> int:
                 rounds.append({"one_at_a_time": alone, "concurrent": together})
             health = httpx.get(f"{url}/health").json()["models"]["bench"]
         finally:
-            server.should_exit = True
-            thread.join(timeout=30)
+            server.terminate()
+            server.wait(timeout=30)
     alone = min((r["one_at_a_time"] for r in rounds), key=lambda r: r["seconds"])
     together = min((r["concurrent"] for r in rounds), key=lambda r: r["seconds"])
     ratio = together["requests_per_s"] / alone["requests_per_s"]
@@ -131,7 +142,7 @@ def main() -> int:
         "benchmark": "serve",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
-        f"Python {platform.python_version()}, torch threads {torch.get_num_threads()}",
+        f"Python {platform.python_version()}, server --threads {args.threads}",
         "load_average": os.getloadavg(),
         "request": BODY,
         "best_of": args.rounds,
