@@ -345,3 +345,112 @@ def test_the_models_own_ngram_ban_applies(generator: Generator) -> None:
 
     assert best in kept(plain)  # the guard: without the ban the best token is a candidate
     assert best not in kept(banned)
+
+
+BUDGET = 24  # tokens of each row in the joining tests
+
+
+def _greedy(generator: Generator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One candidate per step, and no end of text before the budget: the same rows write the
+    same tokens in any batch, and every row writes its whole budget."""
+    monkeypatch.setattr(generator.generation_config, "top_k", 1)
+    monkeypatch.setattr(generator.generation_config, "min_length", 100)
+
+
+def _ask(prompt: str) -> Any:
+    from tweetgen.generation.samples import SampleRequest
+
+    return SampleRequest(prompt, 1, max_new_tokens=BUDGET, cut_at_newline=False, novelty=False)
+
+
+def _scores_seen(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every step's next-token scores, one row per row of the batch, as sampling sees them."""
+    import tweetgen.generation.rows as rows_module
+
+    seen: list[Any] = []
+    draw = rows_module.RowSampling.draw
+
+    def recording(self: Any, ids: Any, scores: Any, step: Any) -> Any:
+        seen.append(scores.clone())
+        return draw(self, ids, scores, step)
+
+    monkeypatch.setattr(rows_module.RowSampling, "draw", recording)
+    return seen
+
+
+def _alone(generator: Generator, prompt: str, seen: list[Any]) -> Any:
+    """The scores of ``prompt``'s row, step by step, written alone."""
+    import torch
+
+    seen.clear()
+    generator.generate_batch([_ask(prompt)])
+    return torch.cat(seen)
+
+
+def _joined(generator: Generator, first: str, later: str, at_call: int, seen: list[Any]) -> Any:
+    """The scores of each row, step by step, with ``later`` joining ``first`` at the
+    ``at_call``-th step: (first's, later's)."""
+    import torch
+
+    calls: list[int] = []
+
+    def joining(room: int) -> list[Any]:
+        calls.append(room)
+        return [_ask(later)] if len(calls) == at_call else []
+
+    seen.clear()
+    results = generator.generate_batch([_ask(first)], joining=joining)
+    assert len(calls) >= at_call and len(results) == 2  # it did join, mid-batch
+    assert all(len(r.samples) == 1 for r in results)
+    # the newcomer is the last row from the step after the one that let it in
+    firsts = torch.stack([s[0] for s in seen[:BUDGET]])
+    return firsts, torch.stack([s[-1] for s in seen[at_call : at_call + BUDGET]])
+
+
+LONG_PROMPT = "The world is a strange place and every morning I"
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "at_call"),
+    [
+        ("My dream is", LONG_PROMPT, 1),  # the batch is padded for the newcomer
+        (LONG_PROMPT, "My dream is", 4),  # the newcomer is padded for the batch
+    ],
+)
+def test_a_request_that_joins_is_scored_as_it_would_be_alone(
+    generator: Generator, monkeypatch: pytest.MonkeyPatch, first: str, later: str, at_call: int
+) -> None:
+    import torch
+
+    _greedy(generator, monkeypatch)
+    seen = _scores_seen(monkeypatch)
+    alone = [_alone(generator, prompt, seen) for prompt in (first, later)]
+    joined = _joined(generator, first, later, at_call, seen)
+    for mine, solo in zip(joined, alone, strict=True):
+        assert mine.shape == solo.shape  # every step of the row's budget, in both runs
+        torch.testing.assert_close(mine, solo, atol=1e-4, rtol=1e-4)
+
+
+def test_guard_a_joined_row_that_reads_padding_is_scored_otherwise(
+    generator: Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The comparison above can fail: a newcomer whose padding is not masked is scored
+    otherwise."""
+    import torch
+    import torch.nn.functional as F
+
+    import tweetgen.generation.rows as rows_module
+
+    _greedy(generator, monkeypatch)
+    seen = _scores_seen(monkeypatch)
+    alone = _alone(generator, "My dream is", seen)
+    pad_left = rows_module.Rows.pad_left
+
+    def unmasked(self: Any, columns: int, pad: int) -> None:
+        pad_left(self, columns, pad)
+        if columns > 0:
+            self.mask = F.pad(self.mask[:, columns:], (columns, 0), value=1)
+
+    monkeypatch.setattr(rows_module.Rows, "pad_left", unmasked)
+    joined = _joined(generator, LONG_PROMPT, "My dream is", 4, seen)[1]
+    assert not torch.allclose(joined, alone, atol=1e-3)

@@ -118,6 +118,51 @@ def test_requests_that_arrive_together_share_one_generate(
     assert max(t for t, _ in answers[1:]) < answers[0][0] - 0.5
 
 
+async def _long_then_short(url: str) -> tuple[float, float]:
+    """Seconds of a long request, and of a short one sent while the long one is written."""
+    long = {"model": "tiny", "prompt": "a robot eats", "n": 2, "max_tokens": 150}
+    short = {"model": "tiny", "prompt": "the cat", "n": 1, "max_tokens": 3}
+
+    async def later() -> tuple[float, httpx.Response]:
+        await asyncio.sleep(0.4)
+        return (await _post_all(url, [short]))[0]
+
+    first, (took_short, second) = await asyncio.gather(_post_all(url, [long]), later())
+    assert first[0][1].status_code == 200 and second.status_code == 200
+    return first[0][0], took_short
+
+
+def _joining_server(trained_model: Path, start_server: Callable[..., LiveServer]) -> LiveServer:
+    generator = scripted(Generator(trained_model, device="cpu"), step_s=0.01, first=None)
+    return start_server([served_model("tiny", generator)], limits=Limits(batch_window=0.05))
+
+
+def test_a_request_that_arrives_mid_batch_joins_it(
+    trained_model: Path, start_server: Callable[..., LiveServer]
+) -> None:
+    live = _joining_server(trained_model, start_server)
+    took_long, took_short = asyncio.run(_long_then_short(live.url))
+    assert _health(live)["batches"] == 1  # the newcomer was written in the running batch
+    assert took_short < 0.5 * (took_long - 0.4)  # answered long before the batch ended
+
+
+def test_guard_without_joining_the_newcomer_waits_for_the_batch(
+    trained_model: Path, start_server: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above can fail: a batcher that does not let requests join answers the short
+    request only after the long batch, in a second batch."""
+    generate_batch = Generator.generate_batch
+
+    def no_joining(self: Generator, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("joining")
+        return generate_batch(self, *args, **kwargs)
+
+    monkeypatch.setattr(Generator, "generate_batch", no_joining)
+    live = _joining_server(trained_model, start_server)
+    took_long, took_short = asyncio.run(_long_then_short(live.url))
+    assert _health(live)["batches"] == 2 and took_short > 0.8 * (took_long - 0.4)
+
+
 def test_a_full_queue_answers_503_with_retry_after(
     trained_model: Path, start_server: Callable[..., LiveServer]
 ) -> None:

@@ -143,6 +143,7 @@ class Generator:
         batch_size: int = 8,
         on_sample: Callable[[int, Sample], None] | None = None,
         cancelled: Callable[[int], bool] | None = None,
+        joining: Callable[[int], Sequence[SampleRequest]] | None = None,
     ) -> list[GenerationResult]:
         """One result per request, drawn together: rows of different prompts and settings
         share each step of one decode loop (at most ``batch_size`` rows), which is what lets a
@@ -151,7 +152,10 @@ class Generator:
 
         ``on_sample(i, sample)`` is called (in this thread) as soon as a post of request ``i``
         is finished and kept, before the rest of the batch is done; requests for which
-        ``cancelled(i)`` turns true stop costing work at the next token.
+        ``cancelled(i)`` turns true stop costing work at the next token. ``joining(room)`` is
+        asked between steps for requests that arrived meanwhile (rows for at most ``room``
+        posts): they join the batch being written and get the next indexes, and their results
+        follow the others'.
         """
         import torch
 
@@ -159,14 +163,16 @@ class Generator:
         for request in requests:
             self.check_request(request)
         results = [GenerationResult(novelty_checked=self.novelty is not None) for _ in requests]
-        draw = BatchDraw(self, requests, results, on_sample, cancelled or (lambda _: False))
+        draw = BatchDraw(
+            self, requests, results, on_sample, cancelled or (lambda _: False), joining
+        )
         devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
         with torch.random.fork_rng(devices=devices):
             if seed is not None:
                 torch.manual_seed(seed)
             while rows := draw.plan(batch_size):
-                draw.run(rows)
-        return results
+                draw.run(rows, batch_size)
+        return draw.results
 
     def check_request(self, request: SampleRequest) -> None:
         """Raise :class:`GenerationError` for a request this model cannot answer (a setting

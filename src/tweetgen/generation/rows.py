@@ -7,7 +7,9 @@ length, temperature, top-k, top-p, in transformers' order) and its own end (:cla
 end of text, line break, budget, a client gone). A finished row is handed over at once, so a
 post can be sent before the rest of its batch is written, and leaves the batch with its part of
 the model's cache, so a batch costs about its posts' own lengths, not its longest post's length
-times its row count. Rows that share a prompt read it once.
+times its row count. Rows that share a prompt read it once. Requests that arrive while a batch
+is being written join it at the next step (:meth:`BatchDraw.join`) when the model's cache is a
+plain growing one, so a server never holds a newcomer until the batch ahead of it is done.
 """
 
 from __future__ import annotations
@@ -67,18 +69,21 @@ class BatchDraw:
         results: list[GenerationResult],
         on_sample: Callable[[int, Sample], None] | None,
         cancelled: Callable[[int], bool],
+        joining: Callable[[int], Sequence[SampleRequest]] | None = None,
     ) -> None:
         self.generator = generator
-        self.requests = requests
+        self.requests = list(requests)
         self.results = results
         self.on_sample = on_sample
         self.cancelled = cancelled
+        self.joining = joining
 
-    def plan(self, batch_size: int) -> list[int]:
-        """The request of each row of the next round: every request still short of its posts
-        (and of its draws), in order, at most ``batch_size`` rows."""
+    def plan(self, batch_size: int, first: int = 0) -> list[int]:
+        """The request of each row of the next round: every request from ``first`` on still
+        short of its posts (and of its draws), in order, at most ``batch_size`` rows."""
         rows: list[int] = []
-        for i, (request, result) in enumerate(zip(self.requests, self.results, strict=True)):
+        for i in range(first, len(self.requests)):
+            request, result = self.requests[i], self.results[i]
             if self.cancelled(i):
                 continue
             need = request.n - len(result.samples)
@@ -87,36 +92,56 @@ class BatchDraw:
             rows += [i] * max(0, min(need, batch_size - len(rows)))
         return rows
 
+    def join(self, room: int) -> list[int]:
+        """Rows for the requests that arrived since the last call (at most ``room`` rows); they
+        are added to this call's requests and results."""
+        if self.joining is None or room <= 0:
+            return []
+        arrived = list(self.joining(room))
+        first = len(self.requests)
+        for request in arrived:
+            self.generator.check_request(request)
+            self.requests.append(request)
+            self.results.append(GenerationResult(novelty_checked=self.results[0].novelty_checked))
+        return self.plan(room, first) if arrived else []
+
     def stopped(self, i: int) -> bool:
         """Whether rows of request ``i`` are no longer wanted (cancelled, or it has all its
         posts)."""
         return self.cancelled(i) or len(self.results[i].samples) >= self.requests[i].n
 
-    def run(self, rows: list[int]) -> None:
-        """Write ``rows`` (one per post), a token of each per step, until each is finished."""
+    def run(self, rows: list[int], batch_size: int) -> None:
+        """Write ``rows`` (one per post), a token of each per step, until each is finished;
+        rows of requests that join meanwhile are written with them, up to ``batch_size``."""
         import torch
 
-        gen = self.generator
-        requests = [self.requests[i] for i in rows]
-        ids, mask = gen._encode_rows([r.prompt for r in requests])
-        lengths = [int(n) for n in mask.sum(dim=1).tolist()]
-        sampling = RowSampling(gen, requests, lengths)
-        stops = RowStops(self, rows, self._budgets(requests, lengths))
-        start = int(ids.shape[1])
+        batch = self._start(rows)
+        joinable = self.joining is not None and is_growing(batch.cache)
         with torch.inference_mode():
-            logits, cache = self._prefill(ids, mask)
             while True:
-                tokens = sampling.draw(ids, logits, ids.shape[1] - start)
-                ids = torch.cat([ids, tokens[:, None]], dim=1)
-                mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
-                keep = stops.check(ids, start)
+                batch.draw_tokens()
+                keep = batch.stops.check(batch.ids, batch.starts)
                 if keep is None:
                     return
-                if keep.shape[0] < ids.shape[0]:
-                    ids, mask, tokens = ids[keep], mask[keep], tokens[keep]
-                    cache.batch_select_indices(keep)
-                    sampling.select(keep)
-                logits, cache = self._step(tokens, mask, cache)
+                if keep.shape[0] < batch.ids.shape[0]:
+                    batch.select(keep, trim=joinable)
+                batch.step()
+                if joinable and (joined := self.join(batch_size - batch.ids.shape[0])):
+                    batch.admit(self._start(joined))
+
+    def _start(self, rows: list[int]) -> Rows:
+        """``rows`` with their prompts read, ready to draw their first token."""
+        import torch
+
+        requests = [self.requests[i] for i in rows]
+        ids, mask = self.generator._encode_rows([r.prompt for r in requests])
+        lengths = [int(n) for n in mask.sum(dim=1).tolist()]
+        sampling = RowSampling(self.generator, requests, lengths)
+        stops = RowStops(self, rows, self._budgets(requests, lengths))
+        with torch.inference_mode():
+            logits, cache = self._prefill(ids, mask)
+        starts = torch.full((len(rows),), ids.shape[1], device=ids.device)
+        return Rows(self, ids, mask, starts, logits, cache, sampling, stops)
 
     def _prefill(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, Any]:
         """The next-token scores after each prompt, and the model's cache of the prompts: read
@@ -185,6 +210,92 @@ class BatchDraw:
             self.on_sample(i, kept)
 
 
+class Rows:
+    """The rows being written: their tokens so far (left-padded), where each row's own tokens
+    begin, the model's cache and the next-token scores, with each row's sampling and stops."""
+
+    def __init__(
+        self,
+        draw: BatchDraw,
+        ids: torch.Tensor,
+        mask: torch.Tensor,
+        starts: torch.Tensor,
+        logits: torch.Tensor,
+        cache: Any,
+        sampling: RowSampling,
+        stops: RowStops,
+    ) -> None:
+        self.draw, self.ids, self.mask, self.starts = draw, ids, mask, starts
+        self.logits, self.cache, self.sampling, self.stops = logits, cache, sampling, stops
+        self.tokens = ids[:, -1]
+
+    def draw_tokens(self) -> None:
+        import torch
+
+        self.tokens = self.sampling.draw(self.ids, self.logits, self.ids.shape[1] - self.starts)
+        self.ids = torch.cat([self.ids, self.tokens[:, None]], dim=1)
+        self.mask = torch.cat([self.mask, self.mask.new_ones((self.mask.shape[0], 1))], dim=1)
+
+    def step(self) -> None:
+        self.logits, self.cache = self.draw._step(self.tokens, self.mask, self.cache)
+
+    def select(self, keep: torch.Tensor, *, trim: bool) -> None:
+        """Keep only the rows ``keep``; with ``trim``, drop the columns that are padding in
+        every row left (a batch that others keep joining would otherwise only grow)."""
+        self.ids, self.mask, self.tokens = self.ids[keep], self.mask[keep], self.tokens[keep]
+        self.starts = self.starts[keep]
+        self.cache.batch_select_indices(keep)
+        self.sampling.select(keep)
+        if trim and (cut := int(self.mask.any(dim=0).int().argmax())) > 0:
+            self.ids, self.mask, self.starts = (
+                self.ids[:, cut:],
+                self.mask[:, cut:],
+                self.starts - cut,
+            )
+            for layer in self.cache.layers:
+                layer.keys, layer.values = layer.keys[:, :, cut:], layer.values[:, :, cut:]
+
+    def admit(self, other: Rows) -> None:
+        """Take ``other``'s rows into this batch, both left-padded to the longer one."""
+        import torch
+
+        width = max(self.ids.shape[1], other.ids.shape[1])
+        pad = self.draw.generator.tokenizer.pad_token_id
+        for rows in (self, other):
+            rows.pad_left(width - rows.ids.shape[1], pad)
+        self.ids = torch.cat([self.ids, other.ids])
+        self.mask = torch.cat([self.mask, other.mask])
+        self.starts = torch.cat([self.starts, other.starts])
+        self.tokens = torch.cat([self.tokens, other.tokens])
+        self.logits = torch.cat([self.logits, other.logits])
+        for mine, theirs in zip(self.cache.layers, other.cache.layers, strict=True):
+            mine.keys = torch.cat([mine.keys, theirs.keys])
+            mine.values = torch.cat([mine.values, theirs.values])
+        self.sampling.extend(other.sampling)
+        self.stops.extend(other.stops)
+
+    def pad_left(self, columns: int, pad: int) -> None:
+        import torch.nn.functional as F
+
+        if columns <= 0:
+            return
+        self.ids = F.pad(self.ids, (columns, 0), value=pad)
+        self.mask = F.pad(self.mask, (columns, 0), value=0)
+        self.starts = self.starts + columns
+        for layer in self.cache.layers:
+            layer.keys = F.pad(layer.keys, (0, 0, columns, 0))
+            layer.values = F.pad(layer.values, (0, 0, columns, 0))
+
+
+def is_growing(cache: Any) -> bool:
+    """Whether ``cache`` is transformers' plain dynamic cache (each layer's keys and values one
+    tensor per batch, grown by a column per step), which rows can join and leave."""
+    from transformers.cache_utils import DynamicLayer
+
+    layers = getattr(cache, "layers", None) or []
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
 class RowSampling:
     """Each row's next token, drawn as transformers' sampling would draw it with that row's
     settings: the model's own penalties (repetition, n-gram ban), then minimum length,
@@ -217,7 +328,15 @@ class RowSampling:
             t[keep] for t in (self.temperature, self.top_p, self.min_new)
         )
 
-    def draw(self, ids: torch.Tensor, scores: torch.Tensor, step: int) -> torch.Tensor:
+    def extend(self, other: RowSampling) -> None:
+        """Add ``other``'s rows after these."""
+        import torch
+
+        self.temperature = torch.cat([self.temperature, other.temperature])
+        self.top_p = torch.cat([self.top_p, other.top_p])
+        self.min_new = torch.cat([self.min_new, other.min_new])
+
+    def draw(self, ids: torch.Tensor, scores: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
         """One token per row, from the scores of its next token."""
         import torch
 
@@ -226,10 +345,10 @@ class RowSampling:
         return candidates.gather(1, choice).flatten()
 
     def candidates(
-        self, ids: torch.Tensor, scores: torch.Tensor, step: int
+        self, ids: torch.Tensor, scores: torch.Tensor, step: torch.Tensor | int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """The top-k tokens of each row, best first, with their scores after the temperature;
-        those outside top-p are set to ``-inf``."""
+        those outside top-p are set to ``-inf``. ``step``: tokens each row has written."""
         import torch
 
         if self.processors:
@@ -282,27 +401,34 @@ class RowStops:
         self.newline_ids = torch.tensor(gen.newline_ids, device=device, dtype=torch.long)
         cuts = [draw.requests[i].cut_at_newline for i in rows]
         self.cut = torch.tensor(cuts, device=device, dtype=torch.bool)
-        self.limit = gen.position_limit
         #: Per row of the batch: whether it is finished (finished rows wait to be dropped).
         self.finished = torch.zeros(len(rows), device=device, dtype=torch.bool)
 
-    def check(self, ids: torch.Tensor, start: int) -> torch.Tensor | None:
-        """Hand over the rows that ``ids``' newest tokens finished; the rows to go on with
-        (indexes into the batch; all of them while few are finished), or None when none are
-        left."""
+    def extend(self, other: RowStops) -> None:
+        """Add ``other``'s rows after these."""
         import torch
 
-        last, written = ids[:, -1], ids.shape[1] - start
+        self.rows = self.rows + other.rows
+        self.budgets = torch.cat([self.budgets, other.budgets])
+        self.cut = torch.cat([self.cut, other.cut])
+        self.finished = torch.cat([self.finished, other.finished])
+
+    def check(self, ids: torch.Tensor, starts: torch.Tensor) -> torch.Tensor | None:
+        """Hand over the rows that ``ids``' newest tokens finished (each row's own tokens
+        begin at its ``starts``); the rows to go on with (indexes into the batch; all of them
+        while few are finished), or None when none are left. The budgets keep every row
+        within the model's positions."""
+        import torch
+
+        last, written = ids[:, -1], ids.shape[1] - starts
         done = (written >= self.budgets) | torch.isin(last, self.stop_ids)
         done |= self.cut & torch.isin(last, self.newline_ids)
-        if self.limit is not None and ids.shape[1] >= self.limit:
-            done[:] = True
         gone = [self.draw.stopped(i) for i in self.rows]
         done |= torch.tensor(gone, device=done.device, dtype=torch.bool)
         fresh = (done & ~self.finished).nonzero().flatten().tolist()
         self.finished |= done
         for row in fresh:
-            self.draw.finish(self.rows[row], ids[row, start:].tolist())
+            self.draw.finish(self.rows[row], ids[row, int(starts[row]) :].tolist())
         going = (~self.finished).nonzero().flatten()
         if going.numel() == 0:
             return None

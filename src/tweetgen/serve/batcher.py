@@ -3,7 +3,8 @@
 Each model has a :class:`Batcher`. A request becomes a :class:`Job` in its waiting line; the
 first job wakes the batcher, which waits :attr:`Limits.batch_window` for others to join, then
 hands every waiting job (up to :attr:`Limits.max_batch_rows` posts) to one
-:meth:`Generator.generate_batch` call in the worker thread. Posts come back to each job's queue
+:meth:`Generator.generate_batch` call in the worker thread. Jobs that arrive while it runs join
+it at its next step, as far as its rows allow. Posts come back to each job's queue
 as soon as they are finished, so a page shows them as they are written. A job whose client went
 away is skipped if it is still waiting and stops costing tokens if it is being written. The
 waiting line is bounded: past it, :meth:`Batcher.submit` raises :class:`Busy` (a 503).
@@ -12,6 +13,7 @@ waiting line is bounded: past it, :meth:`Batcher.submit` raises :class:`Busy` (a
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -59,15 +61,18 @@ class Batcher:
         self.seconds = 0.0
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        #: The waiting line is read by the worker thread too (jobs joining a running batch).
+        self._lock = threading.Lock()
 
     def submit(self, request: SampleRequest) -> Job:
         """Queue ``request``; raise :class:`Busy` when the line is full."""
         self._start()
-        self.waiting = deque(j for j in self.waiting if not j.cancelled)
-        if len(self.waiting) >= self.limits.max_waiting:
-            raise Busy
-        job = Job(request)
-        self.waiting.append(job)
+        with self._lock:
+            self.waiting = deque(j for j in self.waiting if not j.cancelled)
+            if len(self.waiting) >= self.limits.max_waiting:
+                raise Busy
+            job = Job(request)
+            self.waiting.append(job)
         assert self._wake is not None
         self._wake.set()
         return job
@@ -85,7 +90,7 @@ class Batcher:
             await self._wake.wait()
             self._wake.clear()
             await asyncio.sleep(self.limits.batch_window)
-            while jobs := self._take():
+            while jobs := self._take(self.limits.max_batch_rows):
                 self.writing = True
                 try:
                     await asyncio.get_running_loop().run_in_executor(
@@ -94,20 +99,21 @@ class Batcher:
                 finally:
                     self.writing = False
 
-    def _take(self) -> list[Job]:
-        """Waiting jobs for one batch: at least one, at most ``max_batch_rows`` posts."""
+    def _take(self, room: int) -> list[Job]:
+        """Waiting jobs, in order, for at most ``room`` posts."""
         jobs: list[Job] = []
         rows = 0
-        while self.waiting:
-            job = self.waiting[0]
-            if job.cancelled:
-                self.waiting.popleft()
-                self.cancelled += 1
-                continue
-            if jobs and rows + job.request.n > self.limits.max_batch_rows:
-                break
-            jobs.append(self.waiting.popleft())
-            rows += job.request.n
+        with self._lock:
+            while self.waiting:
+                job = self.waiting[0]
+                if job.cancelled:
+                    self.waiting.popleft()
+                    self.cancelled += 1
+                    continue
+                if rows + job.request.n > room:
+                    break
+                jobs.append(self.waiting.popleft())
+                rows += job.request.n
         return jobs
 
     def _generate(self, jobs: list[Job], loop: asyncio.AbstractEventLoop) -> None:
@@ -125,12 +131,20 @@ class Batcher:
             if given[i] == jobs[i].request.n:
                 loop.call_soon_threadsafe(jobs[i].posts.put_nowait, None)
 
+        def joining(room: int) -> list[SampleRequest]:
+            """Jobs that arrived meanwhile: they join this batch (and this call's indexes)."""
+            arrived = self._take(room)
+            jobs.extend(arrived)
+            given.extend(0 for _ in arrived)
+            return [job.request for job in arrived]
+
         try:
             results = self.generator.generate_batch(
                 [j.request for j in jobs],
                 batch_size=self.limits.max_batch_rows,
                 on_sample=deliver,
                 cancelled=lambda i: jobs[i].cancelled,
+                joining=joining,
             )
             self.drawn += sum(r.drawn for r in results)
         except Exception as exc:  # one bad batch must not stop the server: each job hears it
