@@ -35,6 +35,7 @@ class Job:
 
     request: SampleRequest
     posts: asyncio.Queue[Sample | None] = field(default_factory=asyncio.Queue)
+    arrived: float = field(default_factory=time.monotonic)
     cancelled: bool = False
     failed: str | None = None
 
@@ -132,7 +133,13 @@ class Batcher:
                 loop.call_soon_threadsafe(jobs[i].posts.put_nowait, None)
 
         def joining(room: int) -> list[SampleRequest]:
-            """Jobs that arrived meanwhile: they join this batch (and this call's indexes)."""
+            """Jobs that arrived meanwhile: they join this batch (and this call's indexes)
+            once the first of them has waited a batch window, so that a burst joins at once
+            (each join copies the batch's cache)."""
+            with self._lock:
+                first = self.waiting[0].arrived if self.waiting else None
+            if first is None or time.monotonic() - first < self.limits.batch_window:
+                return []
             arrived = self._take(room)
             jobs.extend(arrived)
             given.extend(0 for _ in arrived)

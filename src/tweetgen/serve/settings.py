@@ -29,7 +29,8 @@ class Limits:
     max_body_bytes: int = 64 * 1024
     #: Seconds a client may take to send its body before it is answered 408.
     body_timeout: float = 10.0
-    #: Seconds the batcher waits after the first request so that others can join its batch.
+    #: Seconds the first of a burst of requests waits for the others, so that they start a batch
+    #: (or join the running one) together.
     batch_window: float = 0.01
     #: Rows (posts being written at once) of one batched generate call.
     max_batch_rows: int = 256
