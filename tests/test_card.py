@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from huggingface_hub import ModelCard
@@ -66,6 +67,18 @@ def test_procedure_shows_base_hyperparameters_and_perplexities(trained_model: Pa
 def test_a_hub_base_is_named() -> None:
     card = render_card({"config": {"base_model": "gpt2", "epochs": 4}}, model_ref="me/model")
     assert "pre-trained `gpt2` model" in card and "model='me/model'" in card
+
+
+def test_limitations_name_the_real_base() -> None:
+    def limits(meta: dict[str, Any]) -> str:
+        card = render_card(meta, model_ref="me/model")
+        return card.split("## Limitations and bias")[1].split("## ")[0]
+
+    assert "biases of its base model, `gpt2`," in limits({"config": {"base_model": "gpt2"}})
+    gguf = {"config": {"base_model": "smollm2-135m"}, "base": {"hub_id": "HF/SmolLM2"}}
+    assert "base model, `HF/SmolLM2`," in limits(gguf)
+    tiny = limits({"config": {"base_model": "tiny"}})
+    assert "biases of its training data;" in tiny and "GPT-2" not in tiny
 
 
 def test_no_secrets_in_card_or_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
