@@ -84,10 +84,6 @@ _HYPERPARAMETERS = (
 )
 
 
-#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.base.secrets`.
-scrub = redact
-
-
 def primary_language(meta: Mapping[str, Any]) -> str | None:
     """The primary subtag (``zh`` of ``zh-CN``) of the corpus's main language, if known."""
     language = str(meta.get("corpus", {}).get("language") or "")
@@ -395,6 +391,5 @@ __all__ = [
     "file_url",
     "header",
     "render_card",
-    "scrub",
     "widget_text",
 ]
