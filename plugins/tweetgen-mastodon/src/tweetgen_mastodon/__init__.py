@@ -131,13 +131,6 @@ class MastodonSource:
         yield from read_outbox(export, self.skipped)
 
 
-def read_outbox_at(location: str, skipped: Counter[str] | None = None) -> Iterator[Post]:
-    from tweetgen_mastodon.archive import read_export
-    from tweetgen_mastodon.outbox import read_outbox
-
-    yield from read_outbox(read_export(location), skipped)
-
-
 def _keep(posts: Iterable[Post], opts: Options) -> Iterator[Post]:
     for post in posts:
         if opts.exclude_replies and post.kind is PostKind.REPLY:
