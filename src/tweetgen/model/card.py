@@ -59,13 +59,14 @@ BASE_LICENSES = {
     "openai-community/gpt2-xl": "mit",
     "distilbert/distilgpt2": "apache-2.0",
 }
-_METRICS = (
-    ("perplexity_before", "Validation perplexity before training", "{:.2f}"),
-    ("perplexity_after", "Validation perplexity after training", "{:.2f}"),
-    ("eval_loss", "Final validation loss", "{:.4f}"),
-    ("steps", "Optimizer steps", "{:,.0f}"),
-    ("train_seconds", "Training time (seconds)", "{:,.1f}"),
-    ("tokens_per_second", "Throughput (tokens/second)", "{:,.0f}"),
+#: The training metrics shown, in order: key, label in the card, label in the CLI, format.
+METRICS = (
+    ("perplexity_before", "Validation perplexity before training", "perplexity before", "{:.2f}"),
+    ("perplexity_after", "Validation perplexity after training", "perplexity after", "{:.2f}"),
+    ("eval_loss", "Final validation loss", "validation loss", "{:.4f}"),
+    ("steps", "Optimizer steps", "steps", "{:,.0f}"),
+    ("train_seconds", "Training time (seconds)", "training time (s)", "{:,.1f}"),
+    ("tokens_per_second", "Throughput (tokens/second)", "tokens/second", "{:,.0f}"),
 )
 #: Files of the model folder the card shows (the thumbnail is drawn at the end of training,
 #: the pipeline picture comes with tweetgen, the avatar from the source's profile).
@@ -273,7 +274,7 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
     metrics = meta.get("metrics", {})
     results = [
         f"| {label} | {fmt.format(metrics[key])} |"
-        for key, label, fmt in _METRICS
+        for key, label, _, fmt in METRICS
         if isinstance(metrics.get(key), int | float)
     ]
     text = f"## Training procedure\n\nThe model is {base_text}.\n\n"
@@ -383,6 +384,7 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
 
 
 __all__ = [
+    "METRICS",
     "PIPELINE_FILE",
     "THUMBNAIL_FILE",
     "WIDGET_TEXT",
