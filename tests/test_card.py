@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from huggingface_hub import ModelCard
 
+from tweetgen.base.secrets import redact
 from tweetgen.model.base import build_tiny_base
-from tweetgen.model.card import render_card, scrub
+from tweetgen.model.card import render_card
 from tweetgen.model.files import METADATA_FILE
 from tweetgen.model.finish import CARD_FILE, finalize_model_dir, read_metadata
 from tweetgen.training.testing import corpus_from_texts, synthetic_texts, tiny_config
@@ -68,6 +70,18 @@ def test_a_hub_base_is_named() -> None:
     assert "pre-trained `gpt2` model" in card and "model='me/model'" in card
 
 
+def test_limitations_name_the_real_base() -> None:
+    def limits(meta: dict[str, Any]) -> str:
+        card = render_card(meta, model_ref="me/model")
+        return card.split("## Limitations and bias")[1].split("## ")[0]
+
+    assert "biases of its base model, `gpt2`," in limits({"config": {"base_model": "gpt2"}})
+    gguf = {"config": {"base_model": "smollm2-135m"}, "base": {"hub_id": "HF/SmolLM2"}}
+    assert "base model, `HF/SmolLM2`," in limits(gguf)
+    tiny = limits({"config": {"base_model": "tiny"}})
+    assert "biases of its training data;" in tiny and "GPT-2" not in tiny
+
+
 def test_no_secrets_in_card_or_metadata(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", SECRET)
     monkeypatch.setenv("WANDB_API_KEY", SECRET)
@@ -84,11 +98,11 @@ def test_no_secrets_in_card_or_metadata(tmp_path: Path, monkeypatch: pytest.Monk
     assert (path / METADATA_FILE).is_file()
 
 
-def test_scrub_drops_credential_keys_at_any_depth() -> None:
+def test_redact_drops_credential_keys_at_any_depth() -> None:
     value = {"a": 1, "token": "x", "nested": [{"password": "p", "b": 2}], "API_KEY": "k"}
-    assert scrub(value) == {"a": 1, "nested": [{"b": 2}]}
+    assert redact(value) == {"a": 1, "nested": [{"b": 2}]}
     kept = {"max_tokens": 1, "author": "x", "keys_seen": 2, "monkey": 3}
-    assert scrub({**kept, "hub-token": "t", "wandb_auth": "a", "Secret": "s"}) == kept
+    assert redact({**kept, "hub-token": "t", "wandb_auth": "a", "Secret": "s"}) == kept
 
 
 def test_filters_are_listed_in_order() -> None:

@@ -261,3 +261,34 @@ class TestStrategyPostsAsASource(SourceContract):
         unique = [p for p in tweetgen_posts if p.id not in ("6", "9")]  # no entities, no repeat
         Corpus.from_posts(unique).to_jsonl(path)
         return list(JsonlSource().read(str(path)))
+
+
+def test_fixture_only_plugins_loads_the_named_entry_points_only(
+    tweetgen_only_plugins: Callable[[str], None],
+) -> None:
+    from tweetgen.plugins import DEFAULT_PLUGINS, get_plugin_manager, get_sources
+
+    tweetgen_only_plugins("")
+    pm = get_plugin_manager()
+    assert all(pm.get_plugin(name) is not None for name in DEFAULT_PLUGINS)
+    assert "bluesky" not in get_sources()  # installed here, but not named
+    tweetgen_only_plugins("bluesky")
+    assert get_plugin_manager() is not pm and "bluesky" in get_sources()
+
+
+def test_loopback_server_serves_html_json_and_headers_from_path_and_query() -> None:
+    import httpx
+
+    from tweetgen.testing import loopback_server
+
+    def reply(path: str, query: dict[str, str]) -> tuple[int, object, dict[str, str]]:
+        if path == "/page":
+            return 200, f"<p>{query['q']}</p>", {"X-Seen": path}
+        return 404, {"error": path}, {}
+
+    with loopback_server(reply) as url:
+        page = httpx.get(f"{url}/page?q=hi")
+        missing = httpx.get(f"{url}/nope")
+    assert page.text == "<p>hi</p>" and page.headers["content-type"] == "text/html"
+    assert page.headers["x-seen"] == "/page"
+    assert missing.status_code == 404 and missing.json() == {"error": "/nope"}

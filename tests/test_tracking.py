@@ -270,7 +270,7 @@ def test_one_redaction_rule_for_tracking_and_card() -> None:
     from tweetgen.base import secrets
     from tweetgen.model import card
 
-    assert tracking.redact is secrets.redact and card.scrub is secrets.redact
+    assert tracking.redact is secrets.redact and card.redact is secrets.redact
 
 
 def test_model_artifact_metadata_keeps_throughput(

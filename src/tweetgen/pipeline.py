@@ -129,7 +129,7 @@ def corpus_output(out: str | Path | None) -> AbstractContextManager[Any]:
     if out is None:
         return nullcontext()
     from tweetgen.base.atomic import output_guard
-    from tweetgen.corpus.files import META_FILE
+    from tweetgen.corpus import META_FILE
     from tweetgen.errors import CorpusError
 
     earlier = lambda p: (p / META_FILE).is_file()  # noqa: E731

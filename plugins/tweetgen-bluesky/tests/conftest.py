@@ -7,7 +7,7 @@ over HTTP, so the tests exercise the same code path as a real run, without the n
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +69,9 @@ def bluesky() -> Iterator[Bluesky]:
     with loopback_server(lambda path, query: (*app.reply(path, query), {})) as url:
         app.base_url = url
         yield app
+
+
+@pytest.fixture
+def this_plugin_only(tweetgen_only_plugins: Callable[[str], None]) -> None:
+    """Load this plugin through its entry point, as an installed tweetgen would."""
+    tweetgen_only_plugins("bluesky")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from tweetgen_bluesky import BlueskySource, parse_actor
 
 from tweetgen import Corpus, NetworkError, Post, PostKind, SourceError, Url, get_sources
 from tweetgen.cli import main
-from tweetgen.plugins import get_plugin_manager
 from tweetgen.testing import SourceContract
 
 ALICE = "at://did:plc:alice/app.bsky.feed.post/"
@@ -149,15 +147,6 @@ def unused_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-def this_plugin_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Load this plugin through its entry point, as an installed tweetgen would."""
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "bluesky")
-    get_plugin_manager.cache_clear()
-    yield
-    get_plugin_manager.cache_clear()
 
 
 @pytest.mark.usefixtures("this_plugin_only")

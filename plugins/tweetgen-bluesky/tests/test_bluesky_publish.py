@@ -10,7 +10,7 @@ import pytest
 from tweetgen_bluesky.publish import TOKEN_ENV, BlueskyPublisher, make_tid
 
 from tweetgen import PublishError
-from tweetgen.plugins import get_plugin_manager, get_publisher_class
+from tweetgen.plugins import get_publisher_class
 from tweetgen.testing import Request, loopback_app
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -55,13 +55,9 @@ def pds(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakePds, str]]:
         yield fake, url
 
 
-def test_registered_through_the_hook(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "bluesky")
-    get_plugin_manager.cache_clear()
-    try:
-        assert get_publisher_class("bluesky") is BlueskyPublisher
-    finally:
-        get_plugin_manager.cache_clear()
+@pytest.mark.usefixtures("this_plugin_only")
+def test_registered_through_the_hook() -> None:
+    assert get_publisher_class("bluesky") is BlueskyPublisher
 
 
 def test_posts_carry_the_bot_self_label_and_are_never_repeated(pds: tuple[FakePds, str]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +91,9 @@ def mastodon() -> Iterator[MastodonAPI]:
     with loopback_server(app.reply) as url:
         app.base_url = url
         yield app
+
+
+@pytest.fixture
+def this_plugin_only(tweetgen_only_plugins: Callable[[str], None]) -> None:
+    """Load this plugin through its entry point, as an installed tweetgen would."""
+    tweetgen_only_plugins("mastodon")

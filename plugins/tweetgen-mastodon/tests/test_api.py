@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from tweetgen_mastodon import MastodonSource, Remote, parse_location
 
 from tweetgen import Corpus, NetworkError, Post, PostKind, SourceError
 from tweetgen.cli import main
-from tweetgen.plugins import get_plugin_manager
 from tweetgen.testing import SourceContract
 
 STATUSES = "/api/v1/accounts/109001/statuses"
@@ -130,15 +128,6 @@ def test_location_forms(location: str, remote: Remote | None) -> None:
 def test_bad_arguments_fail_before_any_request(location: str, options: dict[str, str]) -> None:
     with pytest.raises(SourceError):
         MastodonSource().read(location, **options)
-
-
-@pytest.fixture
-def this_plugin_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Load this plugin through its entry point, as an installed tweetgen would."""
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "mastodon")
-    get_plugin_manager.cache_clear()
-    yield
-    get_plugin_manager.cache_clear()
 
 
 def prepare_cli(location: str, out: Path, base_url: str) -> Result:

@@ -6,7 +6,7 @@ import contextlib
 import io
 import tarfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from tweetgen_mastodon.archive import read_export
 
 from tweetgen import ArchiveError, Corpus, InputFormatError, Post, PostKind, SourceError, Url
 from tweetgen.cli import main
-from tweetgen.plugins import get_plugin_manager
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.testing import SourceContract
 
@@ -187,15 +186,6 @@ def test_missing_path_and_bad_outbox_items(tmp_path: Path) -> None:
     (tmp_path / "outbox.json").write_bytes(bad)
     with pytest.raises(InputFormatError, match="item 1: missing 'id'"):
         read(tmp_path)
-
-
-@pytest.fixture
-def this_plugin_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Load this plugin through its entry point, as an installed tweetgen would."""
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "mastodon")
-    get_plugin_manager.cache_clear()
-    yield
-    get_plugin_manager.cache_clear()
 
 
 @pytest.mark.usefixtures("this_plugin_only")

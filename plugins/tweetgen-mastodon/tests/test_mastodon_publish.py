@@ -24,7 +24,6 @@ from tweetgen_mastodon.publish import TOKEN_ENV
 from tweetgen.bot.ledger import POSTED, Ledger
 from tweetgen.bot.run import ledger_folder
 from tweetgen.cli import main
-from tweetgen.plugins import get_plugin_manager
 from tweetgen.testing import Request, loopback_app
 
 TOKEN = "s3cr3t-mastodon-token-for-tests"
@@ -98,12 +97,8 @@ def server() -> Iterator[FakeMastodon]:
 
 
 @pytest.fixture(autouse=True)
-def this_plugin_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "mastodon")
+def token_and_plugin(this_plugin_only: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    get_plugin_manager.cache_clear()
-    yield
-    get_plugin_manager.cache_clear()
 
 
 def post(model: Path, url: str, *more: str) -> Result:

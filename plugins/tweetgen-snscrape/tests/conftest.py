@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from tweetgen.plugins import get_plugin_manager
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,9 +27,6 @@ def fixtures() -> Path:
 
 
 @pytest.fixture
-def only_snscrape(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A plugin manager with the built-ins and this plugin only, whatever else is installed."""
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "snscrape")
-    get_plugin_manager.cache_clear()
-    yield
-    get_plugin_manager.cache_clear()
+def this_plugin_only(tweetgen_only_plugins: Callable[[str], None]) -> None:
+    """Load this plugin through its entry point, as an installed tweetgen would."""
+    tweetgen_only_plugins("snscrape")

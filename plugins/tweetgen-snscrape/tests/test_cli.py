@@ -10,7 +10,7 @@ from click.testing import CliRunner, Result
 from tweetgen import Corpus
 from tweetgen.cli import main
 
-pytestmark = pytest.mark.usefixtures("only_snscrape")
+pytestmark = pytest.mark.usefixtures("this_plugin_only")
 
 
 def prepare(*args: str) -> Result:

@@ -7,7 +7,7 @@ with a real token in ``$X_BEARER_TOKEN``; ``filter_headers`` keeps the token out
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,8 +16,6 @@ import pytest
 import vcr
 from tweetgen_xapi import api
 from vcr.cassette import Cassette
-
-from tweetgen.plugins import get_plugin_manager
 
 CASSETTES = Path(__file__).parent / "cassettes"
 #: Shaped like a real app-only bearer token, so a leak would be easy to spot in any output.
@@ -55,9 +53,6 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def only_xapi(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A plugin manager with the built-ins and this plugin only, whatever else is installed."""
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "xapi")
-    get_plugin_manager.cache_clear()
-    yield
-    get_plugin_manager.cache_clear()
+def this_plugin_only(tweetgen_only_plugins: Callable[[str], None]) -> None:
+    """Load this plugin through its entry point, as an installed tweetgen would."""
+    tweetgen_only_plugins("xapi")

@@ -14,7 +14,7 @@ from tweetgen import Corpus
 from tweetgen.cli import main
 
 Play = Callable[[str], AbstractContextManager[Cassette]]
-pytestmark = pytest.mark.usefixtures("only_xapi")
+pytestmark = pytest.mark.usefixtures("this_plugin_only")
 
 
 def prepare(play: Play, cassette: str, *args: str) -> Result:

@@ -11,7 +11,7 @@ import pytest
 from tweetgen_xapi.publish import KEYS, XPublisher, weighted_length
 
 from tweetgen import PublishError
-from tweetgen.plugins import get_plugin_manager, get_publisher_class
+from tweetgen.plugins import get_publisher_class
 
 SECRETS = {key: f"fake-{key.lower().replace('_', '-')}-0123456789" for key in KEYS}
 Play = Callable[[str], AbstractContextManager[Any]]
@@ -32,13 +32,9 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
-def test_registered_through_the_hook(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TWEETGEN_LOAD_PLUGINS", "xapi")
-    get_plugin_manager.cache_clear()
-    try:
-        assert get_publisher_class("x") is XPublisher
-    finally:
-        get_plugin_manager.cache_clear()
+@pytest.mark.usefixtures("this_plugin_only")
+def test_registered_through_the_hook() -> None:
+    assert get_publisher_class("x") is XPublisher
 
 
 def test_posts_once_after_waiting_out_the_rate_limit(

@@ -42,11 +42,6 @@ SECRET_WORDS = frozenset(
         "session",
     }
 )
-#: Kept for callers that matched keys with a pattern; :func:`is_secret_key` is the rule.
-SECRET_KEY = re.compile(
-    r"(^|[_-])(token|secret|password|passwd|api[_-]?key|key|auth|credentials?)($|[_-])",
-    re.IGNORECASE,
-)
 #: Splits ``hfToken``, ``HFToken``, ``hf_token``, ``hf-token``, ``hf.token`` into words.
 _WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 #: Strings shaped like a credential, wherever they appear in a text.
@@ -139,7 +134,6 @@ def redact(value: Any) -> Any:
 
 __all__ = [
     "REDACTED",
-    "SECRET_KEY",
     "SECRET_WORDS",
     "TOKEN_SHAPES",
     "environment_secrets",

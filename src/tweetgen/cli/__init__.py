@@ -85,20 +85,18 @@ def main() -> None:
 
 
 def _add_commands() -> None:
-    from tweetgen.cli import corpus_cmds, eval_cmd, plugins_cmd, post, prepare, serve_cmd
+    from tweetgen.cli import corpus_cmds, eval_cmd, plugins_cmd, post, prepare, serve_cmd, train
 
-    main.add_command(plugins_cmd.plugins)
-    main.add_command(post.post)
-    main.add_command(prepare.prepare)
-    main.add_command(corpus_cmds.stats)
-    main.add_command(corpus_cmds.merge)
-    main.add_command(eval_cmd.eval_command)
-    main.add_command(serve_cmd.serve)
-    try:
-        from tweetgen.cli import train
-    except ImportError:  # pragma: no cover - only while the training commands are absent
-        return
-    for command in train.COMMANDS:
+    for command in (
+        plugins_cmd.plugins,
+        post.post,
+        prepare.prepare,
+        corpus_cmds.stats,
+        corpus_cmds.merge,
+        eval_cmd.eval_command,
+        serve_cmd.serve,
+        *train.COMMANDS,
+    ):
         main.add_command(command)
 
 

@@ -128,6 +128,3 @@ def print_headline(
 
 def _num(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "-"
-
-
-COMMANDS = [eval_command]

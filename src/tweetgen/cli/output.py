@@ -19,16 +19,9 @@ from rich.text import Text
 
 from tweetgen.corpus.datatable import label as row_label
 from tweetgen.corpus.datatable import labelled
+from tweetgen.model.card import METRICS
 from tweetgen.records.report import FilterReport
 
-METRICS = (
-    ("perplexity_before", "perplexity before", "{:.2f}"),
-    ("perplexity_after", "perplexity after", "{:.2f}"),
-    ("eval_loss", "validation loss", "{:.4f}"),
-    ("steps", "steps", "{:,.0f}"),
-    ("train_seconds", "training time (s)", "{:,.1f}"),
-    ("tokens_per_second", "tokens/second", "{:,.0f}"),
-)
 #: The data table row that several filters fill (``FilterReport.table``'s key).
 SHORT = "short tweets"
 HEADER = "Generated posts (written by the model, not by the person):"
@@ -75,7 +68,7 @@ def steps_table(report: FilterReport) -> Table:
 
 def metrics_table(metrics: Mapping[str, float]) -> Table:
     table = Table(title="Training", show_header=False)
-    for key, label, fmt in METRICS:
+    for key, _, label, fmt in METRICS:
         if isinstance(metrics.get(key), int | float):
             table.add_row(label, fmt.format(metrics[key]))
     return table

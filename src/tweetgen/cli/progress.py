@@ -119,29 +119,25 @@ class PlainDisplay:
             self.first = now if self.first is None else self.first
             if stage != self.stage:
                 self._close()
-                self.stage, self.shown, self.pending = stage, False, ""
-            if not self.shown:
-                self.pending = detail
-                if now - self.first >= self.delay:
-                    self.shown = True
-                    self._line(now, stage, detail)
-                return
+                self.stage, self.shown = stage, False
             self.pending = detail
-            if detail and now - self.last >= PLAIN_INTERVAL:
-                self._line(now, stage, detail)
+            self._due(now, silent=False)
 
     def tick(self) -> None:
         """Show a stage begun in the quiet time; repeat one that has been silent too long."""
         with self.lock:
-            now = self.now()
-            if self.first is None or not self.stage:
-                return
-            if not self.shown:
-                if now - self.first >= self.delay:
-                    self.shown = True
-                    self._line(now, self.stage, self.pending)
-            elif now - self.last >= PLAIN_INTERVAL:
+            if self.stage:
+                self._due(self.now(), silent=True)
+
+    def _due(self, now: float, *, silent: bool) -> None:
+        """The stage's first line once the quiet time is over, then one each interval: with
+        a newer detail, or (``silent``, from :meth:`tick`) without one too."""
+        if not self.shown:
+            if self.first is not None and now - self.first >= self.delay:
+                self.shown = True
                 self._line(now, self.stage, self.pending)
+        elif (silent or self.pending) and now - self.last >= PLAIN_INTERVAL:
+            self._line(now, self.stage, self.pending)
 
     def close(self) -> None:
         with self.lock:

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tweetgen.base.atomic import atomic_dir, atomic_file
-from tweetgen.corpus.files import META_FILE, POSTS_DIR
+from tweetgen.corpus import META_FILE, POSTS_DIR
 from tweetgen.errors import CorpusError
 from tweetgen.filters.apply import run_filters
 from tweetgen.filters.base import steps_of

@@ -32,11 +32,6 @@ def shingles(text: str, size: int) -> frozenset[str]:
     return frozenset(norm[i : i + size] for i in range(len(norm) - size + 1))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    common = len(a & b)
-    return common / (len(a) + len(b) - common)
-
-
 def hashed_shingles(text: str, size: int) -> np.ndarray:
     """The shingles as sorted unique CRC-32s: compact (4 bytes each) and stable across runs."""
     crcs = (zlib.crc32(s.encode("utf-8", "surrogatepass")) for s in shingles(text, size))

@@ -18,7 +18,6 @@ from tweetgen.model.files import (
     check_config,
     check_tokenizer,
     check_weights,
-    is_local_dir,
     load_errors,
     quiet_transformers,
 )
@@ -110,7 +109,7 @@ def load_tokenizer(
     """The tokenizer of any model; a one-line ``error`` when it cannot be loaded (e.g. offline)."""
     from transformers import AutoTokenizer
 
-    if is_local_dir(name_or_path):  # a one-line error naming the bad file
+    if Path(name_or_path).is_dir():  # a one-line error naming the bad file
         if (Path(name_or_path) / CONFIG).exists():  # AutoTokenizer reads it too
             check_config(name_or_path, error=error)
         check_tokenizer(name_or_path, error=error)
@@ -132,7 +131,7 @@ def load_causal_lm(
     """Any causal LM (hub id or local directory), with SDPA attention by default."""
     from transformers import AutoModelForCausalLM
 
-    if is_local_dir(name_or_path):  # missing or renamed tensors must not load as random ones
+    if Path(name_or_path).is_dir():  # missing or renamed tensors must not load as random ones
         check_weights(name_or_path, error=error)
     errors: tuple[type[BaseException], ...] = (*load_errors(), TypeError, KeyError)
     try:

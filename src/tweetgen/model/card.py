@@ -59,13 +59,14 @@ BASE_LICENSES = {
     "openai-community/gpt2-xl": "mit",
     "distilbert/distilgpt2": "apache-2.0",
 }
-_METRICS = (
-    ("perplexity_before", "Validation perplexity before training", "{:.2f}"),
-    ("perplexity_after", "Validation perplexity after training", "{:.2f}"),
-    ("eval_loss", "Final validation loss", "{:.4f}"),
-    ("steps", "Optimizer steps", "{:,.0f}"),
-    ("train_seconds", "Training time (seconds)", "{:,.1f}"),
-    ("tokens_per_second", "Throughput (tokens/second)", "{:,.0f}"),
+#: The training metrics shown, in order: key, label in the card, label in the CLI, format.
+METRICS = (
+    ("perplexity_before", "Validation perplexity before training", "perplexity before", "{:.2f}"),
+    ("perplexity_after", "Validation perplexity after training", "perplexity after", "{:.2f}"),
+    ("eval_loss", "Final validation loss", "validation loss", "{:.4f}"),
+    ("steps", "Optimizer steps", "steps", "{:,.0f}"),
+    ("train_seconds", "Training time (seconds)", "training time (s)", "{:,.1f}"),
+    ("tokens_per_second", "Throughput (tokens/second)", "tokens/second", "{:,.0f}"),
 )
 #: Files of the model folder the card shows (the thumbnail is drawn at the end of training,
 #: the pipeline picture comes with tweetgen, the avatar from the source's profile).
@@ -82,10 +83,6 @@ _HYPERPARAMETERS = (
     "max_steps",
     "seed",
 )
-
-
-#: Kept for callers of the old name; the rule lives in :mod:`tweetgen.base.secrets`.
-scrub = redact
 
 
 def primary_language(meta: Mapping[str, Any]) -> str | None:
@@ -142,15 +139,20 @@ def _origin(meta: Mapping[str, Any]) -> Mapping[str, Any]:
     return origin if isinstance(origin, Mapping) else {}
 
 
+def _base_name(base: str, origin: Mapping[str, Any]) -> str:
+    """The pre-trained model the card names: what a GGUF base is a copy of, else the base."""
+    return str(origin.get("hub_id") or origin.get("gguf_name") or origin.get("source_file") or base)
+
+
 def _base_text(base: str, origin: Mapping[str, Any]) -> str:
     if base == "tiny":
         return (
             "a small GPT-2 built from scratch on these posts (byte-level BPE tokenizer and "
             "randomly initialised weights), so it knows nothing but this corpus"
         )
+    name = _base_name(base, origin)
     if not origin:
-        return f"the pre-trained `{base}` model, fine-tuned on these posts"
-    name = origin.get("hub_id") or origin.get("gguf_name") or origin.get("source_file")
+        return f"the pre-trained `{name}` model, fine-tuned on these posts"
     how = f"dequantized from {origin['quantization']}" if origin.get("quantization") else ""
     where = origin.get("distribution") or origin.get("source_file")
     source = f"the GGUF file of `{where}`" if where else "a GGUF file"
@@ -272,7 +274,7 @@ def _procedure_section(meta: Mapping[str, Any]) -> str:
     metrics = meta.get("metrics", {})
     results = [
         f"| {label} | {fmt.format(metrics[key])} |"
-        for key, label, fmt in _METRICS
+        for key, label, _, fmt in METRICS
         if isinstance(metrics.get(key), int | float)
     ]
     text = f"## Training procedure\n\nThe model is {base_text}.\n\n"
@@ -323,6 +325,23 @@ def _usage_section(model_ref: str, on_hub: bool, prompt: str) -> str:
     )
 
 
+def _limitations_section(meta: Mapping[str, Any]) -> str:
+    """The limits of the model: those of its real base (none for the tiny one) and its data."""
+    base = str(meta.get("config", {}).get("base_model") or "")
+    inherited = "of its training data"
+    if base and base != "tiny":
+        inherited = (
+            f"of its base model, `{_base_name(base, _origin(meta))}`, and of its training data"
+        )
+    return (
+        "## Limitations and bias\n\n"
+        f"The model has the limitations and biases {inherited}; on top "
+        "of that, whatever is in this person's posts (opinions, mistakes, other people's "
+        "names) shapes what it writes. It was trained on few texts, so it may repeat phrases "
+        "or whole posts; `tweetgen generate` drops samples that copy a training post."
+    )
+
+
 def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False) -> str:
     """The whole ``README.md`` for the metadata of ``tweetgen.json``.
 
@@ -352,11 +371,7 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
         _data_section(meta),
         _procedure_section(meta),
         _usage_section(model_ref, on_hub, widget_text(meta)),
-        "## Limitations and bias\n\n"
-        "The model has the limitations and biases of GPT-2 and of its training data; on top "
-        "of that, whatever is in this person's posts (opinions, mistakes, other people's "
-        "names) shapes what it writes. It was trained on few texts, so it may repeat phrases "
-        "or whole posts; `tweetgen generate` drops samples that copy a training post.",
+        _limitations_section(meta),
         "## Consent and disclosure\n\n"
         "Train a model like this only on your own posts, or with the clear consent of the "
         "person who wrote them. Whenever you publish text it generates, say that it was "
@@ -369,6 +384,7 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
 
 
 __all__ = [
+    "METRICS",
     "PIPELINE_FILE",
     "THUMBNAIL_FILE",
     "WIDGET_TEXT",
@@ -377,6 +393,5 @@ __all__ = [
     "file_url",
     "header",
     "render_card",
-    "scrub",
     "widget_text",
 ]

@@ -115,10 +115,6 @@ def model_files(path: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in found if p.is_file() and not p.is_symlink())
 
 
-def is_local_dir(name_or_path: str | os.PathLike[str]) -> bool:
-    return Path(name_or_path).is_dir()
-
-
 def check_model_dir(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> None:
     """Config, weights and tokenizer of a full model directory (not an adapter)."""
     check_weights(path, error=error)
@@ -334,7 +330,6 @@ __all__ = [
     "check_model_dir",
     "check_tokenizer",
     "check_weights",
-    "is_local_dir",
     "model_files",
     "read_json",
     "regular_file",

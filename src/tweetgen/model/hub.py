@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tweetgen.base.secrets import redact_text
 from tweetgen.errors import HubError, first_line
 from tweetgen.model.card import render_card
 from tweetgen.model.files import WORK_DIR_NAME, model_files
@@ -82,7 +83,7 @@ def push(
             commit_message="Upload model trained with tweetgen",
         )
     except Exception as exc:  # any hub, HTTP or connection failure
-        message = first_line(exc).replace(secret, "***")
+        message = redact_text(first_line(exc), (secret,))
         raise HubError(f"pushing to {repo_id} failed: {message}") from None
     return str(url)
 

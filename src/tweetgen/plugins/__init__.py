@@ -69,6 +69,10 @@ class PluginInfo:
     publishers: list[str] = field(default_factory=list)
 
 
+#: Names the entry points to load (comma-separated; empty: none); unset, all are loaded.
+LOAD_PLUGINS_ENV = "TWEETGEN_LOAD_PLUGINS"
+
+
 @cache
 def get_plugin_manager() -> pluggy.PluginManager:
     """Build the manager on first use: built-ins, then the ``tweetgen`` entry points.
@@ -81,7 +85,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     for module_name in DEFAULT_PLUGINS:
         pm.register(importlib.import_module(module_name), name=module_name)
     names = _entry_point_names()
-    only = os.environ.get("TWEETGEN_LOAD_PLUGINS")
+    only = os.environ.get(LOAD_PLUGINS_ENV)
     if only is not None:
         names &= {n.strip() for n in only.split(",") if n.strip()}
     for name in sorted(names):

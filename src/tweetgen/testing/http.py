@@ -1,7 +1,8 @@
 """A loopback HTTP server, so plugins test their real clients without the network.
 
-:func:`loopback_server` answers GET requests (sources); :func:`loopback_app` answers every
-method and sees headers and bodies (publishers: POST a status, PATCH a profile).
+:func:`loopback_app` answers every method and sees headers and bodies (publishers: POST a
+status, PATCH a profile); :func:`loopback_server` is its short form for GET requests
+(sources), from the path and query alone.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,34 +20,14 @@ from urllib.parse import parse_qs, urlsplit
 Reply = tuple[int, Any, Mapping[str, str]]
 
 
-@contextmanager
-def loopback_server(reply: Callable[[str, dict[str, str]], Reply]) -> Iterator[str]:
+def loopback_server(reply: Callable[[str, dict[str, str]], Reply]) -> AbstractContextManager[str]:
     """Serve GET requests on 127.0.0.1 from ``reply``; yield the base URL.
 
+    ``reply(path, query)`` returns ``(status, body, headers)``: a ``str`` body is served as
+    ``text/html``, anything else as JSON. Requests are served one at a time, in order.
     Source plugins test their real HTTP clients against this instead of the network.
     """
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            url = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            status, body, headers = reply(url.path, query)
-            is_text = isinstance(body, str)
-            data = (body if is_text else json.dumps(body)).encode("utf-8")
-            self.send_response(status)
-            kind = "text/html" if is_text else "application/json; charset=utf-8"
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    with _serving(Handler) as url:
-        yield url
+    return loopback_app(lambda request: reply(request.path, request.query))
 
 
 @dataclass(frozen=True)
@@ -67,8 +48,8 @@ class Request:
 def loopback_app(app: Callable[[Request], Reply]) -> Iterator[str]:
     """Serve every method on 127.0.0.1 from ``app(request)``; yield the base URL.
 
-    ``app`` returns ``(status, body, headers)`` as for :func:`loopback_server` (a ``None``
-    body sends no content). Requests are served one at a time, in order.
+    ``app`` returns ``(status, body, headers)``: a ``str`` body is served as ``text/html``,
+    ``None`` as no content, anything else as JSON. Requests are served one at a time, in order.
     """
     lock = threading.Lock()
 
@@ -85,9 +66,11 @@ def loopback_app(app: Callable[[Request], Reply]) -> Iterator[str]:
             )
             with lock:
                 status, body, headers = app(request)
-            data = b"" if body is None else json.dumps(body).encode("utf-8")
+            is_text = isinstance(body, str)
+            data = b"" if body is None else (body if is_text else json.dumps(body)).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            kind = "text/html" if is_text else "application/json; charset=utf-8"
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -99,14 +82,7 @@ def loopback_app(app: Callable[[Request], Reply]) -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             pass
 
-    with _serving(Handler) as url:
-        yield url
-
-
-@contextmanager
-def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """``handler`` served on a free 127.0.0.1 port in a thread; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:

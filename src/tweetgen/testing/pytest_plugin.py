@@ -5,6 +5,8 @@
 * ``tweetgen_posts``: a fixed list of posts of every kind (CJK, emoji, URLs, mentions, entities),
   for example-based tests beside :class:`tweetgen.testing.FilterContract`'s generated ones.
 * ``tweetgen_loopback``: :func:`tweetgen.testing.loopback_server` as a fixture factory.
+* ``tweetgen_only_plugins``: load only the named entry-point plugins (and the built-ins), as an
+  installed tweetgen would, whatever else is installed.
 
 With hypothesis installed, ``st.from_type(tweetgen.Post)`` works in every test.
 """
@@ -18,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tweetgen.plugins import check_plugin, get_plugin_manager
+from tweetgen.plugins import LOAD_PLUGINS_ENV, check_plugin, get_plugin_manager
 from tweetgen.records.post import Post, PostKind, Url
 from tweetgen.testing.http import Reply, loopback_server
 
@@ -43,6 +45,19 @@ def tweetgen_register() -> Iterator[Callable[[object], object]]:
     yield register
     for plugin in reversed(added):
         pm.unregister(plugin)
+
+
+@pytest.fixture
+def tweetgen_only_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """``tweetgen_only_plugins("name,...")``: a plugin manager with the built-ins and these
+    entry points only, built afresh; the next test builds its own again."""
+
+    def only(names: str) -> None:
+        monkeypatch.setenv(LOAD_PLUGINS_ENV, names)
+        get_plugin_manager.cache_clear()
+
+    yield only
+    get_plugin_manager.cache_clear()
 
 
 #: Texts of :func:`sample_posts`: the cases filters most often get wrong.

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tweetgen import Option, Post, SourceError, hookimpl
-from tweetgen.plugins.options import check_options, parse_int
+from tweetgen.plugins import check_source_options
+from tweetgen.plugins.options import parse_int
 from tweetgen.records.profile import Profile
 from tweetgen_bluesky.endpoints import APPVIEW, PAGE_SIZE, PLC_DIRECTORY
 
@@ -40,7 +41,8 @@ def parse_actor(location: str) -> str:
 
 @dataclass(frozen=True)
 class Options:
-    """The ``-o key=value`` options; they arrive as strings from the command line."""
+    """The ``-o key=value`` options, checked and converted by the declarations of
+    :attr:`BlueskySource.options` (as ``tweetgen prepare`` does before calling ``read``)."""
 
     method: str = "feed"
     limit: int | None = None
@@ -50,13 +52,12 @@ class Options:
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> Options:
-        check_options("bluesky", options, cls.__dataclass_fields__)
-        opts = dict(options)
-        if opts.get("method", "feed") not in ("feed", "records"):
-            raise SourceError(f"bluesky: method must be feed or records, not {opts['method']!r}")
-        if "limit" in opts:
-            opts["limit"] = parse_int(opts["limit"], name="bluesky: limit", minimum=1)
-        return cls(**opts)
+        opts = cls(**check_source_options(BlueskySource, options))
+        if opts.method not in ("feed", "records"):
+            raise SourceError(f"bluesky: method must be feed or records, not {opts.method!r}")
+        if opts.limit is not None:
+            parse_int(opts.limit, name="bluesky: limit", minimum=1)
+        return opts
 
 
 class BlueskySource:

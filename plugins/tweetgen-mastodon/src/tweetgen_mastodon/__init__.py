@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen import NetworkError, Option, Post, PostKind, SourceError, hookimpl
-from tweetgen.plugins.options import check_options, parse_bool, parse_int
+from tweetgen.plugins import check_source_options
+from tweetgen.plugins.options import parse_int
 from tweetgen.records.profile import Profile
 
 # httpx and BeautifulSoup load on first read, so `tweetgen plugins` stays quick.
@@ -54,7 +55,8 @@ def parse_location(location: str) -> Remote | None:
 
 @dataclass(frozen=True)
 class Options:
-    """The ``-o key=value`` options; they arrive as strings from the command line."""
+    """The ``-o key=value`` options, checked and converted by the declarations of
+    :attr:`MastodonSource.options` (as ``tweetgen prepare`` does before calling ``read``)."""
 
     base_url: str | None = None
     limit: int | None = None
@@ -63,14 +65,10 @@ class Options:
 
     @classmethod
     def parse(cls, options: dict[str, Any]) -> Options:
-        check_options("mastodon", options, cls.__dataclass_fields__)
-        opts = dict(options)
-        if "limit" in opts:
-            opts["limit"] = parse_int(opts["limit"], name="mastodon: limit", minimum=1)
-        for flag in ("exclude_replies", "exclude_reblogs"):
-            if flag in opts:
-                opts[flag] = parse_bool(opts[flag], name=f"mastodon: {flag}")
-        return cls(**opts)
+        opts = cls(**check_source_options(MastodonSource, options))
+        if opts.limit is not None:
+            parse_int(opts.limit, name="mastodon: limit", minimum=1)
+        return opts
 
 
 class MastodonSource:
@@ -129,13 +127,6 @@ class MastodonSource:
         export = read_export(location)
         self.profile = read_profile(export)
         yield from read_outbox(export, self.skipped)
-
-
-def read_outbox_at(location: str, skipped: Counter[str] | None = None) -> Iterator[Post]:
-    from tweetgen_mastodon.archive import read_export
-    from tweetgen_mastodon.outbox import read_outbox
-
-    yield from read_outbox(read_export(location), skipped)
 
 
 def _keep(posts: Iterable[Post], opts: Options) -> Iterator[Post]:

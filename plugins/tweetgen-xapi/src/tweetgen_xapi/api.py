@@ -20,6 +20,7 @@ import requests
 import tweepy
 
 from tweetgen import NetworkError, SourceError
+from tweetgen.base.secrets import REDACTED
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class _Redact(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if self._secret in message:
-            record.msg, record.args = message.replace(self._secret, "[redacted]"), None
+            record.msg, record.args = message.replace(self._secret, REDACTED), None
         return True
 
 

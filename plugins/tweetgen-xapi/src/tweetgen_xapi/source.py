@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen import Option, Post, SourceError
-from tweetgen.plugins.options import check_options, parse_bool
+from tweetgen.plugins import check_source_options
 from tweetgen_xapi.mapping import SOURCE_NAME, tweet_to_post
 from tweetgen_xapi.state import FetchState
 
@@ -37,22 +37,16 @@ class Options:
 
     @classmethod
     def parse(cls, options: Mapping[str, Any]) -> Options:
-        check_options(
-            "x-api", options, ("bearer_token", "exclude", "wait_on_rate_limit", "state_file")
-        )
-        raw = options.get("exclude") or ()
+        """Checked and converted by :attr:`XApiSource.options`, as ``tweetgen prepare`` does."""
+        given = check_source_options(XApiSource, dict(options))
+        raw = given.get("exclude") or ()
         parts = raw.split(",") if isinstance(raw, str) else list(raw)
         exclude = tuple(sorted({p.strip() for p in parts if p.strip()}))
         if set(exclude) - set(EXCLUDABLE):
             raise SourceError(f"x-api: exclude takes {' and/or '.join(EXCLUDABLE)}, not {raw!r}")
-        state_file = options.get("state_file")
-        return cls(
-            exclude=exclude,
-            wait_on_rate_limit=parse_bool(
-                options.get("wait_on_rate_limit", True), name="x-api: wait_on_rate_limit"
-            ),
-            state_file=Path(state_file) if state_file else None,
-        )
+        state_file = given.get("state_file")
+        wait = given.get("wait_on_rate_limit", True)
+        return cls(exclude, wait, Path(state_file) if state_file else None)
 
 
 def bearer_token(options: Mapping[str, Any]) -> str:
