@@ -85,7 +85,7 @@ def test_full_fine_tune_of_each_architecture(
     # tweetgen's generator: starts from the token every post began with, not the BOS
     generator = Generator(model_dir, device="cpu")
     eos = generator.tokenizer.eos_token_id
-    assert generator._encode_rows([""])[0].tolist() == [[eos]]
+    assert generator.encode_rows([""])[0].tolist() == [[eos]]
     assert generator.generation_config.bos_token_id == eos
     out = generator.generate(n=2, seed=0, max_new_tokens=6, novelty=False)
     assert out.drawn == 2

@@ -263,5 +263,5 @@ def test_lora_finds_its_targets_in_any_architecture(kind: str, tmp_path: Path, c
     assert config["fan_in_fan_out"] is (kind == "gpt2")
     generator = Generator(result.path, device="cpu")
     eos = generator.tokenizer.eos_token_id
-    assert generator._encode_rows([""])[0].tolist() == [[eos]]
+    assert generator.encode_rows([""])[0].tolist() == [[eos]]
     assert generator.generate(n=1, seed=0, max_new_tokens=4, novelty=False).drawn == 1

@@ -195,9 +195,9 @@ class Generator:
 
     def prompt_tokens(self, prompt: str) -> int:
         """Tokens of ``prompt`` with the start-of-post token."""
-        return int(self._encode_rows([prompt])[0].shape[1])
+        return int(self.encode_rows([prompt])[0].shape[1])
 
-    def _keep(
+    def keep_sample(
         self,
         result: GenerationResult,
         prompt: str,
@@ -220,7 +220,7 @@ class Generator:
         result.samples.append(sample)
         return sample
 
-    def _encode_rows(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_rows(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Token ids and attention mask of several prompts, left-padded. Each starts with the
         token that began every post in training: the end-of-text token (not a BOS such as
         SmolLM2's ``<|im_start|>``, after which samples began mid-sentence)."""

@@ -17,12 +17,13 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tweetgen.generation.samples import GenerationResult, Sample, SampleRequest
 
 if TYPE_CHECKING:
     import torch
+    from transformers import GenerationConfig, PreTrainedTokenizerBase
 
 
 #: Draw at most this many samples per requested one before giving up on the novelty filter.
@@ -37,6 +38,37 @@ SPARE_ROWS = 0.25
 COMPACT_SHARE = 0.125
 #: transformers' top-k when a generation config leaves it unset.
 DEFAULT_TOP_K = 50
+
+
+class RowSource(Protocol):
+    """What the rows need of :class:`tweetgen.generation.generator.Generator` (which imports
+    this module, so it is named by shape here)."""
+
+    model: Any
+    tokenizer: PreTrainedTokenizerBase
+    generation_config: GenerationConfig
+    device: str
+    cache_argument: str
+
+    @property
+    def position_limit(self) -> int | None: ...
+
+    @property
+    def newline_ids(self) -> list[int]: ...
+
+    def check_request(self, request: SampleRequest) -> None: ...
+
+    def encode_rows(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def keep_sample(
+        self,
+        result: GenerationResult,
+        prompt: str,
+        continuation: str,
+        tokens: int,
+        cut_at_newline: bool,
+        novelty: bool,
+    ) -> Sample | None: ...
 
 
 def token_ids(value: int | list[int] | None) -> set[int]:
@@ -64,7 +96,7 @@ class BatchDraw:
 
     def __init__(
         self,
-        generator: Any,
+        generator: RowSource,
         requests: Sequence[SampleRequest],
         results: list[GenerationResult],
         on_sample: Callable[[int, Sample], None] | None,
@@ -134,7 +166,7 @@ class BatchDraw:
         import torch
 
         requests = [self.requests[i] for i in rows]
-        ids, mask = self.generator._encode_rows([r.prompt for r in requests])
+        ids, mask = self.generator.encode_rows([r.prompt for r in requests])
         lengths = [int(n) for n in mask.sum(dim=1).tolist()]
         sampling = RowSampling(self.generator, requests, lengths)
         stops = RowStops(self, rows, self._budgets(requests, lengths))
@@ -203,7 +235,7 @@ class BatchDraw:
         stops = token_ids(config.eos_token_id) | token_ids(config.pad_token_id)
         end = next((k for k, t in enumerate(tokens) if t in stops), len(tokens))
         text = str(gen.tokenizer.decode(tokens[:end], skip_special_tokens=True))
-        kept = gen._keep(
+        kept = gen.keep_sample(
             self.results[i], request.prompt, text, end, request.cut_at_newline, request.novelty
         )
         if kept is not None and self.on_sample is not None:
@@ -306,7 +338,7 @@ class RowSampling:
     keeps exactly k.
     """
 
-    def __init__(self, gen: Any, requests: list[SampleRequest], lengths: list[int]) -> None:
+    def __init__(self, gen: RowSource, requests: list[SampleRequest], lengths: list[int]) -> None:
         import torch
 
         config = gen.generation_config
