@@ -21,7 +21,15 @@ MARKERS = ("manifest.js", "tweets.js", "tweet.js", "account.js")
 class ArchiveTree(Protocol):
     """Flat access to the files of the data folder, by bare name (``tweets.js``)."""
 
+    limits: ZipLimits
+
     def names(self) -> list[str]: ...
+
+    def size(self, name: str) -> int: ...
+
+    def address(self) -> dict[str, str]:
+        """What opens this tree again in another process: :func:`reopen`."""
+        ...
 
     def read(self, name: str) -> bytes: ...
 
@@ -48,6 +56,12 @@ class FolderTree:
 
     def label(self, name: str) -> str:
         return str(self.data_dir / name)
+
+    def size(self, name: str) -> int:
+        return (self.data_dir / name).stat().st_size
+
+    def address(self) -> dict[str, str]:
+        return {"folder": str(self.data_dir)}
 
     def read(self, name: str) -> bytes:
         path = self.data_dir / name
@@ -99,6 +113,7 @@ class ZipTree:
 
     def __init__(self, archive: SafeZip, prefix: str) -> None:
         self.archive = archive
+        self.limits = archive.limits
         self.prefix = prefix
         self._names = sorted(
             n[len(prefix) :]
@@ -111,6 +126,13 @@ class ZipTree:
 
     def label(self, name: str) -> str:
         return self.archive.label(self.prefix + name)
+
+    def size(self, name: str) -> int:
+        """The member's declared (uncompressed) size."""
+        return self.archive.size(self.prefix + name)
+
+    def address(self) -> dict[str, str]:
+        return {"zip": str(self.archive.path), "prefix": self.prefix}
 
     def read(self, name: str) -> bytes:
         return self.archive.read(self.prefix + name)
@@ -148,6 +170,13 @@ def open_tree(location: str | Path, limits: ZipLimits | None = None) -> ArchiveT
             path=path,
         )
     return ZipTree(archive, prefix)
+
+
+def reopen(address: dict[str, str], limits: ZipLimits) -> ArchiveTree:
+    """The tree :meth:`ArchiveTree.address` names, opened (again) within ``limits``."""
+    if "zip" in address:
+        return ZipTree(SafeZip(address["zip"], limits), address["prefix"])
+    return FolderTree(Path(address["folder"]), limits)
 
 
 def _data_prefix(names: list[str]) -> str | None:
