@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import mmap
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -33,10 +30,8 @@ class ArchiveTree(Protocol):
 
     def read(self, name: str) -> bytes: ...
 
-    def blocks(self, name: str) -> Iterator[bytes]: ...
-
-    def contents(self, name: str) -> AbstractContextManager[mmap.mmap | Iterator[bytes]]:
-        """The file to stream through: mapped whole where it can be, else its blocks."""
+    def blocks(self, name: str) -> Iterator[bytes]:
+        """The file in blocks of :data:`BLOCK_BYTES`: what the tweets reader streams."""
         ...
 
     def label(self, name: str) -> str: ...
@@ -84,26 +79,6 @@ class FolderTree:
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
-    @contextmanager
-    def contents(self, name: str) -> Iterator[mmap.mmap | Iterator[bytes]]:
-        """The file mapped copy-on-write: read in place without a copy, and what the reader
-        writes into it stays in this process. An empty file has no mapping: its blocks."""
-        path = self.data_dir / name
-        try:
-            with path.open("rb") as handle:
-                size = handle.seek(0, 2)
-                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) if size else None
-        except OSError as exc:
-            raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
-        if mapped is None:
-            yield self.blocks(name)
-            return
-        try:
-            yield mapped
-        finally:
-            with contextlib.suppress(BufferError):  # a view still alive: unmapped when freed
-                mapped.close()
-
     def close(self) -> None:
         pass
 
@@ -139,9 +114,6 @@ class ZipTree:
 
     def blocks(self, name: str) -> Iterator[bytes]:
         return self.archive.blocks(self.prefix + name, BLOCK_BYTES)
-
-    def contents(self, name: str) -> AbstractContextManager[mmap.mmap | Iterator[bytes]]:
-        return contextlib.nullcontext(self.blocks(name))
 
     def close(self) -> None:
         self.archive.close()
