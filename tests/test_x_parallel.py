@@ -207,25 +207,6 @@ def test_workers_start_without_datasets_and_build_the_corpus_schema() -> None:
     assert out.stdout.split() == ["False"]
 
 
-def test_workers_convert_without_pandas() -> None:
-    """A worker refuses pandas and pyarrow still converts lists; without the finder the
-    same conversion imports pandas (so the check below can fail)."""
-    code = (
-        "import sys\n"
-        "from tweetgen.sources import x_worker\n"
-        "if sys.argv[1] == 'worker': sys.meta_path.insert(0, x_worker.NoPandas())\n"
-        "import pyarrow as pa\n"
-        "print(pa.array(['a', None], pa.string()).to_pylist(), 'pandas' in sys.modules)\n"
-    )
-    seen = [
-        subprocess.run(
-            [sys.executable, "-c", code, where], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        for where in ("worker", "parent")
-    ]
-    assert seen == ["['a', None] False", "['a', None] True"]
-
-
 def test_a_started_stream_gives_its_first_batch_first() -> None:
     """``started`` reads ahead one batch (before ``datasets`` is imported) and loses none."""
     from tweetgen.sources.batches import SourceStream
