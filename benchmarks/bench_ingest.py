@@ -6,6 +6,9 @@ come. Then, in one run on the same files:
 
 * ``tweetgen prepare x-archive DIR --out OUT`` as a user runs it (a subprocess: whole command,
   wall time and its own peak RSS);
+* with ``--zip``, the same command on a zip of the same archive (``data/`` deflated, as X's
+  download holds it): it must keep the same posts; the JSON gets ``ratio_zip_vs_folder``
+  (the zip's wall time over the folder's);
 * the faithful huggingtweets per-tweet loop (stdlib ``json``, drop ``RT @``, fix ``&amp;``
   ``&lt;`` ``&gt;``, strip URLs and whitespace, drop posts under three words; a subprocess too);
 * the library's stages one by one in this process: read, filter, save, tokenize, pack.
@@ -13,6 +16,7 @@ come. Then, in one run on the same files:
 Prints a table and writes JSON (posts/s per stage, peak RSS, the ratio prepare / loop)::
 
     python benchmarks/bench_ingest.py --posts 100000 --json benchmarks/results/ingest-100k.json
+    python benchmarks/bench_ingest.py --posts 1000000 --zip --json ...  # zip vs folder too
 
 The archive is written under ``--work`` (default ``build/bench-ingest``) and removed afterwards
 unless ``--keep``; 1,000,000 posts take about 1.2 GB there.
@@ -110,6 +114,15 @@ def build_archive(out: Path, posts: int, parts: int, source: Path, seed: int = 0
         manifest["dataTypes"]["noteTweet"] = {"files": [{"fileName": "data/note-tweet.js"}]}
     (data / "manifest.js").write_text("window.__THAR_CONFIG = " + json.dumps(manifest, indent=2))
     return written
+
+
+def zip_archive(archive: Path) -> Path:
+    """The archive's ``data/`` folder zipped (deflate), as X's download holds it."""
+    zipped = archive.with_suffix(".zip")
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted((archive / "data").iterdir()):
+            out.write(path, f"data/{path.name}")
+    return zipped
 
 
 # the seed's loop ---------------------------------------------------------------------------
@@ -254,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-stages", action="store_true", help="only prepare vs the loop")
     parser.add_argument("--keep", action="store_true", help="keep the generated archive")
     parser.add_argument("--baseline", help="git commit whose `tweetgen prepare` runs too")
+    parser.add_argument("--zip", action="store_true", help="time a zip of the archive too")
     args = parser.parse_args(argv)
 
     shutil.rmtree(args.work, ignore_errors=True)
@@ -271,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
         }
         results.update(commands(archive, corpus_dir, args.posts))
+        if args.zip:
+            results.update(zip_prepare(archive, corpus_dir, results))
         if args.baseline:
             results.update(baseline_prepare(args.baseline, archive, corpus_dir, results))
         shutil.rmtree(corpus_dir, ignore_errors=True)
@@ -288,16 +304,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def commands(archive: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
-    """``tweetgen prepare`` and the seed's loop, each a process of its own, back to back."""
+def prepare(location: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
+    """``tweetgen prepare x-archive LOCATION``, measured in a process of its own."""
     tweetgen = str(Path(sys.executable).with_name("tweetgen"))
-    prepare = [tweetgen, "prepare", "x-archive", str(archive), "--out", str(corpus_dir)]
-    s, rss, out, tree = run_measured(prepare)
+    shutil.rmtree(corpus_dir, ignore_errors=True)
+    command = [tweetgen, "prepare", "x-archive", str(location), "--out", str(corpus_dir)]
+    s, rss, out, tree = run_measured(command)
     saved = re.search(r"saved ([\d,]+) posts", out)
     kept = int(saved.group(1).replace(",", "")) if saved else -1
-    results: dict[str, Any] = {}
-    results["prepare"] = {"seconds": s, "posts_per_s": posts / s, "peak_rss_mib": rss, "kept": kept}
-    results["prepare"]["peak_tree_rss_mib"] = tree
+    return {
+        "seconds": s,
+        "posts_per_s": posts / s,
+        "peak_rss_mib": rss,
+        "peak_tree_rss_mib": tree,
+        "kept": kept,
+    }
+
+
+def commands(archive: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
+    """``tweetgen prepare`` and the seed's loop, each a process of its own, back to back."""
+    results: dict[str, Any] = {"prepare": prepare(archive, corpus_dir, posts)}
     code = (
         f"import sys, pathlib; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); "
         f"import bench_ingest as b; print(b.huggingtweets_loop(pathlib.Path({str(archive)!r})))"
@@ -308,6 +334,23 @@ def commands(archive: Path, corpus_dir: Path, posts: int) -> dict[str, Any]:
     results["huggingtweets_loop"] = loop
     results["ratio_prepare_vs_loop"] = results["prepare"]["posts_per_s"] / loop["posts_per_s"]
     return results
+
+
+def zip_prepare(archive: Path, corpus_dir: Path, results: dict[str, Any]) -> dict[str, Any]:
+    """``tweetgen prepare`` on a zip of the same archive: it must keep the same posts."""
+    seconds, zipped = timed(lambda: zip_archive(archive))
+    print(f"zipped to {zipped.stat().st_size / MiB:,.0f} MiB ({seconds:.0f} s)")
+    done = prepare(zipped, corpus_dir, results["posts"])
+    if done["kept"] != results["prepare"]["kept"]:
+        raise SystemExit(
+            f"the zip kept {done['kept']} posts, the folder {results['prepare']['kept']}"
+        )
+    return {
+        "zip_mib": round(zipped.stat().st_size / MiB, 1),
+        "prepare_zip": done,
+        "ratio_zip_vs_folder": done["seconds"] / results["prepare"]["seconds"],
+        "ratio_zip_vs_loop": results["huggingtweets_loop"]["seconds"] / done["seconds"],
+    }
 
 
 def baseline_prepare(
@@ -369,7 +412,9 @@ def library_stages(archive: Path, corpus_dir: Path, pack_cap: int) -> dict[str, 
 
 def report(results: dict[str, Any]) -> None:
     print(f"{results['posts']:,} posts, {results['archive_mib']:,} MiB in {results['parts']} parts")
-    for name in ("prepare", "huggingtweets_loop"):
+    for name in ("prepare", "prepare_zip", "huggingtweets_loop"):
+        if name not in results:
+            continue
         r = results[name]
         print(
             f"{name:>20}  {r['seconds']:8.2f} s {r['posts_per_s']:>10,.0f} posts/s"
@@ -377,6 +422,8 @@ def report(results: dict[str, Any]) -> None:
             f"  kept {r['kept']:,}"
         )
     print(f"{'ratio':>20}  {results['ratio_prepare_vs_loop']:.2f}x")
+    if "ratio_zip_vs_folder" in results:
+        print(f"{'zip / folder':>20}  {results['ratio_zip_vs_folder']:.2f}x the folder's time")
     if "baseline_prepare" in results:
         r = results["baseline_prepare"]
         print(

@@ -86,6 +86,20 @@ def test_builtin_sources_refuse_a_typo_with_a_suggestion(sample_archive: Any) ->
         Corpus.from_source("x-archive", str(sample_archive), include_deleted_posts="yes")
 
 
+def test_the_x_archive_parses_its_options_with_the_one_parser(sample_archive: Any) -> None:
+    from tweetgen.sources.x_archive import XArchiveSource
+
+    source = XArchiveSource()
+    with pytest.raises(SourceError, match=r"^source 'x-archive': option include_deleted must be"):
+        source.read_batches(str(sample_archive), include_deleted="maybe")
+    with pytest.raises(SourceError, match="option author: expected a handle, got ' '"):
+        source.read_batches(str(sample_archive), author=" ")
+    quiet = sum(b.num_rows for b in source.read_batches(str(sample_archive), include_deleted="no"))
+    every = sum(b.num_rows for b in source.read_batches(str(sample_archive), include_deleted="yes"))
+    assert quiet == sum(b.num_rows for b in source.read_batches(str(sample_archive)))
+    assert every > quiet  # the sample holds deleted posts: "yes" reads them, "no" does not
+
+
 def test_did_you_mean_names_each_near_miss() -> None:
     assert did_you_mean(["autor"], ["author", "date"]) == ": did you mean author?"
     assert did_you_mean(["autor", "dat"], ["author", "date"]) == (

@@ -1,5 +1,6 @@
-"""Parts of a big extracted archive read by worker processes give the very same posts as the
-sequential reader; a worker that fails or declines leaves its parts to this process."""
+"""Parts of a big archive, zipped or extracted, read by worker processes give the very same
+posts as the sequential reader; a worker that fails or declines leaves its parts to this
+process; a zip's limits hold across the processes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from tweetgen.errors import ArchiveError
 from tweetgen.sources import x_parallel
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.x_archive import XArchiveSource
@@ -49,40 +51,124 @@ def eager(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     collect = x_parallel._collect
 
     def recording(worker: Any) -> Any:
-        done = collect(worker)
+        done, inflated = collect(worker)
         sent.append(sorted(done))
-        return done
+        return done, inflated
 
     monkeypatch.setattr(x_parallel, "_collect", recording)
     return sent
 
 
-def test_workers_read_the_same_posts(folder: Path, eager: list[list[str]]) -> None:
-    assert records(folder) == records(SAMPLE)
+@pytest.fixture(scope="module")
+def sequential() -> list[dict[str, Any]]:
+    """The sample as one process reads it (module scope: set up before ``eager``)."""
+    return records(SAMPLE)
+
+
+def test_workers_read_the_same_posts(
+    folder: Path, eager: list[list[str]], sequential: list[dict[str, Any]]
+) -> None:
+    assert records(folder) == sequential
     assert sorted(eager) == [["tweets-part1.js"], ["tweets.js"]]  # a worker for each part
 
 
+def test_workers_read_a_zip_the_same(
+    eager: list[list[str]], sequential: list[dict[str, Any]]
+) -> None:
+    """The zip takes the same path: each worker inflates its own members."""
+    assert records(SAMPLE) == sequential
+    assert sorted(eager) == [["tweets-part1.js"], ["tweets.js"]]
+
+
+def _inflated_by_a_read(limits: ZipLimits | None = None) -> int:
+    from tweetgen.sources.archive_tree import open_tree
+    from tweetgen.sources.x_read import read_archive
+
+    tree = open_tree(SAMPLE, limits)
+    try:
+        read_archive(tree, str(SAMPLE))
+        return tree.archive.read_total  # type: ignore[attr-defined]
+    finally:
+        tree.close()
+
+
+def test_what_workers_inflate_counts_against_the_zip(
+    eager: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bytes the workers inflated are counted here, as if this process had read them."""
+    with_workers = _inflated_by_a_read()
+    assert sorted(eager) == [["tweets-part1.js"], ["tweets.js"]]
+    monkeypatch.setattr(x_parallel, "usable_cores", lambda: 1)
+    alone = _inflated_by_a_read()
+    assert len(eager) == 2  # no workers the second time
+    assert with_workers == alone > 603_366  # the two parts, and the manifest, account, notes
+
+
+def test_no_workers_when_the_zip_has_no_room_left(
+    eager: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members whose declared sizes pass what the zip's total has left are not lent out: the
+    sequential reader refuses with its own message."""
+    limits = ZipLimits(max_total_bytes=500_000)  # the two parts declare 603,366 bytes
+    with pytest.raises(ArchiveError, match="over the limit of") as refused:
+        list(XArchiveSource(limits).read_batches(str(SAMPLE)))
+    assert eager == []
+    message = str(refused.value)
+    monkeypatch.setattr(x_parallel, "usable_cores", lambda: 1)
+    with pytest.raises(ArchiveError) as alone:
+        list(XArchiveSource(limits).read_batches(str(SAMPLE)))
+    assert str(alone.value) == message
+
+
+def test_a_worker_inflates_no_more_than_it_was_lent() -> None:
+    """A worker's total is what its members declare; a member past what is left of it (here,
+    a lent total too small) is left unread, without a byte inflated."""
+    prefix = {"zip": str(SAMPLE), "prefix": "data/"}
+    answers = []
+    for total in (600_000, 300_000):
+        job = {
+            "tree": prefix,
+            "limits": asdict(ZipLimits(max_total_bytes=total)),
+            "names": ["tweets.js"],
+            "account": {"username": "someone", "display_name": None},
+        }
+        answer = io.BytesIO()
+        x_parallel.work(job, answer)
+        answers.append(x_parallel._collect(_Answered(answer.getvalue())))  # type: ignore[arg-type]
+    (read, inflated), (refused, partly) = answers
+    assert sorted(read) == ["tweets.js"] and inflated == 351_389
+    assert refused == {} and partly == 0  # declared 351,389 bytes: refused before inflating
+
+
 def test_guard_a_worker_sending_other_posts_is_caught(
-    folder: Path, eager: list[list[str]], monkeypatch: pytest.MonkeyPatch
+    folder: Path,
+    eager: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    sequential: list[dict[str, Any]],
 ) -> None:
     collect = x_parallel._collect
 
     def lossy(worker: Any) -> Any:
-        done = collect(worker)
+        done, inflated = collect(worker)
         for columns in done.values():
             columns.batches = columns.batches[:-1]
-        return done
+        return done, inflated
 
     monkeypatch.setattr(x_parallel, "_collect", lossy)
-    assert records(folder) != records(SAMPLE)
+    assert records(folder) != sequential
+    assert records(SAMPLE) != sequential
 
 
 def test_a_failed_worker_leaves_its_parts_to_this_process(
-    folder: Path, eager: list[list[str]], monkeypatch: pytest.MonkeyPatch
+    folder: Path,
+    eager: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    sequential: list[dict[str, Any]],
 ) -> None:
     monkeypatch.setattr(sys, "executable", "/bin/false")
-    assert records(folder) == records(SAMPLE)
-    assert eager == [[], []]
+    assert records(folder) == sequential
+    assert records(SAMPLE) == sequential
+    assert eager == [[], [], [], []]
 
 
 def test_small_archives_stay_in_one_process(folder: Path) -> None:
@@ -119,25 +205,6 @@ def test_workers_start_without_datasets_and_build_the_corpus_schema() -> None:
     code = "import sys, tweetgen.sources.x_parallel; print('datasets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
-
-
-def test_workers_convert_without_pandas() -> None:
-    """A worker refuses pandas and pyarrow still converts lists; without the finder the
-    same conversion imports pandas (so the check below can fail)."""
-    code = (
-        "import sys\n"
-        "from tweetgen.sources import x_worker\n"
-        "if sys.argv[1] == 'worker': sys.meta_path.insert(0, x_worker.NoPandas())\n"
-        "import pyarrow as pa\n"
-        "print(pa.array(['a', None], pa.string()).to_pylist(), 'pandas' in sys.modules)\n"
-    )
-    seen = [
-        subprocess.run(
-            [sys.executable, "-c", code, where], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        for where in ("worker", "parent")
-    ]
-    assert seen == ["['a', None] False", "['a', None] True"]
 
 
 def test_a_started_stream_gives_its_first_batch_first() -> None:
@@ -234,7 +301,7 @@ def test_a_file_declined_midway_is_left_to_this_process(
     ):
         (data / name).write_text("window.YTD.tweets.part0 = " + json.dumps(tweets, indent=2))
     job = {
-        "data_dir": str(data),
+        "tree": {"folder": str(data)},
         "limits": asdict(ZipLimits()),
         "names": ["tweets-part1.js", "tweets.js"],
         "account": {"username": "someone", "display_name": None},
@@ -243,6 +310,6 @@ def test_a_file_declined_midway_is_left_to_this_process(
     x_parallel.work(job, answer)
     streamed = answer.getvalue().split(b"\n", 1)[1]
     assert len(list(pa.ipc.open_stream(streamed))) >= 2  # batches went out before the decline
-    done = x_parallel._collect(_Answered(answer.getvalue()))  # type: ignore[arg-type]
-    assert sorted(done) == ["tweets.js"]
+    done, inflated = x_parallel._collect(_Answered(answer.getvalue()))  # type: ignore[arg-type]
+    assert sorted(done) == ["tweets.js"] and inflated == 0  # a folder inflates nothing
     assert sum(b.num_rows for b in done["tweets.js"].batches) == 20

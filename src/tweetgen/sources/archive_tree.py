@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import mmap
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -21,14 +18,20 @@ MARKERS = ("manifest.js", "tweets.js", "tweet.js", "account.js")
 class ArchiveTree(Protocol):
     """Flat access to the files of the data folder, by bare name (``tweets.js``)."""
 
+    limits: ZipLimits
+
     def names(self) -> list[str]: ...
+
+    def size(self, name: str) -> int: ...
+
+    def address(self) -> dict[str, str]:
+        """What opens this tree again in another process: :func:`reopen`."""
+        ...
 
     def read(self, name: str) -> bytes: ...
 
-    def blocks(self, name: str) -> Iterator[bytes]: ...
-
-    def contents(self, name: str) -> AbstractContextManager[mmap.mmap | Iterator[bytes]]:
-        """The file to stream through: mapped whole where it can be, else its blocks."""
+    def blocks(self, name: str) -> Iterator[bytes]:
+        """The file in blocks of :data:`BLOCK_BYTES`: what the tweets reader streams."""
         ...
 
     def label(self, name: str) -> str: ...
@@ -48,6 +51,12 @@ class FolderTree:
 
     def label(self, name: str) -> str:
         return str(self.data_dir / name)
+
+    def size(self, name: str) -> int:
+        return (self.data_dir / name).stat().st_size
+
+    def address(self) -> dict[str, str]:
+        return {"folder": str(self.data_dir)}
 
     def read(self, name: str) -> bytes:
         path = self.data_dir / name
@@ -70,26 +79,6 @@ class FolderTree:
         except OSError as exc:
             raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
 
-    @contextmanager
-    def contents(self, name: str) -> Iterator[mmap.mmap | Iterator[bytes]]:
-        """The file mapped copy-on-write: read in place without a copy, and what the reader
-        writes into it stays in this process. An empty file has no mapping: its blocks."""
-        path = self.data_dir / name
-        try:
-            with path.open("rb") as handle:
-                size = handle.seek(0, 2)
-                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_COPY) if size else None
-        except OSError as exc:
-            raise SourceError(f"cannot read: {exc.strerror or exc}", path=path) from None
-        if mapped is None:
-            yield self.blocks(name)
-            return
-        try:
-            yield mapped
-        finally:
-            with contextlib.suppress(BufferError):  # a view still alive: unmapped when freed
-                mapped.close()
-
     def close(self) -> None:
         pass
 
@@ -99,6 +88,7 @@ class ZipTree:
 
     def __init__(self, archive: SafeZip, prefix: str) -> None:
         self.archive = archive
+        self.limits = archive.limits
         self.prefix = prefix
         self._names = sorted(
             n[len(prefix) :]
@@ -112,14 +102,18 @@ class ZipTree:
     def label(self, name: str) -> str:
         return self.archive.label(self.prefix + name)
 
+    def size(self, name: str) -> int:
+        """The member's declared (uncompressed) size."""
+        return self.archive.size(self.prefix + name)
+
+    def address(self) -> dict[str, str]:
+        return {"zip": str(self.archive.path), "prefix": self.prefix}
+
     def read(self, name: str) -> bytes:
         return self.archive.read(self.prefix + name)
 
     def blocks(self, name: str) -> Iterator[bytes]:
         return self.archive.blocks(self.prefix + name, BLOCK_BYTES)
-
-    def contents(self, name: str) -> AbstractContextManager[mmap.mmap | Iterator[bytes]]:
-        return contextlib.nullcontext(self.blocks(name))
 
     def close(self) -> None:
         self.archive.close()
@@ -148,6 +142,13 @@ def open_tree(location: str | Path, limits: ZipLimits | None = None) -> ArchiveT
             path=path,
         )
     return ZipTree(archive, prefix)
+
+
+def reopen(address: dict[str, str], limits: ZipLimits) -> ArchiveTree:
+    """The tree :meth:`ArchiveTree.address` names, opened (again) within ``limits``."""
+    if "zip" in address:
+        return ZipTree(SafeZip(address["zip"], limits), address["prefix"])
+    return FolderTree(Path(address["folder"]), limits)
 
 
 def _data_prefix(names: list[str]) -> str | None:

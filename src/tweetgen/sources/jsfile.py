@@ -8,7 +8,6 @@ archive is ever executed.
 from __future__ import annotations
 
 import json
-import mmap
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -115,12 +114,9 @@ class NotStreamable(Exception):
     failed to decode); the caller reads it the careful way instead."""
 
 
-def array_pieces(data: Iterable[bytes] | mmap.mmap, decode: Callable[[Buffer], T]) -> Iterator[T]:
-    """``decode`` applied to consecutive pieces of the file's top-level array.
-
-    ``data`` is the file as blocks, or mapped whole (``FolderTree.contents`` in
-    :mod:`tweetgen.sources.archive_tree`): a mapped file is read in place, never copied, and
-    the pages of each decoded piece are handed back to the system.
+def array_pieces(blocks: Iterable[bytes], decode: Callable[[Buffer], T]) -> Iterator[T]:
+    """``decode`` applied to consecutive pieces of the file's top-level array, read from
+    its ``blocks`` (a folder's file or a zip's member, :meth:`ArchiveTree.blocks`).
 
     Each piece is a JSON array of whole elements. Boundaries are guessed at a ``}`` that opens
     its line, preferring the least indented (top-level elements are), and confirmed by
@@ -130,7 +126,7 @@ def array_pieces(data: Iterable[bytes] | mmap.mmap, decode: Callable[[Buffer], T
     are never copied; it raises :class:`NotStreamable` for data it will never accept (wrong
     shape, bad UTF-8).
     """
-    window = _Window(data)
+    window = _Window(blocks)
     window.fill(4096)
     match = _BLOCK_PREFIX.match(window.buf)
     if match is None:
@@ -155,50 +151,25 @@ def array_pieces(data: Iterable[bytes] | mmap.mmap, decode: Callable[[Buffer], T
 
 
 class _Window:
-    """The part of the file not decoded yet: ``buf[start:]``.
+    """The part of the file not decoded yet: blocks appended to a bytearray whose decoded
+    front is deleted."""
 
-    Blocks are appended to a bytearray whose decoded front is deleted; a mapped file is the
-    whole buffer already, and its decoded front is released page by page instead.
-    """
-
-    def __init__(self, data: Iterable[bytes] | mmap.mmap) -> None:
-        self.buf: bytearray | mmap.mmap
-        self._growing: bytearray | None = None
-        self._blocks: Iterator[bytes]
-        if isinstance(data, mmap.mmap):
-            self.buf, self._blocks = data, iter(())
-        else:
-            self.buf = self._growing = bytearray()
-            self._blocks = iter(data)
-        self.start = 0
-        self._released = 0
-
-    def __len__(self) -> int:
-        return len(self.buf) - self.start
+    def __init__(self, blocks: Iterable[bytes]) -> None:
+        self.buf = bytearray()
+        self._blocks = iter(blocks)
 
     def fill(self, size: int) -> bool:
         """Read until the window holds ``size`` bytes; True when the file ends first."""
-        while len(self) < size:
+        while len(self.buf) < size:
             block = next(self._blocks, None)
-            if block is None or self._growing is None:
+            if block is None:
                 return True
-            self._growing += block
+            self.buf += block
         return False
 
     def consume(self, size: int) -> None:
         """The first ``size`` bytes of the window are decoded: forget them."""
-        if isinstance(self.buf, bytearray):
-            del self.buf[:size]
-            return
-        self.start += size
-        done = self.start - self.start % mmap.PAGESIZE
-        if done > self._released and _DONTNEED is not None:
-            self.buf.madvise(_DONTNEED, self._released, done - self._released)
-            self._released = done
-
-
-#: Hands pages of a private mapping back (they are never read again); not on every system.
-_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+        del self.buf[:size]
 
 
 def _top_boundary(indent: bytes) -> re.Pattern[bytes]:
@@ -217,16 +188,15 @@ def _cut(
     ``top`` is the indentation of the last confirmed boundary and its pattern, tried first.
     Returns the decoded piece and the indentation of the boundary that confirmed it.
     """
-    buf, base = window.buf, window.start
-    window_start = base + want - want // _WINDOW
-    end = base + want  # a mapped file is all there: look no further than a stream would
+    buf = window.buf
+    window_start, end = want - want // _WINDOW, want
     if top is not None and (m := top[1].search(buf, window_start, end)) is not None:
         decoded = _try_piece(window, m.end() - 1, decode)
         if decoded is not None:
             return decoded, top[0]
     found = [
         (len(m.group(1)), -m.start(), m.end() - 1, m.group(1))
-        for m in _BOUNDARY.finditer(buf, window_start if top is None else base + want // 2, end)
+        for m in _BOUNDARY.finditer(buf, window_start if top is None else want // 2, end)
     ]
     for _, _, next_open, indent in sorted(found)[:_TRIES]:
         decoded = _try_piece(window, next_open, decode)
@@ -239,37 +209,28 @@ def _try_piece(window: _Window, next_open: int, decode: Callable[[Buffer], T]) -
     """Decode the window up to the element before ``next_open`` as an array, without
     copying: the separator before the next element is briefly a ``]``; on success the piece
     is consumed and the byte before the next element becomes the next piece's ``[``."""
-    buf, start = window.buf, window.start
-    close = buf.rfind(b"}", start, next_open)
+    buf = window.buf
+    close = buf.rfind(b"}", 0, next_open)
     saved = buf[close + 1]
     buf[close + 1] = _CLOSE
     try:
-        decoded = decode(memoryview(buf)[start : close + 2])
+        decoded = decode(memoryview(buf)[: close + 2])
     except ValueError:
         return None  # cut inside an element
     finally:
         buf[close + 1] = saved
     buf[next_open - 1] = _OPEN
-    window.consume(next_open - 1 - start)
+    window.consume(next_open - 1)
     return decoded
 
 
 def _last_piece(window: _Window, decode: Callable[[Buffer], T]) -> T:
-    buf, start = window.buf, window.start
-    end = len(buf)
-    while end > start and buf[end - 1] in _SPACE_BYTES:
-        end -= 1
-    if end > start and buf[end - 1] == _SEMICOLON:
-        end -= 1
-        while end > start and buf[end - 1] in _SPACE_BYTES:
-            end -= 1
-    if end == start or buf[end - 1] != _CLOSE:
+    body = window.buf.rstrip()
+    if body.endswith(b";"):
+        body = body[:-1].rstrip()
+    if not body.endswith(b"]"):
         raise NotStreamable("the array does not end with ']'")
     try:
-        return decode(memoryview(buf)[start:end])
+        return decode(memoryview(body))
     except ValueError as exc:
         raise NotStreamable(str(exc)) from None
-
-
-_SPACE_BYTES = frozenset(b" \t\n\r\x0b\x0c")
-_SEMICOLON = ord(";")

@@ -55,7 +55,8 @@ class SafeZip:
     def __init__(self, path: str | PathLike[str], limits: ZipLimits | None = None) -> None:
         self.path = Path(path)
         self.limits = limits or ZipLimits()
-        self._read_total = 0
+        #: Bytes inflated so far, by this process or (counted by the caller) by others.
+        self.read_total = 0
         try:
             self._zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, EOFError, ValueError) as exc:
@@ -132,7 +133,7 @@ class SafeZip:
                             f"entry expands past its limit of {budget:,} bytes",
                             path=self.label(name),
                         )
-                    self._read_total += len(chunk)
+                    self.read_total += len(chunk)
                     yield chunk
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ArchiveError(f"damaged entry ({exc})", path=self.label(name)) from None
@@ -144,7 +145,7 @@ class SafeZip:
     def _budget(self, info: zipfile.ZipInfo) -> int:
         """Bytes this member may still expand to; refuse early when its declared size is over."""
         lim = self.limits
-        budget = min(lim.max_member_bytes, lim.max_total_bytes - self._read_total)
+        budget = min(lim.max_member_bytes, lim.max_total_bytes - self.read_total)
         if info.file_size > budget:
             raise ArchiveError(
                 f"entry declares {info.file_size:,} bytes uncompressed, over the limit of "

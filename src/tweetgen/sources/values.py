@@ -1,15 +1,14 @@
-"""Parsing shared by the built-in sources: source options (strings from the CLI), dates, and
-text that must be valid Unicode."""
+"""Values shared by the built-in sources: dates, and text that must be valid Unicode.
+
+Source options are parsed by :mod:`tweetgen.plugins.options`, the one option parser."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tweetgen.errors import InputFormatError
-from tweetgen.plugins import options as options_module
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
@@ -34,16 +33,6 @@ def valid_text(value: str, field: str, *, where: str = "", path: str | None = No
             path=path,
         ) from None
     return value
-
-
-def check_options(source: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
-    """Refuse option names the source does not know, listing the ones it does."""
-    options_module.check_options(f"source {source!r}", options, known)
-
-
-def parse_bool(name: str, value: Any) -> bool:
-    """A flag from Python (``True``) or from the CLI (``-o include_deleted=yes``)."""
-    return options_module.parse_bool(value, name=f"option {name}")
 
 
 def parse_datetime(value: Any) -> datetime:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tweetgen.errors import SourceError
 from tweetgen.plugins.hookspecs import hookimpl
-from tweetgen.plugins.options import Option
+from tweetgen.plugins.options import Option, apply_declared
 from tweetgen.records.post import Post
 from tweetgen.records.profile import Profile
 from tweetgen.sources.archive_tree import open_tree
 from tweetgen.sources.safezip import ZipLimits
-from tweetgen.sources.values import check_options, parse_bool
 
 if TYPE_CHECKING:  # Arrow and the fast reader load on first read, not with the plugin list
     import pyarrow as pa
@@ -64,9 +63,9 @@ class XArchiveSource:
 
     def read_batches(self, location: str, **options: Any) -> Iterator[pa.RecordBatch]:
         """The posts as record batches (see :mod:`tweetgen.records.schema`); checks run now."""
-        check_options(self.name, options, OPTIONS)
-        include_deleted = parse_bool("include_deleted", options.get("include_deleted", False))
-        author = options.get("author")
+        parsed = apply_declared(f"source {self.name!r}", OPTIONS.values(), options)
+        include_deleted = bool(parsed.get("include_deleted"))
+        author = parsed.get("author")
         if author is not None and (not isinstance(author, str) or not author.strip()):
             raise SourceError(f"option author: expected a handle, got {author!r}")
         if not Path(location).expanduser().exists():

@@ -134,8 +134,8 @@ def file_batches(
     possibly after some batches."""
     builder = _Builder(account, deleted)
     try:
-        with tree.contents(name) as data, paused_gc():
-            for items in array_pieces(data, decode_piece):
+        with paused_gc():
+            for items in array_pieces(tree.blocks(name), decode_piece):
                 batch = builder.batch(items, out)
                 del items
                 yield batch

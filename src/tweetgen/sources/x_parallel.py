@@ -1,4 +1,4 @@
-"""Big tweets files of an extracted archive decoded at once, one process per core.
+"""Big tweets files of an archive, zipped or extracted, decoded at once, one process per core.
 
 Decoding and building rows is Python work that holds the interpreter lock, so threads would
 not help; parts (``tweets-part1.js`` ...) are independent, so they are shared out between
@@ -8,8 +8,12 @@ pipe. Workers are plain subprocesses (``python -m tweetgen.sources.x_worker``), 
 and forking a process with threads is unsafe. Nothing is written to disk, and a worker whose
 parent dies is stopped by the broken pipe.
 
-Small archives, zips and one-core machines are read in this process alone. A worker runs
-:mod:`tweetgen.sources.x_worker`, which answers with :func:`work`. A worker never
+A worker opens the same tree again (:func:`~tweetgen.sources.archive_tree.reopen`): the
+extracted folder, or the zip, whose members it inflates itself. A zip's limits hold across
+processes: workers start only when the declared sizes of their members fit in what the zip's
+total has left, each may inflate no more than its members declare, and what they inflated
+is counted here. Small archives and one-core machines are read in this process alone. A
+worker runs :mod:`tweetgen.sources.x_worker`, which answers with :func:`work`. A worker never
 reports errors itself: a part it cannot read the fast way is read here, by the sequential
 reader, which words any error exactly as before.
 """
@@ -21,7 +25,7 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -29,7 +33,7 @@ import pyarrow as pa
 
 from tweetgen.base.cores import usable_cores
 from tweetgen.sources import x_columns as xc
-from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
+from tweetgen.sources.archive_tree import ArchiveTree, ZipTree, reopen
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.x_tweets import Account
 
@@ -43,18 +47,17 @@ WORKER_MODULE = "tweetgen.sources.x_worker"
 
 def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
     """The big files shared out between workers, one group each, by size; no groups unless
-    the archive is a folder with two big parts and two cores."""
+    there are two big files and two cores, and (in a zip) room for them within its limits."""
     cores = usable_cores()
-    if not isinstance(tree, FolderTree) or cores < 2 or len(names) < 2 or not sys.executable:
+    if cores < 2 or len(names) < 2 or not sys.executable:
         return []
-    sizes = {}
-    for name in names:
-        try:
-            sizes[name] = (tree.data_dir / name).stat().st_size
-        except OSError:
-            return []  # the sequential reader words the error
+    try:
+        sizes = {name: tree.size(name) for name in names}
+    except OSError:
+        return []  # the sequential reader words the error
     big = sorted((n for n in names if sizes[n] >= MIN_PART_BYTES), key=lambda n: -sizes[n])
-    if len(big) < 2 or sum(sizes[n] for n in big) < MIN_PARALLEL_BYTES:
+    total = sum(sizes[n] for n in big)
+    if len(big) < 2 or total < MIN_PARALLEL_BYTES or total > _room(tree):
         return []
     groups: list[list[str]] = [[] for _ in range(min(cores, len(big)))]
     loads = [0] * len(groups)
@@ -66,7 +69,7 @@ def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
 
 
 def read_parts(
-    tree: FolderTree, groups: list[list[str]], account: Account
+    tree: ArchiveTree, groups: list[list[str]], account: Account
 ) -> dict[str, xc.FileColumns]:
     """The columns of every file in ``groups``, each group read by a worker process, all at
     the same time. A file missing from the result (its worker failed) is for the caller.
@@ -75,13 +78,16 @@ def read_parts(
     interpreter lock that the threads emptying the workers' pipes need, and the workers
     would wait on their full pipes.
     """
-    workers = [_start(tree, group, account) for group in groups]
+    lent = [_lent(tree, group) for group in groups]
+    workers = [_start(tree, g, limits, account) for g, limits in zip(groups, lent, strict=True)]
     done: dict[str, xc.FileColumns] = {}
     with ThreadPoolExecutor(max(len(workers), 1)) as pool:
         collected = [pool.submit(_collect, worker) for worker in workers]
         try:
             for future in collected:
-                done.update(future.result())
+                files, inflated = future.result()
+                done.update(files)
+                _count(tree, inflated)
         except BaseException:  # Ctrl-C: don't wait for the workers
             for worker in workers:
                 worker.kill()
@@ -89,10 +95,32 @@ def read_parts(
     return done
 
 
-def _start(tree: FolderTree, names: list[str], account: Account) -> subprocess.Popen[bytes]:
+def _room(tree: ArchiveTree) -> int:
+    """Bytes workers may inflate: what the zip's total limit has left (a folder: no limit)."""
+    if isinstance(tree, ZipTree):
+        return tree.limits.max_total_bytes - tree.archive.read_total
+    return sys.maxsize
+
+
+def _lent(tree: ArchiveTree, names: list[str]) -> ZipLimits:
+    """A worker's limits: in a zip, a total of what its members declare."""
+    if isinstance(tree, ZipTree):
+        return replace(tree.limits, max_total_bytes=sum(tree.size(n) for n in names))
+    return tree.limits
+
+
+def _count(tree: ArchiveTree, inflated: int) -> None:
+    """Bytes a worker inflated, counted against the zip's total here."""
+    if isinstance(tree, ZipTree):
+        tree.archive.read_total += inflated
+
+
+def _start(
+    tree: ArchiveTree, names: list[str], limits: ZipLimits, account: Account
+) -> subprocess.Popen[bytes]:
     job = {
-        "data_dir": str(tree.data_dir),
-        "limits": asdict(tree.limits),
+        "tree": tree.address(),
+        "limits": asdict(limits),
         "names": names,
         "account": asdict(account),
     }
@@ -114,32 +142,42 @@ def _start(tree: FolderTree, names: list[str], account: Account) -> subprocess.P
     return worker
 
 
-def _collect(worker: subprocess.Popen[bytes]) -> dict[str, xc.FileColumns]:
+def _collect(worker: subprocess.Popen[bytes]) -> tuple[dict[str, xc.FileColumns], int]:
     """What a worker sent: per file, a JSON line naming it, its Arrow IPC stream (batches as
-    they were decoded), and a JSON line saying whether the file was read to its end."""
+    they were decoded), and a JSON line saying whether the file was read to its end and how
+    many bytes the worker has inflated so far; also the last such count. (A worker that
+    dies midway inflated at most what it was lent; its files are read, and counted, here.)"""
     done: dict[str, xc.FileColumns] = {}
+    inflated = 0
     stream = cast(IO[bytes], worker.stdout)
     try:
         while line := stream.readline():
             name = json.loads(line)["name"]
             batches = list(pa.ipc.open_stream(stream))
             trailer = json.loads(stream.readline())
+            inflated = int(trailer["inflated"])
             if trailer["read"]:
                 done[name] = xc.FileColumns(batches, trailer["chains"], trailer["deleted_at"])
-    except (ValueError, KeyError, pa.ArrowInvalid):
+    except (ValueError, KeyError, TypeError, pa.ArrowInvalid):
         done = {}  # a garbled or cut answer: read everything here
     finally:
         stream.close()
         worker.wait()
-    return done
+    return done, inflated
 
 
 def work(job: dict[str, Any], out: IO[bytes]) -> None:
     """A worker's side: each file's batches streamed as its pieces are decoded, so a worker
     never holds a whole part; a file the fast path declines is marked unread."""
-    tree = FolderTree(Path(job["data_dir"]), ZipLimits(**job["limits"]))
-    account = Account(**job["account"])
-    for name in job["names"]:
+    tree = reopen(job["tree"], ZipLimits(**job["limits"]))
+    try:
+        _work(tree, job["names"], Account(**job["account"]), out)
+    finally:
+        tree.close()
+
+
+def _work(tree: ArchiveTree, names: list[str], account: Account, out: IO[bytes]) -> None:
+    for name in names:
         out.write(json.dumps({"name": name}).encode() + b"\n")
         columns = xc.FileColumns()
         read = True
@@ -149,6 +187,11 @@ def work(job: dict[str, Any], out: IO[bytes]) -> None:
                     writer.write_batch(batch)
             except Exception:  # the parent rereads this file and reports properly
                 read = False
-        trailer = {"read": read, "chains": columns.chains, "deleted_at": columns.deleted_at}
+        trailer = {
+            "read": read,
+            "chains": columns.chains,
+            "deleted_at": columns.deleted_at,
+            "inflated": tree.archive.read_total if isinstance(tree, ZipTree) else 0,
+        }
         out.write(json.dumps(trailer).encode() + b"\n")
         out.flush()

@@ -27,7 +27,7 @@ from tweetgen.records.schema import (
     string_array,
 )
 from tweetgen.sources import x_columns as xc
-from tweetgen.sources.archive_tree import ArchiveTree, FolderTree
+from tweetgen.sources.archive_tree import ArchiveTree
 from tweetgen.sources.x_manifest import (
     DELETED,
     EDIT_VERSIONS,
@@ -115,9 +115,9 @@ class _File:
 
 
 def _tweets_files(tree: ArchiveTree, names: list[str], account: Account) -> list[_File]:
-    """Every tweets file, big parts of a folder decoded by worker processes at once."""
+    """Every tweets file, big parts (of a zip or a folder) decoded by worker processes at once."""
     groups = parallel_plan(tree, names)
-    done = read_parts(tree, groups, account) if isinstance(tree, FolderTree) and groups else {}
+    done = read_parts(tree, groups, account) if groups else {}
     return [_tweets_file(tree, name, account, fast=done.get(name)) for name in names]
 
 

@@ -1,9 +1,8 @@
 """A worker process of :mod:`tweetgen.sources.x_parallel`: ``python -m`` runs this module.
 
-It reads its job (JSON) on standard input and answers on standard output. pyarrow imports
-pandas the first time it converts a Python list, if pandas is installed: a fifth of a second
-of every worker's start, for nothing (a worker hands Arrow no pandas objects). So pandas is
-made unimportable here before anything converts; pyarrow then does without it.
+It reads its job (JSON) on standard input and answers on standard output. (Refusing pandas,
+which pyarrow imports on its first list conversion, saved 0.25 s of each worker's start, about
+2% of the 1M ``prepare``: it went, see benchmarks/RESULTS.md.)
 """
 
 from __future__ import annotations
@@ -13,28 +12,12 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from importlib.machinery import ModuleSpec
-from types import ModuleType
 
 #: How often a worker checks that its parent is alive.
 ORPHAN_CHECK_SECONDS = 0.25
 
 
-class NoPandas:
-    """A meta path finder that refuses ``pandas`` and its submodules."""
-
-    @staticmethod
-    def find_spec(
-        name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
-    ) -> ModuleSpec | None:
-        if name.partition(".")[0] == "pandas":
-            raise ImportError("pandas is not used in an archive worker")
-        return None
-
-
 def main() -> None:
-    sys.meta_path.insert(0, NoPandas())
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     from tweetgen.sources.x_parallel import work
 
