@@ -125,3 +125,45 @@ def test_the_training_log_has_the_documented_format(
     assert list(filter_repo_objects([TRAINING_LOG], ignore_patterns=IGNORE_PATTERNS)) == [
         TRAINING_LOG
     ]  # pushed with the model
+
+
+def _changed(before: dict[str, Any], after: Any) -> set[str]:
+    state = after.state_dict()
+    return {name for name, value in before.items() if not torch.equal(value, state[name])}
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "gpt_neox"])
+def test_on_the_cpu_a_pretrained_base_trains_its_top_half(
+    kind: str, bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """The lower blocks and every embedding (input, positions, output layer) keep the base's
+    weights; the top block and the final norm train; the saved model is whole."""
+    before = {
+        k: v.clone()
+        for k, v in transformers.AutoModelForCausalLM.from_pretrained(bases[kind])
+        .state_dict()
+        .items()
+    }
+    result = Trainer(small_run(bases[kind], tmp_path / "m")).train(corpus)
+    assert result.config.train_layers == 1  # of 2 blocks, resolved and recorded
+    after = transformers.AutoModelForCausalLM.from_pretrained(result.path)
+    changed = _changed(before, after)
+    top = {".1.", "layers.1.", "h.1."}
+    assert changed and all(any(t in name for t in top) or "norm" in name or "ln_f" in name
+                           for name in changed)  # fmt: skip
+    assert any(".0." in name for name in before) and not any(".0." in n for n in changed)
+    assert result.metrics["perplexity_after"] < result.metrics["perplexity_before"]
+
+
+def test_every_block_and_the_embeddings_train_when_asked(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """The guard of the test above: with ``train_layers`` at least the model's blocks, the
+    lower block and the embeddings change too (so "unchanged" above is not a broken setup)."""
+    base = transformers.AutoModelForCausalLM.from_pretrained(bases["llama"])
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    result = Trainer(small_run(bases["llama"], tmp_path / "m", train_layers=8)).train(corpus)
+    assert result.config.train_layers == 2
+    changed = _changed(before, transformers.AutoModelForCausalLM.from_pretrained(result.path))
+    assert "model.embed_tokens.weight" in changed
+    assert any("layers.0." in name for name in changed)

@@ -36,6 +36,19 @@ def test_learning_rate_grows_with_the_batch_up_to_four_times() -> None:
     assert config.run_learning_rate(1 << 30) == pytest.approx(4e-4)  # capped
 
 
+def test_a_pretrained_base_trains_its_top_half_on_the_cpu_only() -> None:
+    config = TrainConfig(base_model="some/base")
+    assert config.run_train_layers(30, "cpu") == 15
+    assert config.run_train_layers(5, "cpu") == 3  # rounded up
+    assert config.run_train_layers(1, "cpu") == 1
+    assert config.run_train_layers(30, "cuda") == 30
+    assert TrainConfig.tiny_preset().run_train_layers(4, "cpu") == 4  # trained from scratch
+    assert TrainConfig(train_layers=40).run_train_layers(30, "cpu") == 30
+    assert TrainConfig(train_layers=2).run_train_layers(30, "cuda") == 2
+    with pytest.raises(TrainingError, match="train_layers"):
+        TrainConfig(train_layers=0)
+
+
 def test_small_steps_keep_the_rate_of_a_pretrained_base() -> None:
     """Measured (benchmarks/RESULTS.md, Quality): 128-token CPU steps at 1/8 of the rate
     hardly trained SmolLM2-135M; tiny keeps the linear rule in both directions."""
