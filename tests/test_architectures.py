@@ -133,7 +133,7 @@ def _changed(before: dict[str, Any], after: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "llama", "gpt_neox"])
-def test_on_the_cpu_a_pretrained_base_trains_its_top_half(
+def test_on_the_cpu_a_pretrained_base_trains_only_its_top_blocks(
     kind: str, bases: dict[str, Path], corpus: Corpus, tmp_path: Path
 ) -> None:
     """The lower blocks and every embedding (input, positions, output layer) keep the base's
