@@ -167,3 +167,32 @@ def test_every_block_and_the_embeddings_train_when_asked(
     changed = _changed(before, transformers.AutoModelForCausalLM.from_pretrained(result.path))
     assert "model.embed_tokens.weight" in changed
     assert any("layers.0." in name for name in changed)
+
+
+def test_a_chat_model_frames_posts_with_its_document_separator(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """A chat model's EOS (``<|im_end|>``) ends a turn; ``<|endoftext|>``, where the vocabulary
+    has it, frames the posts instead, and the saved model starts and stops generation there."""
+    import shutil
+
+    from tweetgen.training.data import use_document_token
+
+    chat = tmp_path / "chat"
+    shutil.copytree(bases["qwen2"], chat)
+    tok = transformers.AutoTokenizer.from_pretrained(chat)
+    tok.eos_token = "<|im_end|>"  # as SmolLM2-Instruct's tokenizer has it
+    tok.save_pretrained(chat)
+    result = Trainer(small_run(chat, tmp_path / "m")).train(corpus)
+    saved = transformers.AutoTokenizer.from_pretrained(result.path)
+    assert saved.eos_token == "<|endoftext|>"
+    generator = Generator(result.path, device="cpu")
+    start = saved.convert_tokens_to_ids("<|endoftext|>")
+    assert generator._encode_rows([""])[0].tolist() == [[start]]
+    assert generator.generation_config.eos_token_id == start
+    # the guard: a vocabulary without the token keeps its own EOS (Llama's </s>)
+    llama = transformers.AutoTokenizer.from_pretrained(bases["llama"])
+    assert use_document_token(llama).eos_token == "</s>"
+    assert use_document_token(transformers.AutoTokenizer.from_pretrained(chat)).eos_token == (
+        "<|endoftext|>"
+    )

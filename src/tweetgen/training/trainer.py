@@ -55,6 +55,7 @@ from tweetgen.training.data import (
     Batches,
     Tokens,
     tokenize_corpus,
+    use_document_token,
 )
 from tweetgen.training.places import (
     TINY_BASE_DIR,
@@ -448,7 +449,7 @@ class _Run:
         random.seed(cfg.seed)
         cfg = cfg.replace(base_model=self.resolve_base_name(cfg.base_model))
         base = self.base_path(cfg, split.train.texts)
-        self.tokenizer = base_model.load_tokenizer(base)
+        self.tokenizer = use_document_token(base_model.load_tokenizer(base))
         model = base_model.load_causal_lm(base)
         limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
         if cfg.block_size > limit:
