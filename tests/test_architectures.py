@@ -190,6 +190,13 @@ def test_a_chat_model_frames_posts_with_its_document_separator(
     start = saved.convert_tokens_to_ids("<|endoftext|>")
     assert generator._encode_rows([""])[0].tolist() == [[start]]
     assert generator.generation_config.eos_token_id == start
+    # tweetgen eval scores the base with the fine-tune's framing: the trainer's loss before
+    from tweetgen.evaluation import evaluate
+
+    report = evaluate(result.path, corpus, samples=0, device="cpu")
+    assert report.base is not None and report.base.held_out is not None
+    before = result.metrics["eval_loss_before"]
+    assert report.base.held_out.loss == pytest.approx(before, rel=1e-4)
     # the guard: a vocabulary without the token keeps its own EOS (Llama's </s>)
     llama = transformers.AutoTokenizer.from_pretrained(bases["llama"])
     assert use_document_token(llama).eos_token == "</s>"
