@@ -133,7 +133,7 @@ def _changed(before: dict[str, Any], after: Any) -> set[str]:
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "llama", "gpt_neox"])
-def test_on_the_cpu_a_pretrained_base_trains_only_its_top_blocks(
+def test_train_layers_trains_only_the_top_blocks(
     kind: str, bases: dict[str, Path], corpus: Corpus, tmp_path: Path
 ) -> None:
     """The lower blocks and every embedding (input, positions, output layer) keep the base's
@@ -144,8 +144,8 @@ def test_on_the_cpu_a_pretrained_base_trains_only_its_top_blocks(
         .state_dict()
         .items()
     }
-    result = Trainer(small_run(bases[kind], tmp_path / "m")).train(corpus)
-    assert result.config.train_layers == 1  # of 2 blocks, resolved and recorded
+    result = Trainer(small_run(bases[kind], tmp_path / "m", train_layers=1)).train(corpus)
+    assert result.config.train_layers == 1  # of 2 blocks, recorded
     after = transformers.AutoModelForCausalLM.from_pretrained(result.path)
     changed = _changed(before, after)
     top = {".1.", "layers.1.", "h.1."}
@@ -155,14 +155,14 @@ def test_on_the_cpu_a_pretrained_base_trains_only_its_top_blocks(
     assert result.metrics["perplexity_after"] < result.metrics["perplexity_before"]
 
 
-def test_every_block_and_the_embeddings_train_when_asked(
+def test_every_block_and_the_embeddings_train_by_default(
     bases: dict[str, Path], corpus: Corpus, tmp_path: Path
 ) -> None:
-    """The guard of the test above: with ``train_layers`` at least the model's blocks, the
+    """The guard of the test above: with `train_layers` unset, the
     lower block and the embeddings change too (so "unchanged" above is not a broken setup)."""
     base = transformers.AutoModelForCausalLM.from_pretrained(bases["llama"])
     before = {k: v.clone() for k, v in base.state_dict().items()}
-    result = Trainer(small_run(bases["llama"], tmp_path / "m", train_layers=8)).train(corpus)
+    result = Trainer(small_run(bases["llama"], tmp_path / "m")).train(corpus)
     assert result.config.train_layers == 2
     changed = _changed(before, transformers.AutoModelForCausalLM.from_pretrained(result.path))
     assert "model.embed_tokens.weight" in changed

@@ -43,12 +43,11 @@ MAX_LR_SCALE = 4.0
 #: 5e-4; benchmarks/RESULTS.md, "Quality"). The tiny base, trained from scratch, keeps the
 #: linear rule it was tuned with.
 MIN_FINE_TUNE_LR_SCALE = 1.0
-#: A pretrained base fine-tuned on the CPU trains the top quarter of its blocks (rounded up:
-#: 8 of SmolLM2-135M's 30) unless ``train_layers`` says otherwise: the blocks below cost a
-#: forward pass only (no gradients, no optimizer state). On one voice and one epoch that was
-#: 2.1x the recipe's tokens/s at 1.74 held-out bits/char (recipe 1.93, every block 1.41, the top
-#: half 1.59 at 1.1x); benchmarks/RESULTS.md, "Quality". GPUs and the tiny base train all.
-CPU_TRAIN_SHARE = 0.25
+#: ``train_layers`` unset trains every block. Training only the top quarter (8 of SmolLM2's 30)
+#: was 1.5-1.6x the recipe's tokens/s on four voices, against 0.8x for every weight, but it fit
+#: less per minute: on the bundled sample, 8 steps of every weight (50 s) took held-out
+#: perplexity from 59 to 34, 16 steps of the top 8 blocks (48 s) to 42 (benchmarks/RESULTS.md,
+#: "Quality"). So it is a setting, not the default.
 #: Dict fields a dotted setting (``tiny.n_layer=2``) may address; other sections go to
 #: ``extra`` for trainer plugins (``lora.rank=4``).
 SECTIONS = ("tiny", "extra")
@@ -103,8 +102,8 @@ class TrainConfig:
     #: and shrunk so that a small corpus still gets enough steps.
     batch_tokens: int | None = None
     #: Train only the top this many transformer blocks (and the final norm); the lower blocks
-    #: and the embeddings keep the base's weights. Unset: the top quarter for a pretrained base on
-    #: the CPU, every weight otherwise (the run records what it resolved to).
+    #: and the embeddings keep the base's weights. Unset: every weight (the run records the
+    #: number of blocks it resolved to).
     train_layers: int | None = None
     #: Tokens per block; several posts share a block, and attention never crosses posts.
     block_size: int = 128
@@ -219,15 +218,12 @@ class TrainConfig:
             scale = max(scale, MIN_FINE_TUNE_LR_SCALE)
         return rate * scale
 
-    def run_train_layers(self, blocks: int, device_type: str) -> int:
+    def run_train_layers(self, blocks: int) -> int:
         """How many of a model's ``blocks`` train: ``train_layers`` (at most all of them), or
-        unset, a quarter of them (rounded up) for a pretrained base on the CPU and all
-        otherwise."""
+        all of them when unset."""
         if self.train_layers is not None:
             return min(self.train_layers, blocks)
-        if self.is_tiny or device_type != "cpu":
-            return blocks
-        return max(1, math.ceil(blocks * CPU_TRAIN_SHARE))
+        return blocks
 
     # checks ----------------------------------------------------------------------------
 

@@ -483,7 +483,7 @@ class _Run:
         blocks = layers.blocks_of(self.model)
         if blocks is None or not all(p.requires_grad for p in self.model.parameters()):
             return cfg
-        n = cfg.run_train_layers(len(blocks), self.device.type)
+        n = cfg.run_train_layers(len(blocks))
         if n < len(blocks):
             trained = layers.train_top_blocks(self.model, blocks, n)
             self.emit("base", message=f"training the top {n} of {len(blocks)} blocks "
