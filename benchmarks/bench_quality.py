@@ -195,6 +195,7 @@ def train_tweetgen(method: str, args: argparse.Namespace, voice: dict[str, Any],
         "learning_rate": result.config.learning_rate,
         "batch_tokens": result.config.batch_tokens,
         "block_size": result.config.block_size,
+        "train_layers": result.config.train_layers,
     }
 
 

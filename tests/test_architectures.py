@@ -125,3 +125,81 @@ def test_the_training_log_has_the_documented_format(
     assert list(filter_repo_objects([TRAINING_LOG], ignore_patterns=IGNORE_PATTERNS)) == [
         TRAINING_LOG
     ]  # pushed with the model
+
+
+def _changed(before: dict[str, Any], after: Any) -> set[str]:
+    state = after.state_dict()
+    return {name for name, value in before.items() if not torch.equal(value, state[name])}
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama", "gpt_neox"])
+def test_train_layers_trains_only_the_top_blocks(
+    kind: str, bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """The lower blocks and every embedding (input, positions, output layer) keep the base's
+    weights; the top block and the final norm train; the saved model is whole."""
+    before = {
+        k: v.clone()
+        for k, v in transformers.AutoModelForCausalLM.from_pretrained(bases[kind])
+        .state_dict()
+        .items()
+    }
+    result = Trainer(small_run(bases[kind], tmp_path / "m", train_layers=1)).train(corpus)
+    assert result.config.train_layers == 1  # of 2 blocks, recorded
+    after = transformers.AutoModelForCausalLM.from_pretrained(result.path)
+    changed = _changed(before, after)
+    top = {".1.", "layers.1.", "h.1."}
+    assert changed and all(any(t in name for t in top) or "norm" in name or "ln_f" in name
+                           for name in changed)  # fmt: skip
+    assert any(".0." in name for name in before) and not any(".0." in n for n in changed)
+    assert result.metrics["perplexity_after"] < result.metrics["perplexity_before"]
+
+
+def test_every_block_and_the_embeddings_train_by_default(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """The guard of the test above: with `train_layers` unset, the
+    lower block and the embeddings change too (so "unchanged" above is not a broken setup)."""
+    base = transformers.AutoModelForCausalLM.from_pretrained(bases["llama"])
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    result = Trainer(small_run(bases["llama"], tmp_path / "m")).train(corpus)
+    assert result.config.train_layers == 2
+    changed = _changed(before, transformers.AutoModelForCausalLM.from_pretrained(result.path))
+    assert "model.embed_tokens.weight" in changed
+    assert any("layers.0." in name for name in changed)
+
+
+def test_a_chat_model_frames_posts_with_its_document_separator(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """A chat model's EOS (``<|im_end|>``) ends a turn; ``<|endoftext|>``, where the vocabulary
+    has it, frames the posts instead, and the saved model starts and stops generation there."""
+    import shutil
+
+    from tweetgen.training.data import use_document_token
+
+    chat = tmp_path / "chat"
+    shutil.copytree(bases["qwen2"], chat)
+    tok = transformers.AutoTokenizer.from_pretrained(chat)
+    tok.eos_token = "<|im_end|>"  # as SmolLM2-Instruct's tokenizer has it
+    tok.save_pretrained(chat)
+    result = Trainer(small_run(chat, tmp_path / "m")).train(corpus)
+    saved = transformers.AutoTokenizer.from_pretrained(result.path)
+    assert saved.eos_token == "<|endoftext|>"
+    generator = Generator(result.path, device="cpu")
+    start = saved.convert_tokens_to_ids("<|endoftext|>")
+    assert generator._encode_rows([""])[0].tolist() == [[start]]
+    assert generator.generation_config.eos_token_id == start
+    # tweetgen eval scores the base with the fine-tune's framing: the trainer's loss before
+    from tweetgen.evaluation import evaluate
+
+    report = evaluate(result.path, corpus, samples=0, device="cpu")
+    assert report.base is not None and report.base.held_out is not None
+    before = result.metrics["eval_loss_before"]
+    assert report.base.held_out.loss == pytest.approx(before, rel=1e-4)
+    # the guard: a vocabulary without the token keeps its own EOS (Llama's </s>)
+    llama = transformers.AutoTokenizer.from_pretrained(bases["llama"])
+    assert use_document_token(llama).eos_token == "</s>"
+    assert use_document_token(transformers.AutoTokenizer.from_pretrained(chat)).eos_token == (
+        "<|endoftext|>"
+    )

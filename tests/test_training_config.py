@@ -36,6 +36,15 @@ def test_learning_rate_grows_with_the_batch_up_to_four_times() -> None:
     assert config.run_learning_rate(1 << 30) == pytest.approx(4e-4)  # capped
 
 
+def test_every_block_trains_unless_train_layers_says_otherwise() -> None:
+    assert TrainConfig(base_model="some/base").run_train_layers(30) == 30
+    assert TrainConfig.tiny_preset().run_train_layers(4) == 4
+    assert TrainConfig(train_layers=8).run_train_layers(30) == 8
+    assert TrainConfig(train_layers=40).run_train_layers(30) == 30  # at most all of them
+    with pytest.raises(TrainingError, match="train_layers"):
+        TrainConfig(train_layers=0)
+
+
 def test_small_steps_keep_the_rate_of_a_pretrained_base() -> None:
     """Measured (benchmarks/RESULTS.md, Quality): 128-token CPU steps at 1/8 of the rate
     hardly trained SmolLM2-135M; tiny keeps the linear rule in both directions."""

@@ -163,6 +163,9 @@ class _Run:
         )
         self.sampling: dict[str, Any] = {}  # the fine-tune's, for the base too
         self.index: NoveltyIndex | None = None
+        #: The fine-tune's framing token, for the base too (the trainer may have framed posts
+        #: with ``<|endoftext|>`` where the base's own EOS is a chat model's ``<|im_end|>``).
+        self.frame: int | None = None
 
     def measure(self, label: str, path: Path, samples: int) -> ModelQuality:
         """Held-out loss and ``samples`` samples of one model folder, through the Generator."""
@@ -170,7 +173,12 @@ class _Run:
 
         generator = Generator(path, device=self.device)
         quality = ModelQuality(label, str(path))
-        quality.held_out = score_posts(generator.model, generator.tokenizer, self.held_out.texts)
+        tokenizer = generator.tokenizer
+        if self.frame is None:
+            self.frame = tokenizer.eos_token_id
+        quality.held_out = score_posts(
+            generator.model, tokenizer, self.held_out.texts, frame=self.frame
+        )
         if not self.sampling:
             config = generator.generation_config
             self.sampling = {"temperature": config.temperature, "top_p": config.top_p}

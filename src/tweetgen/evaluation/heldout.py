@@ -60,25 +60,26 @@ class HeldOutLoss:
         }
 
 
-def frame_ids(tokenizer: PreTrainedTokenizerBase) -> tuple[int, int]:
+def frame_ids(tokenizer: PreTrainedTokenizerBase, frame: int | None = None) -> tuple[int, int]:
     """The start and end token of a post, as the trainer frames it and the generator starts:
     the end-of-text token on both sides (a chat model's BOS, such as SmolLM2's
-    ``<|im_start|>``, never began a post); the BOS only for a tokenizer without one."""
-    end = tokenizer.eos_token_id
+    ``<|im_start|>``, never began a post), or ``frame`` when given (a base scored with the
+    token its fine-tune was trained with)."""
+    end = tokenizer.eos_token_id if frame is None else frame
     if end is None:
         raise EvaluationError("the tokenizer has no end-of-text token: posts cannot be framed")
     return int(end), int(end)
 
 
 def framed_posts(
-    texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, limit: int
+    texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, limit: int, frame: int | None = None
 ) -> tuple[list[list[int]], int]:
     """Each post as ``start + ids + end`` cut to ``limit`` tokens, and the characters scored.
 
     A post cut short counts only the characters of the tokens kept (decoded), so a model with
     a short position table is not charged for text it never saw.
     """
-    start, end = frame_ids(tokenizer)
+    start, end = frame_ids(tokenizer, frame)
     encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
     posts, characters = [], 0
     for text, ids in zip(texts, encoded, strict=True):
@@ -98,14 +99,16 @@ def score_posts(
     texts: Sequence[str],
     *,
     batch_tokens: int = BATCH_TOKENS,
+    frame: int | None = None,
 ) -> HeldOutLoss:
-    """The summed loss of ``model`` on every post of ``texts``, each post on its own."""
+    """The summed loss of ``model`` on every post of ``texts``, each post on its own, framed by
+    the tokenizer's end-of-text token or by the token id ``frame``."""
     import torch
 
     if not texts:
         raise EvaluationError("no held-out posts to score")
     limit = getattr(model.config, "max_position_embeddings", None) or 1024
-    posts, characters = framed_posts(texts, tokenizer, int(limit))
+    posts, characters = framed_posts(texts, tokenizer, int(limit), frame)
     device = next(model.parameters()).device
     order = sorted(range(len(posts)), key=lambda i: len(posts[i]))
     nats, tokens = 0.0, 0

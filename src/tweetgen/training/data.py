@@ -44,6 +44,13 @@ ENCODE_CHUNK = 50_000
 #: ... and characters per step, which bound the memory of a step (~30 bytes a character).
 ENCODE_CHARS = 4_000_000
 CACHE_SUFFIX = ".tokens.npz"
+#: The token that separates documents in pretraining (GPT-2, GPT-NeoX, Qwen2, SmolLM2). A chat
+#: model's own EOS ends a turn (SmolLM2-Instruct's ``<|im_end|>``), after which its training put
+#: chat markup, not a fresh text: the models fine-tuned on it began posts mid-sentence (",",
+#: "and caution.": 45% of the first token's mass on a capital letter after ``<|im_end|>``,
+#: 82% after ``<|endoftext|>``, against nearly all of the author's posts). Where the vocabulary
+#: has this token, it frames the posts (benchmarks/RESULTS.md, "Quality").
+DOCUMENT_TOKEN = "<|endoftext|>"
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,18 @@ class Tokens:
         return int(np.maximum(np.minimum(self.lengths, block_size) - 1, 0).sum())
 
 
+def use_document_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """``tokenizer`` with :data:`DOCUMENT_TOKEN` as its end-of-text token, when it has that
+    token as one special token; as it was otherwise. Saved with the model, it is what
+    generation starts from and stops at, and what evaluation frames posts with."""
+    if tokenizer.eos_token == DOCUMENT_TOKEN or DOCUMENT_TOKEN not in tokenizer.all_special_tokens:
+        return tokenizer
+    ids = tokenizer(DOCUMENT_TOKEN, add_special_tokens=False)["input_ids"]
+    if ids == [tokenizer.convert_tokens_to_ids(DOCUMENT_TOKEN)]:
+        tokenizer.eos_token = DOCUMENT_TOKEN
+    return tokenizer
+
+
 def tokenizer_digest(tokenizer: PreTrainedTokenizerBase) -> str:
     """A digest of the tokenizer's vocabulary and rules (the cache key's second half)."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
@@ -99,7 +118,8 @@ def tokenize_corpus(
         raise TrainingError("the base model's tokenizer has no end-of-text token")
     cache = None
     if fingerprint is not None and cache_dir is not None:
-        cache = Path(cache_dir) / f"{fingerprint}-{tokenizer_digest(tokenizer)}{CACHE_SUFFIX}"
+        name = f"{fingerprint}-{tokenizer_digest(tokenizer)}-{eos}{CACHE_SUFFIX}"
+        cache = Path(cache_dir) / name
         if cache.is_file():
             with np.load(cache) as saved:
                 return Tokens(saved["ids"], saved["offsets"])
@@ -434,4 +454,5 @@ __all__ = [
     "pack",
     "tokenize_corpus",
     "tokenizer_digest",
+    "use_document_token",
 ]

@@ -46,7 +46,7 @@ from tweetgen.model import gguf
 from tweetgen.model.device import resolve_device
 from tweetgen.model.files import METADATA_FILE, quiet_transformers
 from tweetgen.plugins.options import Option
-from tweetgen.training import distributed
+from tweetgen.training import distributed, layers
 from tweetgen.training.checkpoint import rng_state, set_rng_state
 from tweetgen.training.config import TrainConfig
 from tweetgen.training.data import (
@@ -55,6 +55,7 @@ from tweetgen.training.data import (
     Batches,
     Tokens,
     tokenize_corpus,
+    use_document_token,
 )
 from tweetgen.training.places import (
     TINY_BASE_DIR,
@@ -448,7 +449,7 @@ class _Run:
         random.seed(cfg.seed)
         cfg = cfg.replace(base_model=self.resolve_base_name(cfg.base_model))
         base = self.base_path(cfg, split.train.texts)
-        self.tokenizer = base_model.load_tokenizer(base)
+        self.tokenizer = use_document_token(base_model.load_tokenizer(base))
         model = base_model.load_causal_lm(base)
         limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
         if cfg.block_size > limit:
@@ -457,6 +458,7 @@ class _Run:
         if self.device.type == "cuda" and cfg.block_size >= FLEX_MIN_BLOCK:
             use_flex_attention(model)  # where the architecture has it (GPT-2 has not)
         self.model = self.method.prepare(model)
+        cfg = self.choose_trained_blocks(cfg)
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
         torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
         rows = self.make_batches(split, cfg)
@@ -474,6 +476,19 @@ class _Run:
         self.store = checkpoints(cfg, self.corpus.fingerprint())
         self.start_tracking()
         return cfg, self.device
+
+    def choose_trained_blocks(self, cfg: TrainConfig) -> TrainConfig:
+        """Full fine-tuning trains the top ``train_layers`` blocks (resolved and recorded
+        here); a method that freezes weights itself (LoRA) is left as it is."""
+        blocks = layers.blocks_of(self.model)
+        if blocks is None or not all(p.requires_grad for p in self.model.parameters()):
+            return cfg
+        n = cfg.run_train_layers(len(blocks))
+        if n < len(blocks):
+            trained = layers.train_top_blocks(self.model, blocks, n)
+            self.emit("base", message=f"training the top {n} of {len(blocks)} blocks "
+                      f"({trained / 1e6:.1f}M weights)")  # fmt: skip
+        return cfg.replace(train_layers=n)
 
     def _worth_compiling(self, planned_tokens: int) -> bool:
         return self.device.type == "cuda" and planned_tokens >= COMPILE_MIN_TOKENS
