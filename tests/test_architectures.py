@@ -188,7 +188,7 @@ def test_a_chat_model_frames_posts_with_its_document_separator(
     assert saved.eos_token == "<|endoftext|>"
     generator = Generator(result.path, device="cpu")
     start = saved.convert_tokens_to_ids("<|endoftext|>")
-    assert generator._encode_rows([""])[0].tolist() == [[start]]
+    assert generator.encode_rows([""])[0].tolist() == [[start]]
     assert generator.generation_config.eos_token_id == start
     # tweetgen eval scores the base with the fine-tune's framing: the trainer's loss before
     from tweetgen.evaluation import evaluate
