@@ -203,3 +203,56 @@ def test_a_chat_model_frames_posts_with_its_document_separator(
     assert use_document_token(transformers.AutoTokenizer.from_pretrained(chat)).eos_token == (
         "<|endoftext|>"
     )
+
+
+def _starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The first token of every row any Generator writes from now on."""
+    starts: list[int] = []
+    encode_rows = Generator.encode_rows
+
+    def recording(self: Generator, prompts: list[str]) -> Any:
+        ids, mask = encode_rows(self, prompts)
+        starts.extend(ids[:, 0].tolist())
+        return ids, mask
+
+    monkeypatch.setattr(Generator, "encode_rows", recording)
+    return starts
+
+
+def _chat_fine_tune(bases: dict[str, Path], corpus: Corpus, tmp_path: Path) -> tuple[Path, int]:
+    """A model fine-tuned from a chat-style base (EOS ``<|im_end|>``), and its framing token."""
+    import shutil
+
+    chat = tmp_path / "chat"
+    shutil.copytree(bases["qwen2"], chat)
+    tok = transformers.AutoTokenizer.from_pretrained(chat)
+    tok.eos_token = "<|im_end|>"
+    tok.save_pretrained(chat)
+    result = Trainer(small_run(chat, tmp_path / "m")).train(corpus)
+    return result.path, int(tok.convert_tokens_to_ids("<|endoftext|>"))
+
+
+def test_eval_samples_the_chat_base_from_the_fine_tunes_framing(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tweetgen.evaluation import evaluate
+
+    model, frame = _chat_fine_tune(bases, corpus, tmp_path)
+    starts = _starts(monkeypatch)
+    report = evaluate(model, corpus, samples=2, device="cpu")
+    assert report.base is not None and report.base.samples is not None
+    assert starts and set(starts) == {frame}  # the fine-tune's rows and the base's
+
+
+def test_guard_a_base_left_alone_starts_from_its_own_end_token(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above can fail: without the reframing the base starts after ``<|im_end|>``."""
+    import importlib
+
+    evaluate_module = importlib.import_module("tweetgen.evaluation.evaluate")
+    model, frame = _chat_fine_tune(bases, corpus, tmp_path)
+    monkeypatch.setattr(evaluate_module, "start_from_frame", lambda generator, frame: None)
+    starts = _starts(monkeypatch)
+    evaluate_module.evaluate(model, corpus, samples=2, device="cpu")
+    assert frame in starts and len(set(starts)) == 2

@@ -176,6 +176,8 @@ class _Run:
         tokenizer = generator.tokenizer
         if self.frame is None:
             self.frame = tokenizer.eos_token_id
+        elif tokenizer.eos_token_id != self.frame:
+            start_from_frame(generator, self.frame)
         quality.held_out = score_posts(
             generator.model, tokenizer, self.held_out.texts, frame=self.frame
         )
@@ -203,6 +205,18 @@ class _Run:
         if model_index is None:
             self.report.notes.append("no novelty.json and no training split: copies not counted")
         return model_index
+
+
+def start_from_frame(generator: Any, frame: int) -> None:
+    """Let ``generator`` (the base's) start its samples where the fine-tune's do, at ``frame``,
+    and stop there as well as at its own end token: a chat base's ``<|im_end|>`` ends a turn,
+    and samples started after it began mid-sentence (docs/evaluation.md)."""
+    tokenizer = generator.tokenizer
+    config = generator.generation_config
+    own = config.eos_token_id
+    stops = [own] if isinstance(own, int) else list(own or [])
+    tokenizer.eos_token = tokenizer.convert_ids_to_tokens(frame)
+    config.eos_token_id = [frame, *(t for t in stops if t != frame)]
 
 
 def _compare_with_author(report: EvalReport, held_out: HeldOut) -> None:
