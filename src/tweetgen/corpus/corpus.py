@@ -27,27 +27,10 @@ from tweetgen.filters.base import steps_of
 from tweetgen.records.post import Post
 from tweetgen.records.profile import Profile
 from tweetgen.records.report import FilterReport, FilterStep
-from tweetgen.records.schema import conform, empty_table, post_batches, table_posts
+from tweetgen.records.schema import SCHEMA, conform, empty_table, post_batches, table_posts
 
-#: The corpus layout as ``datasets`` features (what a saved corpus records).
-FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "author": datasets.Value("string"),
-        "text": datasets.Value("string"),
-        "created_at": datasets.Value("timestamp[us, tz=UTC]"),
-        "source": datasets.Value("string"),
-        "kind": datasets.Value("string"),
-        "lang": datasets.Value("string"),
-        "reply_to": datasets.Value("string"),
-        "urls": datasets.List(
-            {"short": datasets.Value("string"), "expanded": datasets.Value("string")}
-        ),
-        "mentions": datasets.List(datasets.Value("string")),
-        "hashtags": datasets.List(datasets.Value("string")),
-        "extra": datasets.Value("string"),
-    }
-)
+#: The corpus layout (``records.schema.SCHEMA``) as ``datasets`` features.
+FEATURES = datasets.Features.from_arrow_schema(SCHEMA)
 
 FORMAT_VERSION = 1
 
