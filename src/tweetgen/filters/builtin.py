@@ -22,7 +22,7 @@ from tweetgen.filters import text as tx
 from tweetgen.filters.apply import column_method, run_on_posts
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
-from tweetgen.filters.languages import primary
+from tweetgen.filters.languages import is_language, primary
 from tweetgen.filters.scripts import token_length
 from tweetgen.plugins.hookspecs import hookimpl
 from tweetgen.plugins.options import (
@@ -282,15 +282,6 @@ class StripReplyMentions(_BuiltIn, Clean):
         return TableStep(pa.array(others | cx.not_blank(new)), new)
 
 
-_UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
-
-
-def _unknown(primary: str) -> bool:
-    """``und`` and friends, and X's private ``qaa``-``qtz`` codes (``qme`` media, ``qht`` tags)."""
-    private = len(primary) == 3 and primary[0] == "q" and "a" <= primary[1] <= "t"
-    return primary in _UNKNOWN_LANGS or private
-
-
 class KeepLanguages(_BuiltIn, Drop):
     """Keep posts whose language (primary subtag, ``en-GB`` is ``en``) is in ``languages``."""
 
@@ -312,7 +303,7 @@ class KeepLanguages(_BuiltIn, Drop):
 
     def _drops_lang(self, lang: str) -> bool:
         tag = primary(lang)
-        return not self.keep_unknown if _unknown(tag) else tag not in self.languages
+        return tag not in self.languages if is_language(tag) else not self.keep_unknown
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """Decide once per distinct language tag, then look the rows up."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import labelled
+from tweetgen.filters.languages import is_language, primary
 from tweetgen.records.profile import clean_text
 
 #: The seed's widget prompt, and the same words in the languages accounts most often write.
@@ -88,8 +89,7 @@ _HYPERPARAMETERS = (
 def primary_language(meta: Mapping[str, Any]) -> str | None:
     """The primary subtag (``zh`` of ``zh-CN``) of the corpus's main language, if known."""
     language = str(meta.get("corpus", {}).get("language") or "")
-    primary = language.replace("_", "-").split("-", 1)[0].lower()
-    return primary if primary.isalpha() and primary != "und" else None
+    return primary(language) if is_language(language) else None
 
 
 def widget_text(meta: Mapping[str, Any]) -> str:

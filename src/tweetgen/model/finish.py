@@ -21,6 +21,7 @@ from tweetgen.base.atomic import atomic_file, write_json
 from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
+from tweetgen.filters.languages import is_language
 from tweetgen.model.card import PIPELINE_FILE, render_card
 from tweetgen.model.files import METADATA_FILE, model_files
 from tweetgen.model.novelty import NoveltyIndex
@@ -172,7 +173,7 @@ def build_metadata(
     from tweetgen.plugins import tweetgen_version
 
     stats = corpus.stats()
-    language = next((k for k in stats.languages if _is_language(k)), None)
+    language = next((k for k in stats.languages if is_language(k)), None)
     base = str(config.get("base_model") or "")
     return {
         "format": FORMAT_VERSION,
@@ -194,11 +195,6 @@ def build_metadata(
         "generation": SAMPLING_DEFAULTS,
         "base_model_on_hub": _is_hub_id(base),
     }
-
-
-def _is_language(tag: str) -> bool:
-    primary = tag.replace("_", "-").split("-", 1)[0]
-    return primary.isalpha() and primary.lower() not in ("und", "zxx", "qme", "qam", "qht")
 
 
 def _is_hub_id(base: str) -> bool:
