@@ -101,7 +101,8 @@ def _check_creatable(parent: Path, error: type[TweetgenError], target: Path) -> 
     os.rmdir(probe)
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (reading it means setting it: set back at once)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -448,7 +449,7 @@ def atomic_dir(
         )
         _active.add(tmp)
         try:
-            tmp.chmod(0o777 & ~_umask())  # mkdtemp makes directories 0700
+            tmp.chmod(0o777 & ~umask())  # mkdtemp makes directories 0700
             yield tmp
             _swap_in(tmp, path, carry, error)
         except BaseException:
@@ -503,7 +504,7 @@ def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     try:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
-        os.chmod(name, 0o666 & ~_umask())  # mkstemp makes files 0600; give them the usual mode
+        os.chmod(name, 0o666 & ~umask())  # mkstemp makes files 0600; give them the usual mode
         os.replace(name, target)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -531,5 +532,6 @@ __all__ = [
     "remove_if_empty",
     "remove_owned",
     "replace_dir",
+    "umask",
     "write_json",
 ]

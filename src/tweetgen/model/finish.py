@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.base.atomic import atomic_file, write_json
+from tweetgen.base.atomic import atomic_file, umask, write_json
 from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
@@ -107,15 +107,9 @@ def usual_modes(path: Path) -> None:
     transformers writes ``model.safetensors`` through a private temporary file (0600), so
     without this the weights alone would be unreadable to anyone else who may read the rest.
     """
-    mode = 0o666 & ~_umask()
+    mode = 0o666 & ~umask()
     for file in model_files(path):  # the work folder's files are not the model's
         file.chmod(mode)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def add_tracking_links(path: str | os.PathLike[str], links: Mapping[str, str]) -> None:
