@@ -23,7 +23,7 @@ from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
 from tweetgen.filters.languages import is_language
 from tweetgen.model.card import PIPELINE_FILE, render_card
-from tweetgen.model.files import METADATA_FILE, model_files
+from tweetgen.model.files import CONFIG, METADATA_FILE, json_object, model_files
 from tweetgen.model.novelty import NoveltyIndex
 from tweetgen.records.profile import Profile, profile_of
 
@@ -68,7 +68,7 @@ def finalize_model_dir(
         corpus=corpus, config=config_dict, metrics=metrics
     )
     meta.pop("corpus_fingerprint", None)  # now meta["corpus"]["fingerprint"]
-    model_type = _model_config(path).get("model_type")
+    model_type = (json_object(path / CONFIG) or {}).get("model_type")
     if isinstance(model_type, str):
         meta["model_type"] = model_type
     meta |= write_face(path, profile_of(corpus.meta))
@@ -146,16 +146,8 @@ def write_generation_config(path: Path) -> None:
     generation.save_pretrained(str(path))
 
 
-def _model_config(path: Path) -> dict[str, Any]:
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
 def _max_positions(path: Path) -> int | None:
-    config = _model_config(path)
+    config = json_object(path / CONFIG) or {}
     value = config.get("n_positions", config.get("max_position_embeddings"))
     return value if isinstance(value, int) else None
 

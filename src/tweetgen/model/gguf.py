@@ -172,14 +172,9 @@ def _slug(stem: str) -> str:
 
 def read_origin(model_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """What a converted directory was made from (``tweetgen_base.json``), or None."""
-    import json
+    from tweetgen.model.files import json_object
 
-    file = Path(model_dir) / ORIGIN_FILE
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return json_object(Path(model_dir) / ORIGIN_FILE)
 
 
 def convert_gguf(
