@@ -515,23 +515,3 @@ def write_json(target: str | os.PathLike[str], data: Any) -> None:
     """Pretty, UTF-8 JSON written atomically (metadata files people also read)."""
     with atomic_file(target) as handle:
         handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-__all__ = [
-    "OWNER_MARKER",
-    "atomic_dir",
-    "atomic_file",
-    "check_claimable",
-    "check_output",
-    "claim_dir",
-    "exchange",
-    "output_guard",
-    "output_lock",
-    "owned",
-    "recover",
-    "remove_if_empty",
-    "remove_owned",
-    "replace_dir",
-    "umask",
-    "write_json",
-]

@@ -130,16 +130,3 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     return value
-
-
-__all__ = [
-    "REDACTED",
-    "SECRET_WORDS",
-    "TOKEN_SHAPES",
-    "environment_secrets",
-    "is_secret_key",
-    "key_words",
-    "redact",
-    "redact_args",
-    "redact_text",
-]

@@ -130,6 +130,3 @@ def _drafter(model_dir: Path, publisher: Publisher, request: Request, seen: set[
         seed=request.seed,
         device=request.device,
     )
-
-
-__all__ = ["LEDGER_DIR", "Outcome", "Request", "dry_run", "ledger_folder", "post"]

@@ -26,6 +26,3 @@ def parse_every(text: str) -> float:
 def due_at(started: float, every: float, slot: int) -> float:
     """When post number ``slot`` (from 0) of a plan started at ``started`` is due."""
     return started + every * slot
-
-
-__all__ = ["MAX_EVERY_S", "due_at", "parse_every"]

@@ -328,9 +328,6 @@ def _merge_steps(reports: Sequence[FilterReport]) -> list[FilterStep]:
     return [FilterStep(n, r, *v) for (n, r), v in totals.items()]
 
 
-__all__ = ["FEATURES", "Corpus", "CorpusStats", "Split"]
-
-
 def meta_source(meta: dict[str, Any] | None) -> str:
     """The name a report gives a source's own step (its plugin name)."""
     return str((meta or {}).get("source") or "source")

@@ -286,6 +286,3 @@ def _cached_hub_model(name: str, notes: list[str]) -> Path | None:
     except Exception:  # not cached, not a repo id: the same answer
         notes.append(f"the base {name!r} is not in the local cache: base not measured")
         return None
-
-
-__all__ = ["DEFAULT_SAMPLES", "HeldOut", "evaluate", "held_out_posts"]

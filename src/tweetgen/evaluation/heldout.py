@@ -155,6 +155,3 @@ def _batch_loss(model: Any, batch: list[list[int]], device: Any) -> tuple[float,
         logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum"
     )
     return float(loss), int((labels != -100).sum())
-
-
-__all__ = ["HeldOutLoss", "frame_ids", "framed_posts", "score_posts"]

@@ -88,6 +88,3 @@ def _from_history(meta_path: Path) -> TrainingCurve:
         if isinstance(entry.get("train_loss"), int | float):
             curve.train.append((float(entry["step"]), float(entry["train_loss"])))
     return curve
-
-
-__all__ = ["TRAINING_LOG", "TrainingCurve", "read_training_curve"]

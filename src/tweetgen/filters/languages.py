@@ -62,6 +62,3 @@ def is_language(tag: str | None) -> bool:
     code = primary(tag)
     private = len(code) == 3 and code[0] == "q" and "a" <= code[1] <= "t"
     return code.isalpha() and code not in _NO_LANGUAGE and not private
-
-
-__all__ = ["bcp47", "is_language", "primary"]

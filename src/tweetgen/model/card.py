@@ -381,17 +381,3 @@ def render_card(meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
     data = card_data(meta, model_ref, on_hub)
     card = ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}\n")
     return str(card)
-
-
-__all__ = [
-    "METRICS",
-    "PIPELINE_FILE",
-    "THUMBNAIL_FILE",
-    "WIDGET_TEXT",
-    "WIDGET_TEXTS",
-    "card_data",
-    "file_url",
-    "header",
-    "render_card",
-    "widget_text",
-]

@@ -332,20 +332,6 @@ def quiet_transformers() -> Iterator[None]:
             logging.enable_progress_bar()
 
 
-__all__ = [
-    "GPT2_STYLE_MODEL_TYPES",
-    "check_config",
-    "check_generation_config",
-    "check_model_dir",
-    "check_tokenizer",
-    "check_weights",
-    "json_object",
-    "model_files",
-    "read_json",
-    "regular_file",
-]
-
-
 def load_errors() -> tuple[type[BaseException], ...]:
     """What loading a bad or missing model raises: a corrupt ``model.safetensors`` raises
     ``SafetensorError``, which is neither an OSError nor a ValueError."""

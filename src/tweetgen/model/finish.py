@@ -235,18 +235,3 @@ def local_ref(out_dir: Path) -> str:
     runs from any folder. ``tweetgen push`` re-renders the card with the hub id instead, and
     ``tweetgen.json`` never holds the path."""
     return Path(os.path.abspath(out_dir)).as_posix()
-
-
-__all__ = [
-    "CARD_FILE",
-    "NOVELTY_FILE",
-    "SAMPLING_DEFAULTS",
-    "add_tracking_links",
-    "build_metadata",
-    "finalize_model_dir",
-    "local_ref",
-    "read_metadata",
-    "read_novelty",
-    "usual_modes",
-    "write_card",
-]

@@ -336,24 +336,3 @@ def _value(blob: Any, pos: int, kind: int) -> tuple[Any, int]:
     for _ in range(count):
         _skipped, pos = _value(blob, pos, item)
     return None, pos
-
-
-__all__ = [
-    "CACHE_ENV",
-    "GGUF_SUFFIX",
-    "NAMED_BASES",
-    "ORIGIN_FILE",
-    "NamedBase",
-    "cache_root",
-    "convert_gguf",
-    "file_digest",
-    "find_gguf",
-    "gguf_base_dir",
-    "gguf_info",
-    "is_gguf_base",
-    "named_base_file",
-    "named_base_installed",
-    "plain_model",
-    "read_header",
-    "read_origin",
-]

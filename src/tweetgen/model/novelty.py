@@ -141,6 +141,3 @@ class NoveltyIndex:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise GenerationError(f"damaged novelty index: {exc}") from None
-
-
-__all__ = ["MIN_WORDS", "NGRAM", "NoveltyIndex", "normalise"]

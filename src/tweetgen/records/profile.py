@@ -119,14 +119,3 @@ def usable_picture(data: bytes) -> bool:
 def profile_of(meta: Mapping[str, Any] | None) -> Profile | None:
     """The profile a corpus's meta holds (a merged corpus of several accounts has none)."""
     return Profile.from_meta((meta or {}).get("profile"))
-
-
-__all__ = [
-    "MAX_PICTURE_BYTES",
-    "PICTURE_STEM",
-    "Profile",
-    "clean_text",
-    "picture_suffix",
-    "profile_of",
-    "usable_picture",
-]
