@@ -123,16 +123,9 @@ def claim_dir(path: str | os.PathLike[str], *, error: type[TweetgenError] = Twee
     nothing in it is ever deleted.
     """
     path = Path(path)
-    if path.is_dir() and not path.is_symlink():
-        if owned(path):
-            return path
-        if any(path.iterdir()):
-            raise error(
-                "exists and was not made by tweetgen; not using it (choose an empty or new folder)",
-                path=path,
-            )
-    elif path.exists() or path.is_symlink():
-        raise error("exists and is not a folder", path=path)
+    check_claimable(path, error=error)
+    if owned(path):
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
         (path / OWNER_MARKER).write_text("made by tweetgen; it may empty this folder\n")
