@@ -181,20 +181,20 @@ def convert_gguf(
     source: Path,
     target: Path,
     *,
-    digest: str | None = None,
-    info: Mapping[str, Any] | None = None,
-    named: NamedBase | None = None,
-    error: type[TweetgenError] = TrainingError,
+    digest: str,
+    info: Mapping[str, Any],
+    named: NamedBase | None,
+    error: type[TweetgenError],
 ) -> Path:
-    """Dequantize ``source`` into the model directory ``target`` (atomically: complete or
-    absent); an earlier conversion at ``target`` is replaced."""
+    """Dequantize ``source`` (its SHA-256 ``digest``, its header's ``info``) into the model
+    directory ``target`` (atomically: complete or absent), replacing an earlier conversion."""
     from tweetgen.model.files import check_model_dir, quiet_transformers
 
     origin = {
         "conversion": CONVERSION_VERSION,
         "source_file": source.name,
-        "sha256": digest or file_digest(source),
-        **(gguf_info(source, error=error) if info is None else info),
+        "sha256": digest,
+        **info,
     }
     if named is not None:
         origin |= {"name": named.name, "distribution": named.distribution}
