@@ -194,10 +194,8 @@ def _is_hub_id(base: str) -> bool:
     return re.fullmatch(r"[\w.-]+(/[\w.-]+)?", base) is not None
 
 
-def write_card(
-    path: Path, meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
-) -> None:
-    card = render_card(meta, model_ref=model_ref, on_hub=on_hub)
+def write_card(path: Path, meta: Mapping[str, Any], *, model_ref: str) -> None:
+    card = render_card(meta, model_ref=model_ref)
     with atomic_file(path / CARD_FILE) as handle:
         handle.write(card)
 
