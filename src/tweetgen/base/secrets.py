@@ -1,7 +1,7 @@
 """One rule for what counts as a credential, so no config or metadata leaks one anywhere.
 
 Used wherever settings leave the machine or land in a file people share: the W&B run config,
-the command line W&B records, checkpoints, ``tweetgen.json`` and the model card.
+checkpoints, ``tweetgen.json`` and the model card.
 
 Three nets, because a token can arrive under any name:
 
@@ -96,28 +96,6 @@ def _redact_pair(match: re.Match[str]) -> str:
     if is_secret_key(key.rsplit(".", 1)[-1]):
         return f"{key}{sep}{REDACTED}"
     return match.group(0)
-
-
-def redact_args(args: Iterable[str]) -> list[str]:
-    """A command line safe to record: values of secret options (``--token X``,
-    ``--set hfToken=X``, ``-o bearer_token=X``) and token-shaped strings redacted."""
-    out: list[str] = []
-    hide_next = False
-    for arg in args:
-        if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-            continue
-        name, eq, _ = arg.partition("=")
-        if arg.startswith("-") and is_secret_key(name.lstrip("-")):
-            if eq:
-                out.append(f"{name}={REDACTED}")
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        out.append(redact_text(arg))
-    return out
 
 
 def redact(value: Any) -> Any:
