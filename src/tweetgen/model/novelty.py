@@ -77,10 +77,8 @@ class NoveltyIndex:
     ngrams: set[int] = field(default_factory=set)
 
     @classmethod
-    def build(
-        cls, texts: Iterable[str], *, ngram: int = NGRAM, min_words: int = MIN_WORDS
-    ) -> NoveltyIndex:
-        index = cls(ngram=ngram, min_words=min_words)
+    def build(cls, texts: Iterable[str]) -> NoveltyIndex:
+        index = cls()
         for text in texts:
             index.add(text)
         return index
