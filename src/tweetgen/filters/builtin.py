@@ -69,12 +69,6 @@ def _text(table: pa.Table) -> pa.ChunkedArray:
     return table.column("text")
 
 
-def _cleaned(text: cx.Column, rows: np.ndarray, rule: Callable[[str], str]) -> TableStep:
-    """A cleaning step: ``rule`` on the ``rows`` that may change, then drop what became blank."""
-    new = cx.rewrite(text, rows, rule)
-    return TableStep(pa.array(cx.not_blank(new)), new)
-
-
 def _urls_removed(text: cx.Column) -> cx.Column:
     """``text.remove_urls`` on the rows that may hold a URL. A speed trick that
     benchmarks/RESULTS.md weighs: rows whose links are all plain ``https://t.co/abc123``
@@ -233,7 +227,7 @@ class CollapseWhitespace(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         text = _text(table)
-        return _cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace)
+        return cx.cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace)
 
 
 class Newlines(_BuiltIn, Clean):
@@ -247,7 +241,7 @@ class Newlines(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         rule = tx.normalise_newlines if self.keep else tx.join_lines
-        return _cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule)
+        return cx.cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule)
 
 
 # beyond the seed ---------------------------------------------------------------------------
@@ -378,7 +372,7 @@ class ScrubContacts(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         text = _text(table)
-        return _cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub)
+        return cx.cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub)
 
 
 # the chain and the registration ------------------------------------------------------------

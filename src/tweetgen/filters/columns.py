@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tweetgen.filters.base import TableStep
 from tweetgen.records.schema import string_array
 
 #: Every character ``str.isspace`` accepts, i.e. what ``str.split()`` and ``\s`` split on.
@@ -73,6 +74,12 @@ def rewrite(column: Column, rows: np.ndarray, rule: Callable[[str], str]) -> Col
     values = column.take(pa.array(picked, pa.int64())).to_pylist()
     new = string_array([rule(t) for t in values])
     return pc.replace_with_mask(flat(column), pa.array(to_bools(rows)), new)
+
+
+def cleaned(text: Column, rows: np.ndarray, rule: Callable[[str], str]) -> TableStep:
+    """A cleaning step: ``rule`` on the ``rows`` that may change, then drop what became blank."""
+    new = rewrite(text, rows, rule)
+    return TableStep(pa.array(not_blank(new)), new)
 
 
 def word_counts(column: Column, weight: Callable[[str], int], marks: np.ndarray) -> np.ndarray:
