@@ -51,12 +51,6 @@ def dataset_of(table: pa.Table) -> datasets.Dataset:
     return datasets.Dataset(InMemoryTable(conform(table)), info=info, fingerprint=uuid.uuid4().hex)
 
 
-def dataset_table(dataset: datasets.Dataset) -> pa.Table:
-    """The rows of ``dataset`` as an Arrow table, in order (zero-copy without an index map)."""
-    table: pa.Table = dataset.with_format("arrow")[:]
-    return table
-
-
 @contextmanager
 def _save_batches(rows: int) -> Iterator[None]:
     """``save_to_disk`` with ``rows`` per batch: ``datasets`` reads its batch size from its
@@ -130,7 +124,8 @@ class Corpus:
             corpus.meta["profile"] = profile.to_meta()
         skipped = getattr(batches, "skipped", None)
         if skipped:
-            corpus.report = FilterReport.with_skipped(len(corpus), skipped, by=meta_source(meta))
+            by = str((meta or {}).get("source") or "source")  # the source's own step
+            corpus.report = FilterReport.with_skipped(len(corpus), skipped, by=by)
         return corpus
 
     @classmethod
@@ -158,8 +153,10 @@ class Corpus:
 
     @property
     def table(self) -> pa.Table:
-        """The posts as an Arrow table, in order (memory-mapped after :meth:`load`)."""
-        return dataset_table(self.dataset)
+        """The posts as an Arrow table, in order (memory-mapped after :meth:`load`; zero-copy
+        without an index map)."""
+        table: pa.Table = self.dataset.with_format("arrow")[:]
+        return table
 
     @property
     def texts(self) -> list[str]:
@@ -326,8 +323,3 @@ def _merge_steps(reports: Sequence[FilterReport]) -> list[FilterStep]:
             t[1] += s.dropped
             t[2] += s.changed
     return [FilterStep(n, r, *v) for (n, r), v in totals.items()]
-
-
-def meta_source(meta: dict[str, Any] | None) -> str:
-    """The name a report gives a source's own step (its plugin name)."""
-    return str((meta or {}).get("source") or "source")
