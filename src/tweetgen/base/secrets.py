@@ -62,13 +62,8 @@ _PAIR = re.compile(r"""([A-Za-z0-9_.-]+)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&'"]+
 MIN_SECRET_LENGTH = 8
 
 
-def key_words(key: object) -> list[str]:
-    """The lower-case words of a key in any case style."""
-    return [w.lower() for w in _WORDS.findall(str(key))]
-
-
 def is_secret_key(key: object) -> bool:
-    words = key_words(key)
+    words = [w.lower() for w in _WORDS.findall(str(key))]
     return any(w in SECRET_WORDS for w in words) or "apikey" in "".join(words)
 
 

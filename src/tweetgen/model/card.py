@@ -97,11 +97,6 @@ def widget_text(meta: Mapping[str, Any]) -> str:
     return WIDGET_TEXTS.get(primary_language(meta) or "en", WIDGET_TEXT)
 
 
-def _card_settings(meta: Mapping[str, Any]) -> Mapping[str, Any]:
-    settings = (meta.get("config", {}).get("extra") or {}).get("card") or {}
-    return settings if isinstance(settings, Mapping) else {}
-
-
 def card_data(meta: Mapping[str, Any], model_ref: str = "", on_hub: bool = False) -> Any:
     """The hub metadata block (``ModelCardData``) for ``meta``."""
     from huggingface_hub import ModelCardData
@@ -109,7 +104,8 @@ def card_data(meta: Mapping[str, Any], model_ref: str = "", on_hub: bool = False
     config = meta.get("config", {})
     base = str(config.get("base_model") or "")
     origin = _origin(meta)
-    settings = _card_settings(meta)
+    settings = (config.get("extra") or {}).get("card") or {}
+    settings = settings if isinstance(settings, Mapping) else {}
     tags = ["tweetgen", "text-generation"]
     if meta.get("model_type"):
         tags.append(str(meta["model_type"]))

@@ -139,17 +139,12 @@ def write_generation_config(path: Path) -> None:
     bos = eos if eos is not None else tokenizer.bos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     settings = dict(SAMPLING_DEFAULTS)
-    positions = _max_positions(path)
-    if positions is not None:  # a small model cannot be asked for more than it has
+    config = json_object(path / CONFIG) or {}
+    positions = config.get("n_positions", config.get("max_position_embeddings"))
+    if isinstance(positions, int):  # a small model cannot be asked for more than it has
         settings["max_length"] = min(settings["max_length"], positions)
     generation = GenerationConfig(**settings, eos_token_id=eos, bos_token_id=bos, pad_token_id=pad)
     generation.save_pretrained(str(path))
-
-
-def _max_positions(path: Path) -> int | None:
-    config = json_object(path / CONFIG) or {}
-    value = config.get("n_positions", config.get("max_position_embeddings"))
-    return value if isinstance(value, int) else None
 
 
 def build_metadata(

@@ -150,8 +150,8 @@ def gguf_base_dir(name: str, *, error: type[TweetgenError] = TrainingError) -> P
     info = gguf_info(source, error=error)  # not GGUF: one line now, not deep in transformers
     digest = file_digest(source)
     target = cache_root() / "gguf" / f"{_slug(source.stem)}-{digest[:16]}"
-    origin = read_origin(target)
-    if origin is not None and origin.get("sha256") == digest and _current(origin):
+    origin = read_origin(target) or {}
+    if origin.get("sha256") == digest and origin.get("conversion") == CONVERSION_VERSION:
         try:
             check_model_dir(target, error=error)
             return target
@@ -159,10 +159,6 @@ def gguf_base_dir(name: str, *, error: type[TweetgenError] = TrainingError) -> P
             pass
     named = NAMED_BASES.get(name)
     return convert_gguf(source, target, digest=digest, info=info, named=named, error=error)
-
-
-def _current(origin: Mapping[str, Any]) -> bool:
-    return origin.get("conversion") == CONVERSION_VERSION
 
 
 def _slug(stem: str) -> str:
@@ -246,16 +242,13 @@ def plain_model(model: Any) -> Any:
         del config.quantization_config
     fresh = AutoModelForCausalLM.from_config(config, dtype=model.dtype)
     missing, unexpected = fresh.load_state_dict(model.state_dict(), strict=False)
-    tied = {k for k in missing if k.endswith("lm_head.weight")} if _tied(config) else set()
+    tie = getattr(config, "tie_word_embeddings", False)
+    tied = {k for k in missing if tie and k.endswith("lm_head.weight")}
     if set(missing) - tied or unexpected:
         names = sorted((set(missing) - tied) | set(unexpected))
         raise TrainingError(f"the dequantized weights do not fit the model: {names[0]} ...")
     fresh.tie_weights()
     return fresh
-
-
-def _tied(config: Any) -> bool:
-    return bool(getattr(config, "tie_word_embeddings", False))
 
 
 def gguf_info(source: Path, *, error: type[TweetgenError] = TrainingError) -> dict[str, Any]:
