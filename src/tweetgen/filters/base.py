@@ -103,7 +103,8 @@ class Clean(_Composable):
 
         from tweetgen.filters.columns import cleaned
 
-        return cleaned(table.column("text"), np.ones(table.num_rows, dtype=bool), self.clean)
+        rows = np.ones(table.num_rows, dtype=bool)
+        return TableStep(*cleaned(table.column("text"), rows, self.clean))
 
 
 class FunctionFilter(_Composable):

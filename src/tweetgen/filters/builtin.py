@@ -227,7 +227,7 @@ class CollapseWhitespace(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         text = _text(table)
-        return cx.cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace)
+        return TableStep(*cx.cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace))
 
 
 class Newlines(_BuiltIn, Clean):
@@ -241,7 +241,7 @@ class Newlines(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         rule = tx.normalise_newlines if self.keep else tx.join_lines
-        return cx.cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule)
+        return TableStep(*cx.cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule))
 
 
 # beyond the seed ---------------------------------------------------------------------------
@@ -372,7 +372,7 @@ class ScrubContacts(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         text = _text(table)
-        return cx.cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub)
+        return TableStep(*cx.cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub))
 
 
 # the chain and the registration ------------------------------------------------------------

@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tweetgen.filters.base import TableStep
 from tweetgen.records.schema import string_array
 
 #: Every character ``str.isspace`` accepts, i.e. what ``str.split()`` and ``\s`` split on.
@@ -76,10 +75,11 @@ def rewrite(column: Column, rows: np.ndarray, rule: Callable[[str], str]) -> Col
     return pc.replace_with_mask(flat(column), pa.array(to_bools(rows)), new)
 
 
-def cleaned(text: Column, rows: np.ndarray, rule: Callable[[str], str]) -> TableStep:
-    """A cleaning step: ``rule`` on the ``rows`` that may change, then drop what became blank."""
+def cleaned(text: Column, rows: np.ndarray, rule: Callable[[str], str]) -> tuple[pa.Array, Column]:
+    """A cleaning step's ``keep`` and ``text`` (:class:`~tweetgen.filters.base.TableStep`):
+    ``rule`` on the ``rows`` that may change, then drop what became blank."""
     new = rewrite(text, rows, rule)
-    return TableStep(pa.array(not_blank(new)), new)
+    return pa.array(not_blank(new)), new
 
 
 def word_counts(column: Column, weight: Callable[[str], int], marks: np.ndarray) -> np.ndarray:
