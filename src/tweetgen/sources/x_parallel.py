@@ -32,7 +32,7 @@ from typing import IO, Any, cast
 import pyarrow as pa
 
 from tweetgen.base.cores import usable_cores
-from tweetgen.sources import x_columns as xc
+from tweetgen.sources import x_tweets as xt
 from tweetgen.sources.archive_tree import ArchiveTree, ZipTree, reopen
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.x_tweets import Account
@@ -70,7 +70,7 @@ def parallel_plan(tree: ArchiveTree, names: list[str]) -> list[list[str]]:
 
 def read_parts(
     tree: ArchiveTree, groups: list[list[str]], account: Account
-) -> dict[str, xc.FileColumns]:
+) -> dict[str, xt.FileColumns]:
     """The columns of every file in ``groups``, each group read by a worker process, all at
     the same time. A file missing from the result (its worker failed) is for the caller.
 
@@ -80,7 +80,7 @@ def read_parts(
     """
     lent = [_lent(tree, group) for group in groups]
     workers = [_start(tree, g, limits, account) for g, limits in zip(groups, lent, strict=True)]
-    done: dict[str, xc.FileColumns] = {}
+    done: dict[str, xt.FileColumns] = {}
     with ThreadPoolExecutor(max(len(workers), 1)) as pool:
         collected = [pool.submit(_collect, worker) for worker in workers]
         try:
@@ -142,12 +142,12 @@ def _start(
     return worker
 
 
-def _collect(worker: subprocess.Popen[bytes]) -> tuple[dict[str, xc.FileColumns], int]:
+def _collect(worker: subprocess.Popen[bytes]) -> tuple[dict[str, xt.FileColumns], int]:
     """What a worker sent: per file, a JSON line naming it, its Arrow IPC stream (batches as
     they were decoded), and a JSON line saying whether the file was read to its end and how
     many bytes the worker has inflated so far; also the last such count. (A worker that
     dies midway inflated at most what it was lent; its files are read, and counted, here.)"""
-    done: dict[str, xc.FileColumns] = {}
+    done: dict[str, xt.FileColumns] = {}
     inflated = 0
     stream = cast(IO[bytes], worker.stdout)
     try:
@@ -157,7 +157,7 @@ def _collect(worker: subprocess.Popen[bytes]) -> tuple[dict[str, xc.FileColumns]
             trailer = json.loads(stream.readline())
             inflated = int(trailer["inflated"])
             if trailer["read"]:
-                done[name] = xc.FileColumns(batches, trailer["chains"], trailer["deleted_at"])
+                done[name] = xt.FileColumns(batches, trailer["chains"], trailer["deleted_at"])
     except (ValueError, KeyError, TypeError, pa.ArrowInvalid):
         done = {}  # a garbled or cut answer: read everything here
     finally:
@@ -179,14 +179,15 @@ def work(job: dict[str, Any], out: IO[bytes]) -> None:
 def _work(tree: ArchiveTree, names: list[str], account: Account, out: IO[bytes]) -> None:
     for name in names:
         out.write(json.dumps({"name": name}).encode() + b"\n")
-        columns = xc.FileColumns()
+        columns = xt.FileColumns()
         read = True
-        with pa.ipc.new_stream(out, xc.SCHEMA) as writer:
+        with pa.ipc.new_stream(out, xt.SCHEMA) as writer:
             try:
-                for batch in xc.file_batches(tree, name, account, columns):
+                for batch in xt.file_batches(tree, name, account, columns):
                     writer.write_batch(batch)
             except Exception:  # the parent rereads this file and reports properly
                 read = False
+        read = read and not columns.problems  # worded by the parent, in order
         trailer = {
             "read": read,
             "chains": columns.chains,
