@@ -162,7 +162,7 @@ def _collect(worker: subprocess.Popen[bytes]) -> tuple[dict[str, xt.FileColumns]
             trailer = json.loads(stream.readline())
             inflated = int(trailer["inflated"])
             if trailer["read"]:
-                done[name] = xt.FileColumns(batches, trailer["chains"], trailer["deleted_at"])
+                done[name] = xt.FileColumns(batches, trailer["chains"])
     except (ValueError, KeyError, TypeError, pa.ArrowInvalid):
         done = {}  # a garbled or cut answer: read everything here
     finally:
@@ -210,7 +210,6 @@ def _work(tree: ArchiveTree, names: list[str], account: Account, out: IO[bytes])
         trailer = {
             "read": read,
             "chains": columns.chains,
-            "deleted_at": columns.deleted_at,
             "inflated": tree.archive.read_total if isinstance(tree, ZipTree) else 0,
         }
         out.write(json.dumps(trailer).encode() + b"\n")

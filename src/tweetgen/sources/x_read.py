@@ -7,7 +7,6 @@ long posts get their notes.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 
@@ -22,7 +21,6 @@ from tweetgen.records.schema import (
     batch_posts,
     first_occurrences,
     post_batches,
-    string_array,
 )
 from tweetgen.sources import x_tweets as xt
 from tweetgen.sources.archive_tree import ArchiveTree
@@ -101,23 +99,10 @@ def _tweets_files(tree: ArchiveTree, names: list[str], account: Account) -> list
 
 
 def _deleted_file(tree: ArchiveTree, name: str, account: Account) -> list[pa.RecordBatch]:
-    """Deleted posts with ``deleted`` (and ``deleted_at``) in their extra."""
+    """Deleted posts, with ``deleted`` (and ``deleted_at``) in their extra."""
     f = xt.read_file(tree, name, account, deleted=True)
     _raise_first(f.problems)
-    table = _table(f.batches)
-    extras = [
-        _deleted_extra(extra, at)
-        for extra, at in zip(table.column("extra").to_pylist(), f.deleted_at, strict=True)
-    ]
-    index = table.schema.get_field_index("extra")
-    return table.set_column(index, "extra", string_array(extras)).to_batches()
-
-
-def _deleted_extra(extra: str, deleted_at: str | None) -> str:
-    data = {**json.loads(extra), "deleted": True}
-    if deleted_at is not None:
-        data["deleted_at"] = deleted_at
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return f.batches
 
 
 def _table(batches: Iterable[pa.RecordBatch]) -> pa.Table:

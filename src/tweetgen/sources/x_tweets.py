@@ -152,7 +152,6 @@ class FileColumns:
 
     batches: list[pa.RecordBatch] = field(default_factory=list)
     chains: list[list[str]] = field(default_factory=list)
-    deleted_at: list[str | None] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -393,7 +392,7 @@ class _Builder:
         hashtags: list[list[str]] = []
         extras: list[str] = []
         extras_cache, extra = self._extras, self._extra
-        deleted, deleted_at, chains = self.deleted, out.deleted_at, out.chains
+        deleted, chains = self.deleted, out.chains
         refused: list[Problem] = []
         unescape = html.unescape
         for index, item in enumerate(items, self.seen):
@@ -426,7 +425,7 @@ class _Builder:
             mentions.append(_unique([m.screen_name for m in found]) if found else [])
             tags = e.hashtags if e is not None else None
             hashtags.append(_unique([h.text for h in tags]) if tags else [])
-            if quoted:
+            if quoted or deleted:
                 extras.append(extra(t, quoted))
             else:  # most posts share their few counts: one JSON text each
                 key = (t.favorite_count, t.retweet_count)
@@ -434,8 +433,6 @@ class _Builder:
                 if cached is None:
                     cached = extras_cache[key] = extra(t, None)
                 extras.append(cached)
-            if deleted:
-                deleted_at.append(t.deleted_at)
         batch = self._record_batch(items, refused, ids, texts, created, kinds, langs, replies,
                                    urls, mentions, hashtags, extras)  # fmt: skip
         self.seen += len(items)
@@ -512,15 +509,16 @@ class _Builder:
         keep = [True] * batch.num_rows
         for p in refused:
             keep[p.index - start] = False
-        if self.deleted:
-            tail = out.deleted_at[len(out.deleted_at) - batch.num_rows :]
-            del out.deleted_at[len(out.deleted_at) - batch.num_rows :]
-            out.deleted_at.extend(at for at, ok in zip(tail, keep, strict=True) if ok)
         return batch.filter(pa.array(keep))
 
     def _extra(self, t: _Tweet, quoted: str | None) -> str:
-        """``json.dumps(extra, sort_keys=True, ensure_ascii=False)`` of the post's extra."""
-        parts = [self.display] if self.display else []
+        """``json.dumps(extra, sort_keys=True, ensure_ascii=False)`` of the post's extra (a
+        deleted post's says so, and when)."""
+        parts = ['"deleted": true'] if self.deleted else []
+        if self.deleted and t.deleted_at is not None:
+            parts.append(f'"deleted_at": {json.dumps(t.deleted_at, ensure_ascii=False)}')
+        if self.display:
+            parts.append(self.display)
         fav, rts = _count(t.favorite_count), _count(t.retweet_count)
         if fav is not None:
             parts.append(f'"favorite_count": {fav}')
