@@ -82,7 +82,7 @@ class _Entities(msgspec.Struct, gc=False):
 
 
 class _Chain(msgspec.Struct, gc=False):
-    editTweetIds: list[Any] | None = None
+    editTweetIds: list[str | int] | None = None  # (fitted: any values)
 
 
 class _Edit(msgspec.Struct, gc=False):
@@ -95,10 +95,10 @@ class _EditInfo(msgspec.Struct, gc=False):
 
 
 class _Tweet(msgspec.Struct, gc=False):
-    id_str: Any = UNSET  # any value: the rules pick a usable id (or none)
-    id: Any = None
-    full_text: Any = None  # any value: a row without a text is refused, saying what it holds
-    created_at: Any = None
+    id_str: str | int | msgspec.UnsetType | None = UNSET  # (fitted: any value)
+    id: str | int | None = None  # (fitted: any value)
+    full_text: str | None = None  # (fitted: any value, the refusal says which)
+    created_at: str | None = None  # (fitted: any value)
     lang: str | None = None
     in_reply_to_status_id_str: str | int | msgspec.UnsetType | None = UNSET
     in_reply_to_status_id: str | int | None = None
