@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tweetgen.base.atomic import atomic_file
 from tweetgen.training import pieces
 from tweetgen.training.pieces import ranges
 
@@ -66,14 +67,6 @@ class Tokens:
     @property
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
-
-    def take(self, indices: np.ndarray | Sequence[int]) -> Tokens:
-        """The posts at ``indices``, in that order (a train or validation split)."""
-        idx = np.asarray(indices, dtype=np.int64)
-        lengths = self.lengths[idx]
-        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        return Tokens(self.ids[ranges(self.offsets[idx], lengths)], offsets)
 
     def labelled(self, block_size: int) -> int:
         """Tokens that carry a label in an epoch: all but the first of each (cut) post."""
@@ -124,8 +117,9 @@ def tokenize_corpus(
             with np.load(cache) as saved:
                 return Tokens(saved["ids"], saved["offsets"])
     tokens = _encode(list(texts), tokenizer, int(eos))
-    if cache is not None:
-        _save(cache, tokens)
+    if cache is not None:  # atomically: a reader sees the whole file or none
+        with atomic_file(cache, "wb") as handle:
+            np.savez(handle, ids=tokens.ids, offsets=tokens.offsets)
     return tokens
 
 
@@ -197,15 +191,6 @@ def _frame(flat: np.ndarray, sizes: np.ndarray, eos: int) -> np.ndarray:
     starts -= sizes + 1  # where each post's text begins in ``framed``
     framed[ranges(starts, sizes)] = flat
     return framed
-
-
-def _save(path: Path, tokens: Tokens) -> None:
-    """Write atomically: a reader sees the whole file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, ids=tokens.ids, offsets=tokens.offsets)
-    os.replace(tmp, path)
 
 
 # packing -------------------------------------------------------------------------------------
