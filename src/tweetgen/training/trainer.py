@@ -481,24 +481,11 @@ class _Run:
             for part in (split.train, split.validation)
         )
         rows = self.rows(train, cfg)
-        pin = self.device.type == "cuda"
-
-        def batches(tokens: Tokens, shuffle: bool, rank: int, world: int) -> Batches:
-            return Batches(
-                tokens,
-                rows=rows,
-                block_size=cfg.block_size,
-                pad_id=pad,
-                seed=cfg.seed,
-                shuffle=shuffle,
-                rank=rank,
-                world=world,
-                pin=pin,
-            )
-
-        self.train_data = batches(train, True, self.dist.rank, self.dist.world)
+        common: dict[str, Any] = {"rows": rows, "block_size": cfg.block_size, "pad_id": pad}
+        common |= {"seed": cfg.seed, "pin": self.device.type == "cuda"}
+        self.train_data = Batches(train, rank=self.dist.rank, world=self.dist.world, **common)
         # every rank evaluates the whole validation split: simple, and the numbers agree
-        self.val_data = batches(val, False, 0, 1)
+        self.val_data = Batches(val, shuffle=False, **common)
         if not len(self.train_data):
             raise TrainingError(f"too few posts for {self.dist.world} processes")
         self.per_epoch = len(self.train_data)
@@ -659,21 +646,20 @@ class _Run:
             path, self.cfg, self.metrics, self.history, self.warnings, self.tracker.location
         )
 
-    def save_output(self) -> Path:
+    def save_output(self) -> None:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
         from tweetgen.model.finish import finalize_model_dir
 
         cfg = self.cfg
-        out = cfg.out_dir
         with atomic_dir(
-            out, replaceable=earlier_model(cfg), error=TrainingError, carry=cfg.carried()
+            cfg.out_dir, replaceable=earlier_model(cfg), error=TrainingError, carry=cfg.carried()
         ) as tmp:
             claim_dir(tmp, error=TrainingError)  # the work folder it gets lives in tweetgen's
             self.method.save(self.model, self.tokenizer, tmp)
             eos = str(self.tokenizer.eos_token)
             info = {
                 "trainer": self.trainer.name,
-                "config": redact(self.cfg.to_dict()),
+                "config": redact(cfg.to_dict()),
                 "metrics": self.metrics,
                 "history": self.history,
                 "corpus_fingerprint": self.corpus.fingerprint(),
@@ -685,10 +671,9 @@ class _Run:
             write_training_log(tmp / TRAINING_LOG, self.log)
             # card, generation config and novelty index
             finalize_model_dir(tmp, corpus=self.corpus, config=cfg, metrics=self.metrics)
-            problem = _thumbnail(tmp, self.cfg, self.device)
+            problem = _thumbnail(tmp, cfg, self.device)
             if problem:
                 self.warnings.append(problem)
-        return out
 
 
 def write_training_log(path: Path, entries: list[dict[str, float | int]]) -> None:
