@@ -6,8 +6,9 @@ a block are cut to it.
 
 The path, each step one call over the whole corpus:
 
-* :func:`tokenize_corpus`: the Rust tokenizer's batch encode, flattened into one ``int32``
-  array plus offsets (:class:`Tokens`); cached on disk by corpus fingerprint and tokenizer.
+* :func:`tokenize_corpus`: the tokenizer on chunks of posts (a GPT-2-style BPE through
+  :mod:`~tweetgen.training.pieces`), flattened into one ``int32`` array plus offsets
+  (:class:`Tokens`); cached on disk by corpus fingerprint and tokenizer.
 * :func:`pack`: which posts share a block. Best-fit decreasing, computed on the histogram of
   post lengths (at most ``block_size`` distinct lengths), so its cost does not grow with the
   number of posts; posts of equal length are interchangeable and are drawn at random per epoch.
@@ -99,7 +100,7 @@ def tokenize_corpus(
     fingerprint: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Tokens:
-    """Every post framed by end-of-text tokens, encoded in batches by the Rust tokenizer.
+    """Every post framed by end-of-text tokens, encoded a chunk of posts at a time.
 
     With ``fingerprint`` (the corpus's) and ``cache_dir``, the result is stored as
     ``<fingerprint>-<tokenizer digest>.tokens.npz`` and read back instead of encoding again.
@@ -157,22 +158,19 @@ def _chunk_encoder(tokenizer: PreTrainedTokenizerBase) -> Encoder:
     """What encodes a chunk: texts -> (their ids back to back, ids per text).
 
     A GPT-2-style byte-level BPE goes through :class:`~tweetgen.training.pieces.PieceEncoder`
-    (same ids, a fraction of the time); a chunk it declines (a text holding an added token
-    such as ``<|endoftext|>``, or text that is not valid Unicode) and every other tokenizer use
-    the Rust tokenizer's batch encode.
+    (same ids, a fraction of the time: benchmarks/RESULTS.md, "Tokenize + pack"); a chunk it
+    declines (a text holding an added token such as ``<|endoftext|>``, or text that is not
+    valid Unicode) and every other tokenizer are encoded by the tokenizer itself.
     """
+
+    def encode(chunk: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return _flatten(tokenizer(chunk, add_special_tokens=False)["input_ids"])
+
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:  # a slow (pure Python) tokenizer
-        return lambda chunk: _flatten(tokenizer(chunk, add_special_tokens=False)["input_ids"])
-    batch = getattr(backend, "encode_batch_fast", backend.encode_batch)
-
-    def rust(chunk: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return _flatten([e.ids for e in batch(chunk, add_special_tokens=False)])
-
-    if not pieces.supports(backend):
-        return rust
+    if backend is None or not pieces.supports(backend):
+        return encode
     encoder = pieces.PieceEncoder(backend)
-    return lambda chunk: encoder.encode(chunk) or rust(chunk)
+    return lambda chunk: encoder.encode(chunk) or encode(chunk)
 
 
 def _flatten(encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
