@@ -46,13 +46,6 @@ ENCODE_CHUNK = 50_000
 #: ... and characters per step, which bound the memory of a step (~30 bytes a character).
 ENCODE_CHARS = 4_000_000
 CACHE_SUFFIX = ".tokens.npz"
-#: The token that separates documents in pretraining (GPT-2, GPT-NeoX, Qwen2, SmolLM2). A chat
-#: model's own EOS ends a turn (SmolLM2-Instruct's ``<|im_end|>``), after which its training put
-#: chat markup, not a fresh text: the models fine-tuned on it began posts mid-sentence (",",
-#: "and caution.": 45% of the first token's mass on a capital letter after ``<|im_end|>``,
-#: 82% after ``<|endoftext|>``, against nearly all of the author's posts). Where the vocabulary
-#: has this token, it frames the posts (benchmarks/RESULTS.md, "Quality").
-DOCUMENT_TOKEN = "<|endoftext|>"
 
 
 @dataclass(frozen=True)
@@ -72,18 +65,6 @@ class Tokens:
     def labelled(self, block_size: int) -> int:
         """Tokens that carry a label in an epoch: all but the first of each (cut) post."""
         return int(np.maximum(np.minimum(self.lengths, block_size) - 1, 0).sum())
-
-
-def use_document_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
-    """``tokenizer`` with :data:`DOCUMENT_TOKEN` as its end-of-text token, when it has that
-    token as one special token; as it was otherwise. Saved with the model, it is what
-    generation starts from and stops at, and what evaluation frames posts with."""
-    if tokenizer.eos_token == DOCUMENT_TOKEN or DOCUMENT_TOKEN not in tokenizer.all_special_tokens:
-        return tokenizer
-    ids = tokenizer(DOCUMENT_TOKEN, add_special_tokens=False)["input_ids"]
-    if ids == [tokenizer.convert_tokens_to_ids(DOCUMENT_TOKEN)]:
-        tokenizer.eos_token = DOCUMENT_TOKEN
-    return tokenizer
 
 
 def tokenizer_digest(tokenizer: PreTrainedTokenizerBase) -> str:
@@ -437,5 +418,4 @@ __all__ = [
     "pack",
     "tokenize_corpus",
     "tokenizer_digest",
-    "use_document_token",
 ]

@@ -1,4 +1,5 @@
-"""The run's base model: ``auto`` decided, ``tiny`` built, a GGUF file converted, then loaded.
+"""The run's base model: ``auto`` decided, ``tiny`` built, a GGUF file converted, then loaded,
+its tokenizer ending texts with the token that frames the posts (:func:`use_document_token`).
 
 Under torchrun rank 0 builds the tiny base or converts the GGUF file; the other ranks wait,
 then load what it made.
@@ -15,7 +16,6 @@ from tweetgen.errors import TrainingError
 from tweetgen.model import base as base_model
 from tweetgen.model import gguf
 from tweetgen.training.config import TINY, TrainConfig
-from tweetgen.training.data import use_document_token
 from tweetgen.training.distributed import Dist
 from tweetgen.training.places import TINY_BASE_DIR
 
@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 #: Blocks at least this long attend through FlexAttention on CUDA, which skips the masked
 #: tiles that SDPA with a 4-D mask computes (short blocks have few of them).
 FLEX_MIN_BLOCK = 512
+#: The token that separates documents in pretraining (GPT-2, GPT-NeoX, Qwen2, SmolLM2). A chat
+#: model's own EOS ends a turn (SmolLM2-Instruct's ``<|im_end|>``), after which its training put
+#: chat markup, not a fresh text: the models fine-tuned on it began posts mid-sentence (",",
+#: "and caution.": 45% of the first token's mass on a capital letter after ``<|im_end|>``,
+#: 82% after ``<|endoftext|>``, against nearly all of the author's posts). Where the vocabulary
+#: has this token, it frames the posts (benchmarks/RESULTS.md, "Quality").
+DOCUMENT_TOKEN = "<|endoftext|>"
 
 
 @dataclass
@@ -87,6 +94,18 @@ def _tiny(cfg: TrainConfig, train_texts: list[str], dist: Dist) -> Path:
     return path
 
 
+def use_document_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
+    """``tokenizer`` with :data:`DOCUMENT_TOKEN` as its end-of-text token, when it has that
+    token as one special token; as it was otherwise. Saved with the model, it is what
+    generation starts from and stops at, and what evaluation frames posts with."""
+    if tokenizer.eos_token == DOCUMENT_TOKEN or DOCUMENT_TOKEN not in tokenizer.all_special_tokens:
+        return tokenizer
+    ids = tokenizer(DOCUMENT_TOKEN, add_special_tokens=False)["input_ids"]
+    if ids == [tokenizer.convert_tokens_to_ids(DOCUMENT_TOKEN)]:
+        tokenizer.eos_token = DOCUMENT_TOKEN
+    return tokenizer
+
+
 def use_flex_attention(model: Any) -> bool:
     """Switch ``model`` to FlexAttention, which has no attention dropout (that is set to 0),
     when its architecture supports it (transformers 5.17 has no FlexAttention for GPT-2: such
@@ -104,4 +123,4 @@ def use_flex_attention(model: Any) -> bool:
     return True
 
 
-__all__ = ["Base", "load_base", "use_flex_attention"]
+__all__ = ["Base", "load_base", "use_document_token", "use_flex_attention"]
