@@ -97,6 +97,27 @@ def baseline(texts: list[str], tokenizer: Any) -> Any:
     return Tokens(np.concatenate(parts), offsets)
 
 
+def rust_calls(texts: list[str], tokenizer: Any) -> dict[str, Any]:
+    """The other ways to call the Rust tokenizer, each over all ``texts``: its plain
+    ``encode_batch`` (offsets too), and the transformers tokenizer called on batches of 1,000
+    as ``datasets.map(batched=True)`` calls it (same ids; no framing, so an upper bound)."""
+    backend = tokenizer.backend_tokenizer
+    out: dict[str, Any] = {}
+    out["encode_batch"], _ = measured(
+        lambda: [
+            backend.encode_batch(texts[i : i + BASELINE_CHUNK], add_special_tokens=False)
+            for i in range(0, len(texts), BASELINE_CHUNK)
+        ]
+    )
+    out["tokenizer_call_batched_1000"], _ = measured(
+        lambda: [
+            tokenizer(texts[i : i + 1000], add_special_tokens=False)["input_ids"]
+            for i in range(0, len(texts), 1000)
+        ]
+    )
+    return out
+
+
 def measured(fn: Callable[[], Any]) -> tuple[dict[str, float], Any]:
     def cpu() -> float:
         r = resource.getrusage(resource.RUSAGE_SELF)
@@ -108,7 +129,7 @@ def measured(fn: Callable[[], Any]) -> tuple[dict[str, float], Any]:
     return {"seconds": round(wall, 3), "cpu_seconds": round(used, 3)}, value
 
 
-def run(name: str, texts: list[str], skip_baseline: bool) -> dict[str, Any]:
+def run(name: str, texts: list[str], skip_baseline: bool, calls: bool) -> dict[str, Any]:
     from tweetgen.training import data
 
     tokenizer = tokenizer_for(texts)
@@ -132,6 +153,8 @@ def run(name: str, texts: list[str], skip_baseline: bool) -> dict[str, Any]:
             and np.array_equal(before.offsets, tokens.offsets)
         )
         out["speedup_tokenize"] = out["baseline_rust_batch"]["seconds"] / out["tokenize"]["seconds"]
+    if calls:
+        out["rust_calls"] = rust_calls(texts, tokenizer)
     out["load_average_after"] = os.getloadavg()
     return out
 
@@ -141,20 +164,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=837_000, help="posts to tokenize")
     parser.add_argument("--corpus", choices=["archive", "distinct", "both"], default="both")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--rust-calls", action="store_true", help="time other Rust calls too")
+    parser.add_argument("--group", type=int, help="pieces.GROUP: new pieces per Rust call")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
+    if args.group:
+        from tweetgen.training import pieces
+
+        pieces.GROUP = args.group
     kept = kept_sample_texts()
     makers = {"archive": archive_texts, "distinct": distinct_texts}
     names = list(makers) if args.corpus == "both" else [args.corpus]
     results: dict[str, Any] = {"cpus": os.cpu_count(), "runs": []}
     for name in names:
-        r = run(name, makers[name](args.posts, kept), args.skip_baseline)
+        r = run(name, makers[name](args.posts, kept), args.skip_baseline, args.rust_calls)
         results["runs"].append(r)
         line = f"{name:>9} {r['posts']:,} posts, {r['tokens']:,} tokens: tokenize"
         line += f" {r['tokenize']['seconds']:.2f} s + pack {r['pack']['seconds']:.2f} s"
         if "baseline_rust_batch" in r:
             line += f"; Rust batch encode {r['baseline_rust_batch']['seconds']:.2f} s"
             line += f" ({r['speedup_tokenize']:.1f}x), identical: {r['identical_to_baseline']}"
+        for call, spent in r.get("rust_calls", {}).items():
+            line += f"; {call} {spent['seconds']:.2f} s"
         print(line + f"  [load {r['load_average_before'][0]:.1f}]", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

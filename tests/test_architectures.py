@@ -176,7 +176,7 @@ def test_a_chat_model_frames_posts_with_its_document_separator(
     has it, frames the posts instead, and the saved model starts and stops generation there."""
     import shutil
 
-    from tweetgen.training.data import use_document_token
+    from tweetgen.training.loading import use_document_token
 
     chat = tmp_path / "chat"
     shutil.copytree(bases["qwen2"], chat)

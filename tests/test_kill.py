@@ -86,7 +86,7 @@ _CHILD = textwrap.dedent(
     elif point == "final-model-written":
         after(trainer.FullFineTune, "save")
     elif point == "clean-work":
-        before(trainer, "remove_owned", lambda *a, **k: True)
+        before(trainer, "clear_work", lambda *a, **k: True)  # the checkpoints cleared
     elif point == "prepare-posts-written":
         import datasets
         after(datasets.Dataset, "save_to_disk")

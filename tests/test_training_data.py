@@ -188,16 +188,6 @@ def test_tokenize_frames_posts_and_caches_by_fingerprint(tmp_path: Any) -> None:
     assert tok.calls == 2  # another corpus: encoded again
 
 
-def test_tokens_take_keeps_posts_whole() -> None:
-    tokens = _tokens(_docs(10))
-    part = tokens.take([3, 1])
-    assert part.lengths.tolist() == [tokens.lengths[3], tokens.lengths[1]]
-    assert part.ids.tolist() == (
-        tokens.ids[tokens.offsets[3] : tokens.offsets[4]].tolist()
-        + tokens.ids[tokens.offsets[1] : tokens.offsets[2]].tolist()
-    )
-
-
 def test_fused_gelu_computes_the_same_function() -> None:
     from tweetgen.model.base import fuse_activation
 

@@ -14,7 +14,8 @@ import torch
 from transformers import GPT2Config, GPT2LMHeadModel
 
 from tweetgen.training.data import Tokens, build_blocks, pack
-from tweetgen.training.trainer import post_mask, use_flex_attention
+from tweetgen.training.loading import use_flex_attention
+from tweetgen.training.trainer import post_mask
 
 
 def main() -> None:

@@ -9,19 +9,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tweetgen.base.paths import OptionalPathField, PathField
 from tweetgen.errors import TrainingError
 from tweetgen.model.device import check_device
 from tweetgen.model.files import WORK_DIR_NAME
 from tweetgen.plugins.options import MAX_SEED, did_you_mean, parse_bool, parse_int
-
-if TYPE_CHECKING:
-    pass
 
 LR_SCHEDULES = ("cosine", "linear", "constant")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -236,18 +233,15 @@ class TrainConfig:
         """
         self.out_dir = _path(self.out_dir, "out_dir")
         self.work_dir = None if self.work_dir is None else _path(self.work_dir, "work_dir")
-        for name in _BOOLS:
-            setattr(self, name, parse_bool(getattr(self, name), name=name, error=TrainingError))
-        if self.compile is not None:
-            self.compile = parse_bool(self.compile, name="compile", error=TrainingError)
-        for name, minimum in _INTS.items():
-            setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
-        for name, minimum in _OPTIONAL_INTS.items():
-            if getattr(self, name) is not None:
-                setattr(self, name, _int(getattr(self, name), name, minimum, _MAXIMA.get(name)))
-        for name, (low, high, open_range) in _FLOATS.items():
-            if getattr(self, name) is not None or name not in _OPTIONAL_FLOATS:
-                setattr(self, name, _float(getattr(self, name), name, low, high, open_range))
+        optional = {f.name for f in dataclasses.fields(self) if f.default is None}
+        checks: list[tuple[str, Callable[..., Any], tuple[Any, ...]]]
+        checks = [(name, _bool, ()) for name in _BOOLS]
+        checks += [(name, _int, limits) for name, limits in _INTS.items()]
+        checks += [(name, _float, limits) for name, limits in _FLOATS.items()]
+        for name, check, limits in checks:
+            value = getattr(self, name)
+            if value is not None or name not in optional:  # unset (None) where that is allowed
+                setattr(self, name, check(value, name, *limits))
         for name, choices in (("lr_schedule", LR_SCHEDULES), ("precision", PRECISIONS)):
             _choice(getattr(self, name), name, choices)
         check_device(self.device)
@@ -339,6 +333,10 @@ def _path(value: Any, name: str) -> Path:
     return Path(value)
 
 
+def _bool(value: Any, name: str) -> bool:
+    return parse_bool(value, name=name, error=TrainingError)
+
+
 def _int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
     return parse_int(value, name=name, minimum=minimum, maximum=maximum, error=TrainingError)
 
@@ -363,20 +361,22 @@ def _choice(value: Any, name: str, choices: tuple[str, ...]) -> None:
         raise TrainingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
-_BOOLS = ("keep_checkpoints", "resume", "wandb", "wandb_posts")
-_INTS = {"block_size": 2, "seed": 0, "checkpoint_every": 0, "log_every": 1}
-_OPTIONAL_INTS = {
-    "epochs": 1,
-    "batch_tokens": 1,
-    "max_steps": 1,
-    "threads": 1,
-    "train_layers": 1,
-}
-_OPTIONAL_FLOATS = frozenset({"learning_rate"})
 #: Upper limits: torch refuses larger seeds, and each thread costs memory (100,000 threads
 #: ran out of it).
 MAX_THREADS = 1024
-_MAXIMA = {"seed": MAX_SEED, "threads": MAX_THREADS}
+_BOOLS = ("keep_checkpoints", "resume", "wandb", "wandb_posts", "compile")
+#: name: (minimum, maximum)
+_INTS: dict[str, tuple[int, int | None]] = {
+    "block_size": (2, None),
+    "seed": (0, MAX_SEED),
+    "checkpoint_every": (0, None),
+    "log_every": (1, None),
+    "epochs": (1, None),
+    "batch_tokens": (1, None),
+    "max_steps": (1, None),
+    "threads": (1, MAX_THREADS),
+    "train_layers": (1, None),
+}
 _INF = math.inf
 #: name: (low, high, whether the limits themselves are refused)
 _FLOATS = {

@@ -6,8 +6,9 @@ a block are cut to it.
 
 The path, each step one call over the whole corpus:
 
-* :func:`tokenize_corpus`: the Rust tokenizer's batch encode, flattened into one ``int32``
-  array plus offsets (:class:`Tokens`); cached on disk by corpus fingerprint and tokenizer.
+* :func:`tokenize_corpus`: the tokenizer on chunks of posts (a GPT-2-style BPE through
+  :mod:`~tweetgen.training.pieces`), flattened into one ``int32`` array plus offsets
+  (:class:`Tokens`); cached on disk by corpus fingerprint and tokenizer.
 * :func:`pack`: which posts share a block. Best-fit decreasing, computed on the histogram of
   post lengths (at most ``block_size`` distinct lengths), so its cost does not grow with the
   number of posts; posts of equal length are interchangeable and are drawn at random per epoch.
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tweetgen.base.atomic import atomic_file
 from tweetgen.training import pieces
 from tweetgen.training.pieces import ranges
 
@@ -44,13 +46,6 @@ ENCODE_CHUNK = 50_000
 #: ... and characters per step, which bound the memory of a step (~30 bytes a character).
 ENCODE_CHARS = 4_000_000
 CACHE_SUFFIX = ".tokens.npz"
-#: The token that separates documents in pretraining (GPT-2, GPT-NeoX, Qwen2, SmolLM2). A chat
-#: model's own EOS ends a turn (SmolLM2-Instruct's ``<|im_end|>``), after which its training put
-#: chat markup, not a fresh text: the models fine-tuned on it began posts mid-sentence (",",
-#: "and caution.": 45% of the first token's mass on a capital letter after ``<|im_end|>``,
-#: 82% after ``<|endoftext|>``, against nearly all of the author's posts). Where the vocabulary
-#: has this token, it frames the posts (benchmarks/RESULTS.md, "Quality").
-DOCUMENT_TOKEN = "<|endoftext|>"
 
 
 @dataclass(frozen=True)
@@ -67,29 +62,9 @@ class Tokens:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def take(self, indices: np.ndarray | Sequence[int]) -> Tokens:
-        """The posts at ``indices``, in that order (a train or validation split)."""
-        idx = np.asarray(indices, dtype=np.int64)
-        lengths = self.lengths[idx]
-        offsets = np.zeros(len(idx) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        return Tokens(self.ids[ranges(self.offsets[idx], lengths)], offsets)
-
     def labelled(self, block_size: int) -> int:
         """Tokens that carry a label in an epoch: all but the first of each (cut) post."""
         return int(np.maximum(np.minimum(self.lengths, block_size) - 1, 0).sum())
-
-
-def use_document_token(tokenizer: PreTrainedTokenizerBase) -> PreTrainedTokenizerBase:
-    """``tokenizer`` with :data:`DOCUMENT_TOKEN` as its end-of-text token, when it has that
-    token as one special token; as it was otherwise. Saved with the model, it is what
-    generation starts from and stops at, and what evaluation frames posts with."""
-    if tokenizer.eos_token == DOCUMENT_TOKEN or DOCUMENT_TOKEN not in tokenizer.all_special_tokens:
-        return tokenizer
-    ids = tokenizer(DOCUMENT_TOKEN, add_special_tokens=False)["input_ids"]
-    if ids == [tokenizer.convert_tokens_to_ids(DOCUMENT_TOKEN)]:
-        tokenizer.eos_token = DOCUMENT_TOKEN
-    return tokenizer
 
 
 def tokenizer_digest(tokenizer: PreTrainedTokenizerBase) -> str:
@@ -106,7 +81,7 @@ def tokenize_corpus(
     fingerprint: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> Tokens:
-    """Every post framed by end-of-text tokens, encoded in batches by the Rust tokenizer.
+    """Every post framed by end-of-text tokens, encoded a chunk of posts at a time.
 
     With ``fingerprint`` (the corpus's) and ``cache_dir``, the result is stored as
     ``<fingerprint>-<tokenizer digest>.tokens.npz`` and read back instead of encoding again.
@@ -124,8 +99,9 @@ def tokenize_corpus(
             with np.load(cache) as saved:
                 return Tokens(saved["ids"], saved["offsets"])
     tokens = _encode(list(texts), tokenizer, int(eos))
-    if cache is not None:
-        _save(cache, tokens)
+    if cache is not None:  # atomically: a reader sees the whole file or none
+        with atomic_file(cache, "wb") as handle:
+            np.savez(handle, ids=tokens.ids, offsets=tokens.offsets)
     return tokens
 
 
@@ -163,22 +139,19 @@ def _chunk_encoder(tokenizer: PreTrainedTokenizerBase) -> Encoder:
     """What encodes a chunk: texts -> (their ids back to back, ids per text).
 
     A GPT-2-style byte-level BPE goes through :class:`~tweetgen.training.pieces.PieceEncoder`
-    (same ids, a fraction of the time); a chunk it declines (a text holding an added token
-    such as ``<|endoftext|>``, or text that is not valid Unicode) and every other tokenizer use
-    the Rust tokenizer's batch encode.
+    (same ids, a fraction of the time: benchmarks/RESULTS.md, "Tokenize + pack"); a chunk it
+    declines (a text holding an added token such as ``<|endoftext|>``, or text that is not
+    valid Unicode) and every other tokenizer are encoded by the tokenizer itself.
     """
+
+    def encode(chunk: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return _flatten(tokenizer(chunk, add_special_tokens=False)["input_ids"])
+
     backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None:  # a slow (pure Python) tokenizer
-        return lambda chunk: _flatten(tokenizer(chunk, add_special_tokens=False)["input_ids"])
-    batch = getattr(backend, "encode_batch_fast", backend.encode_batch)
-
-    def rust(chunk: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return _flatten([e.ids for e in batch(chunk, add_special_tokens=False)])
-
-    if not pieces.supports(backend):
-        return rust
+    if backend is None or not pieces.supports(backend):
+        return encode
     encoder = pieces.PieceEncoder(backend)
-    return lambda chunk: encoder.encode(chunk) or rust(chunk)
+    return lambda chunk: encoder.encode(chunk) or encode(chunk)
 
 
 def _flatten(encoded: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -197,15 +170,6 @@ def _frame(flat: np.ndarray, sizes: np.ndarray, eos: int) -> np.ndarray:
     starts -= sizes + 1  # where each post's text begins in ``framed``
     framed[ranges(starts, sizes)] = flat
     return framed
-
-
-def _save(path: Path, tokens: Tokens) -> None:
-    """Write atomically: a reader sees the whole file or none."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, ids=tokens.ids, offsets=tokens.offsets)
-    os.replace(tmp, path)
 
 
 # packing -------------------------------------------------------------------------------------
@@ -454,5 +418,4 @@ __all__ = [
     "pack",
     "tokenize_corpus",
     "tokenizer_digest",
-    "use_document_token",
 ]

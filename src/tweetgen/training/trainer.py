@@ -42,23 +42,15 @@ from tweetgen.errors import (
 )
 from tweetgen.model import base as base_model
 from tweetgen.model import device as device_setup
-from tweetgen.model import gguf
 from tweetgen.model.device import resolve_device
 from tweetgen.model.files import METADATA_FILE, quiet_transformers
 from tweetgen.plugins.options import Option
 from tweetgen.training import distributed, layers
 from tweetgen.training.checkpoint import rng_state, set_rng_state
 from tweetgen.training.config import TrainConfig
-from tweetgen.training.data import (
-    IGNORE,
-    Batch,
-    Batches,
-    Tokens,
-    tokenize_corpus,
-    use_document_token,
-)
+from tweetgen.training.data import IGNORE, Batch, Batches, Tokens, tokenize_corpus
+from tweetgen.training.loading import load_base
 from tweetgen.training.places import (
-    TINY_BASE_DIR,
     TOKEN_CACHE_DIR,
     checkpoints,
     clear_work,
@@ -90,9 +82,6 @@ COMPILE_MIN_TOKENS = 30_000_000
 #: seconds of training would be lost without it (writing 124M weights and AdamW state takes
 #: seconds: more than a short run on a GPU spends training).
 CHECKPOINT_MIN_SECONDS = 60.0
-#: Blocks at least this long attend through FlexAttention on CUDA, which skips the masked
-#: tiles that SDPA with a 4-D mask computes (short blocks have few of them).
-FLEX_MIN_BLOCK = 512
 #: Tokens/s is also measured from this step on, once warm-up (and compiling) is over.
 STEADY_FROM_STEP = 5
 
@@ -198,22 +187,18 @@ class Trainer:
             for message in warnings:
                 run.emit("warning", message=message)
             run.warnings += warnings
+            run.setup()  # the run's settings, resolved once: fixed from here on
             return self._loop(run)
 
     def _loop(self, run: _Run) -> TrainedModel:
         import torch
 
-        # 1. the base model, the data, the optimizer (a checkpoint's when resuming)
-        cfg, device = run.setup()  # the run's settings, resolved once: fixed from here on
-        model, net, train = run.model, run.net, run.train_data
-        per_epoch, total = run.per_epoch, run.total_steps
+        # 1. the optimizer (a checkpoint's when resuming; a fresh start evaluates the base)
+        cfg, device, model, total = run.cfg, run.device, run.model, run.total_steps
         peak_lr = cfg.run_learning_rate(run.batch_tokens)
         params = [p for p in model.parameters() if p.requires_grad]
-        optimizer = torch.optim.AdamW(
-            params, lr=peak_lr, weight_decay=cfg.weight_decay, fused=device.type == "cuda"
-        )
-        step = run.restore(optimizer)  # a fresh start evaluates the base first
-        amp = device_setup.autocast_dtype(cfg.precision, device)
+        optimizer = adamw(params, peak_lr, cfg.weight_decay, device)
+        step = run.restore(optimizer)
         loss_fn = torch.compile(token_loss) if run.metrics.get("compiled") else token_loss
         # 2. the loop: one step per batch of fixed shape, epochs back to back
         loss_sum = torch.zeros((), device=device)  # summed since the last read-back
@@ -222,19 +207,13 @@ class Trainer:
         lr, last_loss = peak_lr * lr_factor(cfg, step, total), {}
         model.train()
         while step < total:
-            epoch, start = divmod(step, per_epoch)
-            for batch in ahead(train.epoch(epoch, start), device):
+            epoch, start = divmod(step, run.per_epoch)
+            for batch in ahead(run.train_data.epoch(epoch, start), device):
                 lr = peak_lr * lr_factor(cfg, step, total)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                with torch.autocast(device.type, dtype=amp or torch.float32, enabled=bool(amp)):
-                    logits = net(
-                        input_ids=batch.input_ids,
-                        position_ids=batch.position_ids,
-                        attention_mask=post_mask(batch.position_ids, model),
-                        use_cache=False,
-                    ).logits
-                    summed = loss_fn(logits, batch.targets)
+                with run.autocast():
+                    summed = batch_loss(run.net, model, batch, loss_fn)
                 (summed / max(batch.labelled, 1)).backward()
                 torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm, foreach=True)
                 optimizer.step()
@@ -247,7 +226,7 @@ class Trainer:
                     last_loss = {"train/loss": run.log_loss(loss_sum, window, step, lr)}
                     window = 0
                 # the last loss read back (not this step's: reading that would sync)
-                progress = {"train/learning_rate": lr, "train/epoch": step / per_epoch}
+                progress = {"train/learning_rate": lr, "train/epoch": step / run.per_epoch}
                 run.emit("train", progress | last_loss, step=step)
                 if step >= total:
                     break
@@ -262,12 +241,35 @@ class Trainer:
         return run.finish(step)
 
 
+def adamw(params: list[Any], lr: float, weight_decay: float, device: torch.device) -> Any:
+    """Fused AdamW (one kernel over all weights) on CUDA and on the CPU, where it took 0.10 s
+    a step over SmolLM2-135M's weights against 0.63 s for the for-loop one (a test checks that
+    it takes the same steps); the default implementation elsewhere (MPS)."""
+    import torch
+
+    fused = device.type in ("cuda", "cpu")
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
+
+
 def token_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Summed next-token cross-entropy in fp32 (compiled, one pass over bf16 logits)."""
     import torch.nn.functional as F
 
     flat = logits.flatten(0, 1).float()
     return F.cross_entropy(flat, targets.flatten(), ignore_index=IGNORE, reduction="sum")
+
+
+def batch_loss(
+    net: Callable[..., Any], model: Any, batch: Batch, loss_fn: Callable[..., Any] = token_loss
+) -> torch.Tensor:
+    """The summed token loss of ``batch`` through ``net`` (``model``, or what wraps it)."""
+    logits = net(
+        input_ids=batch.input_ids,
+        position_ids=batch.position_ids,
+        attention_mask=post_mask(batch.position_ids, model),
+        use_cache=False,
+    ).logits
+    return loss_fn(logits, batch.targets)
 
 
 def ahead(batches: Iterable[Batch], device: torch.device) -> Iterator[Batch]:
@@ -311,23 +313,6 @@ def post_mask(position_ids: torch.Tensor, model: Any) -> Any:
     return torch.zeros(allowed.shape, dtype=dtype, device=allowed.device).masked_fill(
         ~allowed, torch.finfo(dtype).min
     )
-
-
-def use_flex_attention(model: Any) -> bool:
-    """Switch ``model`` to FlexAttention, which has no attention dropout (that is set to 0),
-    when its architecture supports it (transformers 5.17 has no FlexAttention for GPT-2: such
-    models keep SDPA with a 4-D mask). Returns whether it switched."""
-    import torch
-
-    if not getattr(model, "_supports_flex_attn", False):
-        return False
-    model.set_attn_implementation("flex_attention")
-    for module in model.modules():
-        if isinstance(getattr(module, "attn_dropout", None), torch.nn.Dropout):
-            module.attn_dropout.p = 0.0
-    if hasattr(model.config, "attn_pdrop"):
-        model.config.attn_pdrop = 0.0
-    return True
 
 
 def lr_factor(config: TrainConfig, step: int, total: int) -> float:
@@ -387,11 +372,13 @@ class TrainClock:
 class _Run:
     """What one call of :meth:`Trainer.train` sets up around the loop, and its bookkeeping."""
 
+    #: The run's settings, every "unset" resolved: set once by :meth:`setup`.
+    cfg: TrainConfig
     #: Started by the loop when training starts.
     clock: TrainClock
 
     def __init__(self, trainer: Trainer, corpus: Corpus, progress: ProgressCallback | None):
-        self.trainer, self.method, self.cfg = trainer, trainer.method, trainer.config
+        self.trainer, self.method = trainer, trainer.method
         self.corpus = corpus
         self.callback = progress or (lambda _event: None)
         self.total_steps = 0
@@ -404,12 +391,9 @@ class _Run:
         self.dist = distributed.Dist()
         self.epoch_loss = [0.0, 0.0]  # summed loss and tokens since the last evaluation
         self._last_checkpoint = time.perf_counter()
-        #: What a GGUF base was converted from (tweetgen_base.json), for the card.
-        self.base_origin: dict[str, Any] | None = None
         #: The training log (training_log.jsonl): logged train steps and validations.
         self.log: list[dict[str, float | int]] = []
         self.tokens_seen = 0  # labelled tokens trained on, in all (all ranks)
-        self.batch_tokens = 0
 
     def __enter__(self) -> _Run:
         return self
@@ -437,28 +421,22 @@ class _Run:
 
     # setup ---------------------------------------------------------------------------
 
-    def setup(self) -> tuple[TrainConfig, torch.device]:
-        """Base model, tokenizer and batches; the run's settings with every "unset" resolved
-        (checkpoints, ``tweetgen.json`` and the card record them), set here once."""
+    def setup(self) -> None:
+        """Base model, tokenizer and batches, then :attr:`cfg`: the asked settings with every
+        "unset" resolved (checkpoints, ``tweetgen.json`` and the card record them)."""
         import torch
 
-        cfg = self.cfg
-        split = self.corpus.split(cfg.validation, seed=cfg.seed)
-        self.dist, self.device = distributed.from_env(resolve_device(cfg.device))
-        torch.manual_seed(cfg.seed)
-        random.seed(cfg.seed)
-        cfg = cfg.replace(base_model=self.resolve_base_name(cfg.base_model))
-        base = self.base_path(cfg, split.train.texts)
-        self.tokenizer = use_document_token(base_model.load_tokenizer(base))
-        model = base_model.load_causal_lm(base)
-        limit = getattr(model.config, "max_position_embeddings", None) or cfg.block_size
-        if cfg.block_size > limit:
-            raise TrainingError(f"block_size {cfg.block_size} exceeds the model's limit {limit}")
-        base_model.fuse_activation(model)
-        if self.device.type == "cuda" and cfg.block_size >= FLEX_MIN_BLOCK:
-            use_flex_attention(model)  # where the architecture has it (GPT-2 has not)
-        self.model = self.method.prepare(model)
-        cfg = self.choose_trained_blocks(cfg)
+        asked = self.trainer.config
+        split = self.corpus.split(asked.validation, seed=asked.seed)
+        self.dist, self.device = distributed.from_env(resolve_device(asked.device))
+        torch.manual_seed(asked.seed)
+        random.seed(asked.seed)
+        say = lambda message: self.emit("base", message=message)  # noqa: E731
+        self.base = load_base(asked, split.train.texts, self.dist, self.device, say)
+        self.method.base = self.base.path
+        self.tokenizer = self.base.tokenizer
+        self.model = self.method.prepare(self.base.model)
+        cfg = asked.replace(base_model=self.base.name, train_layers=self.trained_blocks(asked))
         self.model.to(self.device)  # type: ignore[arg-type]  # transformers' wrapped .to
         torch.manual_seed(cfg.seed + self.dist.rank)  # dropout differs between ranks
         rows = self.make_batches(split, cfg)
@@ -470,73 +448,36 @@ class _Run:
         )
         self.total_steps = min(cfg.run_epochs() * self.per_epoch, cfg.max_steps or sys.maxsize)
         planned = cfg.run_epochs() * self.train_data.labelled_tokens
-        if cfg.compile or (cfg.compile is None and self._worth_compiling(planned)):
-            self.metrics["compiled"] = float(compile_model(self.model))
+        long_run = self.device.type == "cuda" and planned >= COMPILE_MIN_TOKENS
+        if cfg.compile or (cfg.compile is None and long_run):
+            # the whole model, fixed shapes, parameter names unchanged. On an H200 (GPT-2
+            # 124M, 256 x 128 packed tokens) that ran 400k tokens/s (30% MFU) after 24 s of
+            # compiling; compiling each GPT2Block alone 284k after 10 s (benchmarks/RESULTS.md)
+            self.model.compile(dynamic=False)
+            self.metrics["compiled"] = 1.0
         self.net = distributed.wrap(self.model, self.dist, self.device)
         self.store = checkpoints(cfg, self.corpus.fingerprint())
         self.start_tracking()
-        return cfg, self.device
 
-    def choose_trained_blocks(self, cfg: TrainConfig) -> TrainConfig:
-        """Full fine-tuning trains the top ``train_layers`` blocks (resolved and recorded
-        here); a method that freezes weights itself (LoRA) is left as it is."""
+    def trained_blocks(self, cfg: TrainConfig) -> int | None:
+        """Full fine-tuning trains the top ``train_layers`` blocks (resolved here, for the
+        record); a method that freezes weights itself (LoRA) is left as it is."""
         blocks = layers.blocks_of(self.model)
         if blocks is None or not all(p.requires_grad for p in self.model.parameters()):
-            return cfg
+            return cfg.train_layers
         n = cfg.run_train_layers(len(blocks))
         if n < len(blocks):
             trained = layers.train_top_blocks(self.model, blocks, n)
             self.emit("base", message=f"training the top {n} of {len(blocks)} blocks "
                       f"({trained / 1e6:.1f}M weights)")  # fmt: skip
-        return cfg.replace(train_layers=n)
+        return n
 
-    def _worth_compiling(self, planned_tokens: int) -> bool:
-        return self.device.type == "cuda" and planned_tokens >= COMPILE_MIN_TOKENS
+    def autocast(self) -> Any:
+        """bf16 autocast where the device and ``precision`` want it, else nothing."""
+        import torch
 
-    def resolve_base_name(self, name: str) -> str:
-        """``auto`` decided here (CLI and API alike), and said in one line."""
-        if name != base_model.AUTO_BASE:
-            return base_model.resolve_base_model(name)
-        base, why = base_model.auto_base()
-        self.emit("base", message=f"auto chose {base} ({why})")
-        return base
-
-    def base_path(self, cfg: TrainConfig, train_texts: list[str]) -> str:
-        """What to load the base from; ``tiny`` is built here from the training posts.
-
-        Under torchrun rank 0 builds the tiny base; the other ranks wait and load it.
-        """
-        base = cfg.base_model
-        if cfg.is_tiny:
-            path = cfg.work_path / TINY_BASE_DIR
-            built = (path / base_model.TINY_MARKER).is_file()
-            if self.dist.main and not (built and cfg.resume):
-                base_model.build_tiny_base(
-                    train_texts,
-                    path,
-                    **cfg.tiny,
-                    n_positions=max(cfg.block_size, 128),
-                    seed=cfg.seed,
-                )
-            self.dist.barrier()
-            base = str(path)
-        elif gguf.is_gguf_base(base):
-            base = self.converted(base)
-        self.emit("base", message=base)
-        self.method.base = base
-        return base
-
-    def converted(self, name: str) -> str:
-        """The model directory of the GGUF base ``name`` (converted by rank 0 on first use,
-        from the cache after), remembering its origin for the model card."""
-        if self.dist.main:
-            self.emit("base", message=f"converting {name} from GGUF (once; cached after)")
-            path = gguf.gguf_base_dir(name)
-        self.dist.barrier()
-        if not self.dist.main:
-            path = gguf.gguf_base_dir(name)  # converted by now: found in the cache
-        self.base_origin = gguf.read_origin(path)
-        return str(path)
+        amp = device_setup.autocast_dtype(self.cfg.precision, self.device)
+        return torch.autocast(self.device.type, dtype=amp or torch.float32, enabled=bool(amp))
 
     def make_batches(self, split: Any, cfg: TrainConfig) -> int:
         """Tokenize both splits (cached in the work dir) and size the batches in tokens."""
@@ -548,24 +489,11 @@ class _Run:
             for part in (split.train, split.validation)
         )
         rows = self.rows(train, cfg)
-        pin = self.device.type == "cuda"
-
-        def batches(tokens: Tokens, shuffle: bool, rank: int, world: int) -> Batches:
-            return Batches(
-                tokens,
-                rows=rows,
-                block_size=cfg.block_size,
-                pad_id=pad,
-                seed=cfg.seed,
-                shuffle=shuffle,
-                rank=rank,
-                world=world,
-                pin=pin,
-            )
-
-        self.train_data = batches(train, True, self.dist.rank, self.dist.world)
+        common: dict[str, Any] = {"rows": rows, "block_size": cfg.block_size, "pad_id": pad}
+        common |= {"seed": cfg.seed, "pin": self.device.type == "cuda"}
+        self.train_data = Batches(train, rank=self.dist.rank, world=self.dist.world, **common)
         # every rank evaluates the whole validation split: simple, and the numbers agree
-        self.val_data = batches(val, False, 0, 1)
+        self.val_data = Batches(val, shuffle=False, **common)
         if not len(self.train_data):
             raise TrainingError(f"too few posts for {self.dist.world} processes")
         self.per_epoch = len(self.train_data)
@@ -613,20 +541,11 @@ class _Run:
         self.emit("evaluate", step=step)
         model = self.model
         model.eval()
-        amp = device_setup.autocast_dtype(self.cfg.precision, self.device)
         total = torch.zeros((), device=self.device)
-        with (
-            torch.no_grad(),
-            torch.autocast(self.device.type, dtype=amp or torch.float32, enabled=bool(amp)),
-        ):
+        with torch.no_grad(), self.autocast():
             for batch in ahead(self.val_data.epoch(0), self.device):
-                logits = model.forward(  # uncompiled: evaluation needs no second compile
-                    input_ids=batch.input_ids,
-                    position_ids=batch.position_ids,
-                    attention_mask=post_mask(batch.position_ids, model),
-                    use_cache=False,
-                ).logits
-                total += token_loss(logits, batch.targets)
+                # uncompiled: evaluation needs no second compile
+                total += batch_loss(model.forward, model, batch)
         model.train()
         loss = float(total) / max(self.val_data.labelled_tokens, 1)
         ppl = math.exp(min(loss, 50.0))
@@ -726,46 +645,43 @@ class _Run:
         if self.dist.main:
             self.save_output()
             self.tracker.log_model(path, self.metrics)
-            if not self.cfg.keep_checkpoints:
-                self.clean_work_dir()
+            if not self.cfg.keep_checkpoints:  # what this run put in the work folder
+                self.store.clear()
+                clear_work(self.cfg.work_path)
         self.dist.barrier()
         self.emit("done", dict(self.metrics), step=step)
         return TrainedModel(
             path, self.cfg, self.metrics, self.history, self.warnings, self.tracker.location
         )
 
-    def clean_work_dir(self) -> None:
-        """Remove what this run put in ``work_dir`` (and the folder if nothing else is left)."""
-        self.store.clear()
-        clear_work(self.cfg.work_path)
-
-    def save_output(self) -> Path:
+    def save_output(self) -> None:
         """Model, tokenizer, ``tweetgen.json`` and the card, all or nothing."""
+        from tweetgen.model.finish import finalize_model_dir
+
         cfg = self.cfg
-        out = cfg.out_dir
         with atomic_dir(
-            out, replaceable=earlier_model(cfg), error=TrainingError, carry=cfg.carried()
+            cfg.out_dir, replaceable=earlier_model(cfg), error=TrainingError, carry=cfg.carried()
         ) as tmp:
             claim_dir(tmp, error=TrainingError)  # the work folder it gets lives in tweetgen's
             self.method.save(self.model, self.tokenizer, tmp)
             eos = str(self.tokenizer.eos_token)
             info = {
                 "trainer": self.trainer.name,
-                "config": redact(self.cfg.to_dict()),
+                "config": redact(cfg.to_dict()),
                 "metrics": self.metrics,
                 "history": self.history,
                 "corpus_fingerprint": self.corpus.fingerprint(),
                 "framing": f"{eos}post{eos}",
             }
-            if self.base_origin is not None:
-                info["base"] = self.base_origin
+            if self.base.origin is not None:
+                info["base"] = self.base.origin
             write_json(tmp / METADATA_FILE, info)
             write_training_log(tmp / TRAINING_LOG, self.log)
-            _finalize(tmp, self.corpus, self.cfg, self.metrics)
-            problem = _thumbnail(tmp, self.cfg, self.device)
+            # card, generation config and novelty index
+            finalize_model_dir(tmp, corpus=self.corpus, config=cfg, metrics=self.metrics)
+            problem = _thumbnail(tmp, cfg, self.device)
             if problem:
                 self.warnings.append(problem)
-        return out
 
 
 def write_training_log(path: Path, entries: list[dict[str, float | int]]) -> None:
@@ -779,24 +695,6 @@ def write_training_log(path: Path, entries: list[dict[str, float | int]]) -> Non
         for entry in entries:  # a diverged run's nan/inf loss: null, so that JSON stays valid
             finite = {k: v if math.isfinite(v) else None for k, v in entry.items()}
             handle.write(json.dumps(finite, allow_nan=False) + "\n")
-
-
-def compile_model(model: Any) -> bool:
-    """``torch.compile`` the whole model in place (fixed shapes; parameter names unchanged).
-
-    Measured on an H200 (GPT-2 124M, 256 x 128 packed tokens): compiling the whole model ran
-    400k tokens/s (30% MFU) after 24 s of compiling; compiling each GPT2Block alone 284k after
-    10 s (benchmarks/RESULTS.md). Long runs, the only ones compiled, gain more from the former.
-    """
-    model.compile(dynamic=False)
-    return True
-
-
-def _finalize(path: Path, corpus: Corpus, config: TrainConfig, metrics: dict[str, float]) -> None:
-    """Card, generation config and novelty index (:mod:`tweetgen.model.finish`)."""
-    from tweetgen.model.finish import finalize_model_dir
-
-    finalize_model_dir(path, corpus=corpus, config=config, metrics=metrics)
 
 
 def _thumbnail(path: Path, config: TrainConfig, device: torch.device) -> str | None:
@@ -822,7 +720,6 @@ __all__ = [
     "TrainedModel",
     "Trainer",
     "check_corpus_size",
-    "compile_model",
     "lr_factor",
     "post_mask",
 ]
