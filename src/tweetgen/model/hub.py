@@ -14,22 +14,20 @@ from typing import TYPE_CHECKING
 from tweetgen.base.secrets import redact_text
 from tweetgen.errors import HubError, first_line
 from tweetgen.model.card import render_card
-from tweetgen.model.files import WORK_DIR_NAME, model_files
+from tweetgen.model.files import model_files
 from tweetgen.model.finish import CARD_FILE, read_metadata
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd
 
-#: Never uploaded: training checkpoints, tracking runs, temporary files of atomic writes.
+#: Never uploaded: training checkpoints and tracking runs (hidden entries, such as the work
+#: folder and the temporaries of atomic writes, are no model files to begin with).
 IGNORE_PATTERNS = [
     "checkpoint-*",
     "checkpoint-*/**",
     "checkpoints/**",
-    f"{WORK_DIR_NAME}/**",
     "wandb/**",
     "runs/**",
-    ".*",
-    ".*/**",
     "optimizer.pt",
     "scheduler.pt",
     "rng_state*.pth",
