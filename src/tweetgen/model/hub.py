@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from tweetgen.base.secrets import redact_text
 from tweetgen.errors import HubError, first_line
 from tweetgen.model.card import render_card
-from tweetgen.model.files import model_files
+from tweetgen.model.files import model_files, model_folder
 from tweetgen.model.finish import CARD_FILE, read_metadata
 
 if TYPE_CHECKING:
@@ -62,9 +62,7 @@ def push(
     A tweetgen model's card is re-rendered for the upload so its usage snippet names
     ``repo_id``; the local ``README.md`` is left as it was, whether the push works or not.
     """
-    path = Path(model_dir)
-    if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
-        raise HubError("not a model directory (no config.json)", path=path)
+    path = model_folder(model_dir, error=HubError)
     if repo_id.count("/") > 1 or not repo_id.strip("/"):
         raise HubError(f"bad repository id {repo_id!r} (expected NAME or OWNER/NAME)")
     secret = resolve_token(token)
