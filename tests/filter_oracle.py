@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from tweetgen.filters import builtin as b
 from tweetgen.filters import text as tx
 from tweetgen.filters.dedup import near_duplicates
-from tweetgen.filters.languages import primary
+from tweetgen.filters.languages import is_language, primary
 from tweetgen.filters.scripts import token_length
 from tweetgen.records.post import Post, PostKind
 
@@ -64,7 +64,7 @@ def drop_duplicates(posts: list[Post]) -> Iterator[Post]:
 
 def keeps_language(f: b.KeepLanguages, post: Post) -> bool:
     tag = primary(post.lang or "")
-    return f.keep_unknown if b._unknown(tag) else tag in f.languages
+    return tag in f.languages if is_language(tag) else f.keep_unknown
 
 
 def oracle(f: object) -> Rule:

@@ -16,7 +16,7 @@ from tweetgen.bot.drafts import refusal
 from tweetgen.bot.http import Api, reset_time, retry_after
 from tweetgen.bot.ledger import POSTED, SENDING, UNSURE, Ledger, Plan
 from tweetgen.bot.run import Request, dry_run, ledger_folder, post
-from tweetgen.bot.schedule import parse_every
+from tweetgen.cli.post import parse_every
 from tweetgen.plugins import get_plugin_manager, get_publisher_class, registrations
 from tweetgen.testing import Request as HttpRequest
 from tweetgen.testing import loopback_app

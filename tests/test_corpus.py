@@ -78,7 +78,7 @@ def test_reports_accumulate_across_filter_calls() -> None:
     twice = once.filter(Upper())
     assert [s.seen for s in twice.report.steps] == [12, 9]
     assert twice.report.table()[0] == ("downloaded", 12)
-    assert twice.report.dropped_by("retweets") == 3
+    assert twice.report.dropped_by_step("retweets") == {"drop-retweets": 3}
 
 
 def test_split_is_seeded_and_disjoint() -> None:

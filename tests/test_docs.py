@@ -196,12 +196,17 @@ OPTION_BLOCK = re.compile(r"<!-- options: (\S+) -->\n(.*?)<!-- /options -->", re
 
 
 def _options_table(name: str) -> str:
+    """A Markdown table of the options ``name`` declares (empty when it declares none)."""
     from tweetgen.plugins import describe
-    from tweetgen.plugins.options import options_table
 
     [found] = [d for d in describe(name) if d.kind in ("source", "trainer")]
     assert found.options is not None, f"{name} declares no options"
-    return options_table(found.options) + "\n" if found.options else ""
+    rows = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for o in found.options:
+        default = "" if o.default is None else f"`{o.default!r}`"
+        meaning = o.help.replace("|", "\\|")
+        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {meaning} |")
+    return "\n".join(rows) + "\n" if found.options else ""
 
 
 def _option_blocks() -> dict[str, str]:

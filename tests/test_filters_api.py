@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tweetgen import Drop, FilterError, Post, PostKind
+from tweetgen import Clean, Drop, FilterError, Post, PostKind
 from tweetgen.corpus.corpus import Corpus
 from tweetgen.filters import FunctionFilter, post_filter
 from tweetgen.filters import builtin as b
@@ -140,6 +140,21 @@ class ShortWords(Drop):
 def test_drop_subclasses_without_column_code_still_work() -> None:
     kept = corpus_of("ab", "abc").filter(ShortWords())
     assert kept.texts == ["abc"]
+
+
+class Shout(Clean):
+    name = "shout"
+    reason = "emptied"
+
+    def clean(self, text: str) -> str:
+        return "" if text == "quiet" else text.upper()
+
+
+def test_clean_subclasses_rewrite_on_the_text_column_and_drop_what_they_empty() -> None:
+    kept = corpus_of("quiet", "loud", "LOUD").filter(Shout())
+    assert kept.texts == ["LOUD", "LOUD"]
+    assert [(s.dropped, s.changed) for s in kept.report.steps] == [(1, 1)]
+    assert [p.text for p in Shout()(list(corpus_of("quiet", "loud")))] == ["LOUD"]
 
 
 def test_lone_surrogates_become_replacement_characters(tmp_path: Path) -> None:

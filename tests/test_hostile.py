@@ -632,7 +632,7 @@ def test_the_short_row_says_what_it_adds_up(tmp_path: Path) -> None:
 
 
 def test_the_max_new_tokens_cap_is_documented() -> None:
-    from tweetgen.generation.generator import MAX_NEW_TOKENS
+    from tweetgen.generation.samples import MAX_NEW_TOKENS
 
     cli_doc = (HERE.parent / "docs" / "cli.md").read_text()
     assert f"`--max-new-tokens` up to {MAX_NEW_TOKENS:,}" in cli_doc

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tweetgen.filters.builtin import KeepLanguages
-from tweetgen.filters.languages import bcp47, primary
+from tweetgen.filters.languages import bcp47, is_language, primary
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,9 @@ def test_keep_languages_matches_the_primary_subtag() -> None:
     assert not keep._drops_lang("zh-CN") and not keep._drops_lang("zh-TW")
     assert keep._drops_lang("ja")
     assert not keep._drops_lang("zhCn")  # a source that did not normalise its tags
+
+
+def test_one_rule_for_tags_that_name_no_language() -> None:
+    """keep-languages, the card and tweetgen.json's corpus language all ask ``is_language``."""
+    assert all(is_language(t) for t in ("en", "en-GB", "zhCn", "pt_br", "de"))
+    assert not any(is_language(t) for t in (None, "", "und", "zxx", "mul", "qme", "qht", "12"))

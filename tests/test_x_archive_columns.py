@@ -1,5 +1,6 @@
-"""The columnar X archive reader: same posts as the careful per-post parser, field for field,
-on every archive we have; pieces, streaming and odd input do not change the result."""
+"""The X archive reader: the same posts whether its typed decoder streams a file or
+``json.loads`` reads it whole, field for field, on every archive we have; pieces, streaming and
+odd input do not change the result."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tweetgen.errors import ArchiveError
 from tweetgen.filters import builtin as b
 from tweetgen.pipeline import default_filters
 from tweetgen.sources import jsfile, x_dates
-from tweetgen.sources import x_columns as xc
+from tweetgen.sources import x_tweets as xt
 from tweetgen.sources.safezip import ZipLimits
 from tweetgen.sources.values import parse_datetime
 from tweetgen.sources.x_archive import XArchiveSource
@@ -43,12 +44,12 @@ def records(location: Path | str, **options: Any) -> list[dict[str, Any]]:
 
 
 def careful_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the fast path decline every file, so the careful per-post parser reads all."""
+    """Make the typed decoder decline every file, so ``json.loads`` reads all."""
 
     def decline(*args: Any, **kwargs: Any) -> Any:
-        raise xc.Unusual("test")
+        raise xt.Unusual("test")
 
-    monkeypatch.setattr(xc, "read_file", decline)
+    monkeypatch.setattr(xt, "file_batches", decline)
 
 
 ARCHIVES = [SAMPLE, FIXTURES / "x-archive-mini", FIXTURES / "x-archive-old"]
@@ -68,14 +69,14 @@ def test_fast_and_careful_paths_agree(
 
 def test_the_fast_path_really_runs_on_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
-    original = xc.read_file
+    original = xt.read_file
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         out = original(*args, **kwargs)
         calls.append(sum(b.num_rows for b in out.batches))
         return out
 
-    monkeypatch.setattr(xc, "read_file", counting)
+    monkeypatch.setattr(xt, "read_file", counting)
     records(SAMPLE)
     assert calls == [300, 211]
 

@@ -231,15 +231,16 @@ def test_a_worker_stops_soon_after_its_parent_is_killed() -> None:
     within seconds (a guard run without the check is still alive by then)."""
     child = (
         "import os, sys, threading, time\n"
-        "from tweetgen.sources import x_worker\n"
+        "from tweetgen.sources import x_parallel\n"
         "if sys.argv[1] == 'checked':\n"
-        "    threading.Thread(target=x_worker._stop_when_orphaned, args=(os.getppid(),),"
+        "    threading.Thread(target=x_parallel._stop_when_orphaned, args=(int(sys.argv[2]),),"
         " daemon=True).start()\n"
         "time.sleep(60)\n"
     )
     parent = (
         "import subprocess, sys\n"
-        f"p = subprocess.Popen([sys.executable, '-c', {child!r}, sys.argv[1]],"
+        "import os\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {child!r}, sys.argv[1], str(os.getpid())],"
         " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
         "print(p.pid, flush=True)\n"
         "import time; time.sleep(0.5)\n"

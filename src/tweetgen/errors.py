@@ -71,6 +71,14 @@ class GenerationError(TweetgenError):
     """Sampling from a trained model failed."""
 
 
+class RequestError(GenerationError):
+    """A generation setting out of range; ``param`` names it as the caller spelled it."""
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message)
+        self.param = param
+
+
 class EvaluationError(TweetgenError):
     """A model or corpus could not be evaluated (missing files, a damaged training log)."""
 

@@ -14,7 +14,6 @@ from tweetgen.filters.base import Filter
 from tweetgen.model.base import AUTO_BASE, resolve_base_model
 from tweetgen.plugins import get_filter
 from tweetgen.plugins.options import parse_assignments
-from tweetgen.records.report import FilterReport
 
 if TYPE_CHECKING:  # datasets, torch and transformers load on first use, not on import
     from tweetgen.corpus.corpus import Corpus
@@ -159,8 +158,7 @@ def filter_and_save(
 class ChainResult:
     """What ``run_chain`` made: the corpus, the model, and sample posts."""
 
-    corpus: Corpus
-    report: FilterReport
+    corpus: Corpus  # its report: what filtering did
     model: TrainedModel
     generation: GenerationResult
     seconds: float
@@ -223,4 +221,4 @@ def run_chain(
             prompt, samples, seed=config.seed
         )
         seconds = time.perf_counter() - began
-        return ChainResult(filtered, filtered.report, model, generation, seconds)
+        return ChainResult(filtered, model, generation, seconds)

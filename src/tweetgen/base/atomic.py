@@ -101,7 +101,8 @@ def _check_creatable(parent: Path, error: type[TweetgenError], target: Path) -> 
     os.rmdir(probe)
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (reading it means setting it: set back at once)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -122,16 +123,9 @@ def claim_dir(path: str | os.PathLike[str], *, error: type[TweetgenError] = Twee
     nothing in it is ever deleted.
     """
     path = Path(path)
-    if path.is_dir() and not path.is_symlink():
-        if owned(path):
-            return path
-        if any(path.iterdir()):
-            raise error(
-                "exists and was not made by tweetgen; not using it (choose an empty or new folder)",
-                path=path,
-            )
-    elif path.exists() or path.is_symlink():
-        raise error("exists and is not a folder", path=path)
+    check_claimable(path, error=error)
+    if owned(path):
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
         (path / OWNER_MARKER).write_text("made by tweetgen; it may empty this folder\n")
@@ -448,7 +442,7 @@ def atomic_dir(
         )
         _active.add(tmp)
         try:
-            tmp.chmod(0o777 & ~_umask())  # mkdtemp makes directories 0700
+            tmp.chmod(0o777 & ~umask())  # mkdtemp makes directories 0700
             yield tmp
             _swap_in(tmp, path, carry, error)
         except BaseException:
@@ -503,7 +497,7 @@ def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     try:
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
-        os.chmod(name, 0o666 & ~_umask())  # mkstemp makes files 0600; give them the usual mode
+        os.chmod(name, 0o666 & ~umask())  # mkstemp makes files 0600; give them the usual mode
         os.replace(name, target)
     except BaseException:
         Path(name).unlink(missing_ok=True)
@@ -514,22 +508,3 @@ def write_json(target: str | os.PathLike[str], data: Any) -> None:
     """Pretty, UTF-8 JSON written atomically (metadata files people also read)."""
     with atomic_file(target) as handle:
         handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
-
-__all__ = [
-    "OWNER_MARKER",
-    "atomic_dir",
-    "atomic_file",
-    "check_claimable",
-    "check_output",
-    "claim_dir",
-    "exchange",
-    "output_guard",
-    "output_lock",
-    "owned",
-    "recover",
-    "remove_if_empty",
-    "remove_owned",
-    "replace_dir",
-    "write_json",
-]

@@ -1,7 +1,7 @@
 """One rule for what counts as a credential, so no config or metadata leaks one anywhere.
 
 Used wherever settings leave the machine or land in a file people share: the W&B run config,
-the command line W&B records, checkpoints, ``tweetgen.json`` and the model card.
+checkpoints, ``tweetgen.json`` and the model card.
 
 Three nets, because a token can arrive under any name:
 
@@ -62,13 +62,8 @@ _PAIR = re.compile(r"""([A-Za-z0-9_.-]+)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&'"]+
 MIN_SECRET_LENGTH = 8
 
 
-def key_words(key: object) -> list[str]:
-    """The lower-case words of a key in any case style."""
-    return [w.lower() for w in _WORDS.findall(str(key))]
-
-
 def is_secret_key(key: object) -> bool:
-    words = key_words(key)
+    words = [w.lower() for w in _WORDS.findall(str(key))]
     return any(w in SECRET_WORDS for w in words) or "apikey" in "".join(words)
 
 
@@ -98,28 +93,6 @@ def _redact_pair(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def redact_args(args: Iterable[str]) -> list[str]:
-    """A command line safe to record: values of secret options (``--token X``,
-    ``--set hfToken=X``, ``-o bearer_token=X``) and token-shaped strings redacted."""
-    out: list[str] = []
-    hide_next = False
-    for arg in args:
-        if hide_next:
-            out.append(REDACTED)
-            hide_next = False
-            continue
-        name, eq, _ = arg.partition("=")
-        if arg.startswith("-") and is_secret_key(name.lstrip("-")):
-            if eq:
-                out.append(f"{name}={REDACTED}")
-            else:
-                out.append(arg)
-                hide_next = True
-            continue
-        out.append(redact_text(arg))
-    return out
-
-
 def redact(value: Any) -> Any:
     """``value`` without any mapping entry whose key names a credential, at any depth, and
     with token-shaped strings (and secret ``key=value`` pairs in strings) redacted."""
@@ -130,16 +103,3 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return redact_text(value)
     return value
-
-
-__all__ = [
-    "REDACTED",
-    "SECRET_WORDS",
-    "TOKEN_SHAPES",
-    "environment_secrets",
-    "is_secret_key",
-    "key_words",
-    "redact",
-    "redact_args",
-    "redact_text",
-]

@@ -42,6 +42,3 @@ def require_secret(what: str, env: str, keyring_user: str) -> str:
     if not value.strip() or any(ch.isspace() or not ch.isprintable() for ch in value.strip()):
         raise PublishError(f"{what}: the token in {env} is malformed (spaces or line breaks)")
     return value.strip()
-
-
-__all__ = ["KEYRING_SERVICE", "find_secret", "require_secret"]

@@ -86,6 +86,3 @@ class Drafter:
             f"no publishable post in {BATCH * MAX_BATCHES} draws "
             f"(dropped: {', '.join(f'{n} {why}' for why, n in self.dropped.items()) or 'none'})"
         )
-
-
-__all__ = ["Drafter", "refusal"]

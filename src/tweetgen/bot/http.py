@@ -152,6 +152,3 @@ def reset_time(headers: Mapping[str, str]) -> float | None:
     except ValueError:
         return None
     return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
-
-
-__all__ = ["MAX_WAIT_S", "Api", "reset_time", "retry_after"]

@@ -132,6 +132,3 @@ def _slug(target: str) -> str:
     """A file name for ``target``: readable, and unique through a short hash."""
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", target).strip("-.")[:60] or "target"
     return f"{readable}-{hashlib.sha256(target.encode()).hexdigest()[:8]}"
-
-
-__all__ = ["POSTED", "SENDING", "UNSURE", "Entry", "Ledger", "Plan"]

@@ -16,7 +16,6 @@ from tweetgen.base.atomic import output_lock
 from tweetgen.bot.drafts import Drafter
 from tweetgen.bot.ledger import POSTED, UNSURE, Ledger, Plan
 from tweetgen.bot.publisher import Publisher
-from tweetgen.bot.schedule import due_at
 from tweetgen.errors import PublishError
 from tweetgen.model.files import WORK_DIR_NAME
 
@@ -104,7 +103,7 @@ def _follow(
         if entry is not None and entry.state in (POSTED, UNSURE):
             continue
         if entry is None:
-            wait = due_at(plan.started, plan.every, slot) - clock()
+            wait = plan.started + plan.every * slot - clock()  # when slot is due, from now
             if wait > 0:
                 echo(f"next post ({slot + 1}/{plan.count}) in {wait:,.0f} s")
                 sleep(wait)
@@ -130,6 +129,3 @@ def _drafter(model_dir: Path, publisher: Publisher, request: Request, seen: set[
         seed=request.seed,
         device=request.device,
     )
-
-
-__all__ = ["LEDGER_DIR", "Outcome", "Request", "dry_run", "ledger_folder", "post"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -9,6 +10,10 @@ import click
 from tweetgen.errors import PublishError
 from tweetgen.plugins.options import parse_assignments
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+#: No plan runs longer than this (a typo such as 6000d would otherwise wait for decades).
+MAX_EVERY_S = 30 * 86400
 LABEL_RULES = (
     "Post only in the voice of an account you own or whose owner agreed, to an account "
     "labelled as automated, saying it is a bot."
@@ -61,7 +66,6 @@ def post(
     from tweetgen.bot.run import Request
     from tweetgen.bot.run import dry_run as draft
     from tweetgen.bot.run import post as publish
-    from tweetgen.bot.schedule import parse_every
     from tweetgen.plugins import get_publisher_class
 
     if count > 1 and every is None:
@@ -87,6 +91,17 @@ def post(
         return
     done = publish(model_dir, publisher, request, echo=click.echo)
     click.echo(f"done: {len(done.posted)} posted now; ledger {done.ledger}")
+
+
+def parse_every(text: str) -> float:
+    """Seconds in ``90s``, ``30m``, ``6h`` or ``1d``; a one-line error otherwise."""
+    match = _EVERY.match(text)
+    if not match:
+        raise PublishError(f"--every {text!r}: expected a number and a unit: 90s, 30m, 6h, 1d")
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if not 1 <= seconds <= MAX_EVERY_S:
+        raise PublishError(f"--every {text!r}: must be between 1s and {MAX_EVERY_S // 86400}d")
+    return seconds
 
 
 def _span(seconds: float) -> str:

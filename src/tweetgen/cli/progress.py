@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -56,16 +56,6 @@ class Eta:
         if step == first:
             return None
         return (now - began) / (step - first) * max(total - step, 0)
-
-
-class Display(Protocol):
-    """Where stage changes and counts go: a rich line or plain lines."""
-
-    def show(
-        self, stage: str, detail: str = "", *, done: int | None = None, total: int | None = None
-    ) -> None: ...
-
-    def note(self, text: str) -> None: ...
 
 
 class RichDisplay:
@@ -158,6 +148,10 @@ class PlainDisplay:
 
     def note(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+#: Where stage changes and counts go: a rich line or plain lines.
+Display = RichDisplay | PlainDisplay
 
 
 class ChainProgress:

@@ -95,15 +95,16 @@ def training_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _config(out: Path, kwargs: dict[str, Any]) -> Any:
-    """The options as one settings mapping; the core (TrainConfig.from_settings) does the rest."""
+def _config(out: Path, options: dict[str, Any]) -> Any:
+    """:func:`training_options` as one settings mapping (the options left unset, and
+    ``--resume`` unless given, are left out); the core (TrainConfig.from_settings) does the
+    rest."""
     from tweetgen.training.config import TrainConfig
 
-    values = {k: kwargs.pop(k) for k in list(kwargs) if k in _CONFIG_KEYS}
-    values = {k: v for k, v in values.items() if v is not None}
+    values = {k: v for k, v in options.items() if k != "settings" and v is not None}
     if not values.get("resume"):
         values.pop("resume", None)
-    values |= parse_assignments(kwargs.pop("settings"), what="setting", error=TrainingError)
+    values |= parse_assignments(options["settings"], what="setting", error=TrainingError)
     return TrainConfig.from_settings(values | {"out_dir": out})
 
 
@@ -119,26 +120,14 @@ def _resolved(config: Any, console: Console) -> Any:
     return config.replace(base_model=base)
 
 
-_CONFIG_KEYS = (
-    "base_model",
-    "epochs",
-    "learning_rate",
-    "batch_tokens",
-    "max_steps",
-    "seed",
-    "device",
-    "wandb",
-    "wandb_posts",
-    "resume",
-)
-
-
 @click.command(name="train")
 @click.argument("corpus_dir", type=_model_dir)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Model directory.")
 @training_options
 @eval_option
-def train_command(corpus_dir: Path, out: Path, trainer: str, quality: bool, **kwargs: Any) -> None:
+def train_command(
+    corpus_dir: Path, out: Path, trainer: str, quality: bool, **training: Any
+) -> None:
     """Train a model on the corpus in CORPUS_DIR (made by `tweetgen prepare`) into --out.
 
     \b
@@ -150,7 +139,7 @@ def train_command(corpus_dir: Path, out: Path, trainer: str, quality: bool, **kw
     from tweetgen.training.places import check_places
 
     console = Console(stderr=True)
-    config = _config(out, kwargs)
+    config = _config(out, training)
     check_places(config)  # a bad --out: one line before anything is read or printed
     corpus = Corpus.load(corpus_dir)
     config = _resolved(config, console)
@@ -250,7 +239,7 @@ def run(
     samples: int,
     prompt: str,
     quality: bool,
-    **kwargs: Any,
+    **training: Any,
 ) -> None:
     """The whole chain: read LOCATION with SOURCE, filter, train, print posts.
 
@@ -267,7 +256,7 @@ def run(
     check_generation_args(prompt, samples)  # every argument before anything is read
     filters = chain_from(filter_specs, keep_reply_mentions)
     console = Console(stderr=True)
-    unresolved = _config(out / "model", kwargs)
+    unresolved = _config(out / "model", training)
     check_places(unresolved)
     config = _resolved(unresolved, console)
     summary = Console()

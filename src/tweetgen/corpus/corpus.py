@@ -27,27 +27,10 @@ from tweetgen.filters.base import steps_of
 from tweetgen.records.post import Post
 from tweetgen.records.profile import Profile
 from tweetgen.records.report import FilterReport, FilterStep
-from tweetgen.records.schema import conform, empty_table, post_batches, table_posts
+from tweetgen.records.schema import SCHEMA, conform, empty_table, post_batches, table_posts
 
-#: The corpus layout as ``datasets`` features (what a saved corpus records).
-FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "author": datasets.Value("string"),
-        "text": datasets.Value("string"),
-        "created_at": datasets.Value("timestamp[us, tz=UTC]"),
-        "source": datasets.Value("string"),
-        "kind": datasets.Value("string"),
-        "lang": datasets.Value("string"),
-        "reply_to": datasets.Value("string"),
-        "urls": datasets.List(
-            {"short": datasets.Value("string"), "expanded": datasets.Value("string")}
-        ),
-        "mentions": datasets.List(datasets.Value("string")),
-        "hashtags": datasets.List(datasets.Value("string")),
-        "extra": datasets.Value("string"),
-    }
-)
+#: The corpus layout (``records.schema.SCHEMA``) as ``datasets`` features.
+FEATURES = datasets.Features.from_arrow_schema(SCHEMA)
 
 FORMAT_VERSION = 1
 
@@ -66,12 +49,6 @@ def dataset_of(table: pa.Table) -> datasets.Dataset:
     info = datasets.DatasetInfo(features=FEATURES)
     # A random fingerprint: datasets would otherwise hash the whole table to make one.
     return datasets.Dataset(InMemoryTable(conform(table)), info=info, fingerprint=uuid.uuid4().hex)
-
-
-def dataset_table(dataset: datasets.Dataset) -> pa.Table:
-    """The rows of ``dataset`` as an Arrow table, in order (zero-copy without an index map)."""
-    table: pa.Table = dataset.with_format("arrow")[:]
-    return table
 
 
 @contextmanager
@@ -147,7 +124,8 @@ class Corpus:
             corpus.meta["profile"] = profile.to_meta()
         skipped = getattr(batches, "skipped", None)
         if skipped:
-            corpus.report = FilterReport.with_skipped(len(corpus), skipped, by=meta_source(meta))
+            by = str((meta or {}).get("source") or "source")  # the source's own step
+            corpus.report = FilterReport.with_skipped(len(corpus), skipped, by=by)
         return corpus
 
     @classmethod
@@ -175,8 +153,10 @@ class Corpus:
 
     @property
     def table(self) -> pa.Table:
-        """The posts as an Arrow table, in order (memory-mapped after :meth:`load`)."""
-        return dataset_table(self.dataset)
+        """The posts as an Arrow table, in order (memory-mapped after :meth:`load`; zero-copy
+        without an index map)."""
+        table: pa.Table = self.dataset.with_format("arrow")[:]
+        return table
 
     @property
     def texts(self) -> list[str]:
@@ -343,11 +323,3 @@ def _merge_steps(reports: Sequence[FilterReport]) -> list[FilterStep]:
             t[1] += s.dropped
             t[2] += s.changed
     return [FilterStep(n, r, *v) for (n, r), v in totals.items()]
-
-
-__all__ = ["FEATURES", "Corpus", "CorpusStats", "Split"]
-
-
-def meta_source(meta: dict[str, Any] | None) -> str:
-    """The name a report gives a source's own step (its plugin name)."""
-    return str((meta or {}).get("source") or "source")

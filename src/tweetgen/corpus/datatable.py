@@ -62,6 +62,3 @@ def source_of(meta: Mapping[str, Any]) -> str | None:
 def table_rows(corpus: Corpus) -> list[tuple[str, int]]:
     """The labelled data table of ``corpus``."""
     return labelled(corpus.report.table(), source_of(corpus.meta))
-
-
-__all__ = ["X_SOURCES", "is_x_source", "label", "labelled", "source_of", "table_rows"]

@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,24 +148,20 @@ def _new_report(model_path: Path, corpus: Corpus, held_out: HeldOut) -> EvalRepo
     )
 
 
+@dataclass
 class _Run:
     """What every model of one evaluation shares: the posts, the seed, sampling settings."""
 
-    def __init__(
-        self, held_out: HeldOut, report: EvalReport, seed: int, device: str, tell: Stage
-    ) -> None:
-        self.held_out, self.report, self.seed, self.device, self.tell = (
-            held_out,
-            report,
-            seed,
-            device,
-            tell,
-        )
-        self.sampling: dict[str, Any] = {}  # the fine-tune's, for the base too
-        self.index: NoveltyIndex | None = None
-        #: The fine-tune's framing token, for the base too (the trainer may have framed posts
-        #: with ``<|endoftext|>`` where the base's own EOS is a chat model's ``<|im_end|>``).
-        self.frame: int | None = None
+    held_out: HeldOut
+    report: EvalReport
+    seed: int
+    device: str
+    tell: Stage
+    sampling: dict[str, Any] = field(default_factory=dict)  # the fine-tune's, for the base too
+    index: NoveltyIndex | None = None
+    #: The fine-tune's framing token, for the base too (the trainer may have framed posts
+    #: with ``<|endoftext|>`` where the base's own EOS is a chat model's ``<|im_end|>``).
+    frame: int | None = None
 
     def measure(self, label: str, path: Path, samples: int) -> ModelQuality:
         """Held-out loss and ``samples`` samples of one model folder, through the Generator."""
@@ -286,6 +282,3 @@ def _cached_hub_model(name: str, notes: list[str]) -> Path | None:
     except Exception:  # not cached, not a repo id: the same answer
         notes.append(f"the base {name!r} is not in the local cache: base not measured")
         return None
-
-
-__all__ = ["DEFAULT_SAMPLES", "HeldOut", "evaluate", "held_out_posts"]

@@ -60,30 +60,24 @@ class HeldOutLoss:
         }
 
 
-def frame_ids(tokenizer: PreTrainedTokenizerBase, frame: int | None = None) -> tuple[int, int]:
-    """The start and end token of a post, as the trainer frames it and the generator starts:
-    the end-of-text token on both sides (a chat model's BOS, such as SmolLM2's
-    ``<|im_start|>``, never began a post), or ``frame`` when given (a base scored with the
-    token its fine-tune was trained with)."""
+def framed_posts(
+    texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, limit: int, frame: int | None
+) -> tuple[list[list[int]], int]:
+    """Each post as ``end + ids + end`` cut to ``limit`` tokens, and the characters scored.
+
+    ``end`` is the end-of-text token, as the trainer frames posts and the generator starts
+    them (a chat model's BOS, such as SmolLM2's ``<|im_start|>``, never began a post), or
+    ``frame`` when given (a base scored with the token its fine-tune was trained with). A post
+    cut short counts only the characters of the tokens kept (decoded), so a model with a short
+    position table is not charged for text it never saw.
+    """
     end = tokenizer.eos_token_id if frame is None else frame
     if end is None:
         raise EvaluationError("the tokenizer has no end-of-text token: posts cannot be framed")
-    return int(end), int(end)
-
-
-def framed_posts(
-    texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, limit: int, frame: int | None = None
-) -> tuple[list[list[int]], int]:
-    """Each post as ``start + ids + end`` cut to ``limit`` tokens, and the characters scored.
-
-    A post cut short counts only the characters of the tokens kept (decoded), so a model with
-    a short position table is not charged for text it never saw.
-    """
-    start, end = frame_ids(tokenizer, frame)
     encoded = tokenizer(list(texts), add_special_tokens=False)["input_ids"]
     posts, characters = [], 0
     for text, ids in zip(texts, encoded, strict=True):
-        framed = [start, *ids, end]
+        framed = [int(end), *ids, int(end)]
         if len(framed) > limit:
             framed = framed[:limit]
             characters += len(tokenizer.decode(framed[1:], skip_special_tokens=True))
@@ -98,7 +92,6 @@ def score_posts(
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     *,
-    batch_tokens: int = BATCH_TOKENS,
     frame: int | None = None,
 ) -> HeldOutLoss:
     """The summed loss of ``model`` on every post of ``texts``, each post on its own, framed by
@@ -116,7 +109,7 @@ def score_posts(
     model.eval()
     try:
         with torch.inference_mode():
-            for batch in _batches([posts[i] for i in order], batch_tokens):
+            for batch in _batches([posts[i] for i in order], BATCH_TOKENS):
                 summed, counted = _batch_loss(model, batch, device)
                 nats, tokens = nats + summed, tokens + counted
     finally:
@@ -155,6 +148,3 @@ def _batch_loss(model: Any, batch: list[list[int]], device: Any) -> tuple[float,
         logits.float().flatten(0, 1), labels.flatten(), ignore_index=-100, reduction="sum"
     )
     return float(loss), int((labels != -100).sum())
-
-
-__all__ = ["HeldOutLoss", "frame_ids", "framed_posts", "score_posts"]

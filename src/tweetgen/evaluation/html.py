@@ -138,6 +138,3 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _num(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "-"
-
-
-__all__ = ["render_html", "write_html"]

@@ -100,6 +100,3 @@ def before_after_figure(report: EvalReport) -> Figure | None:
     axes.set_xlim(0, max(values) * 1.25)
     axes.invert_yaxis()
     return figure
-
-
-__all__ = ["before_after_figure", "curve_figure", "lengths_figure", "to_svg"]

@@ -111,6 +111,3 @@ class EvalReport:
 
 def _finite(value: float) -> float | None:
     return value if isinstance(value, int | float) and math.isfinite(value) else None
-
-
-__all__ = ["EvalReport", "ModelQuality"]

@@ -95,6 +95,3 @@ def overused_words(
         found.append(WordUse(word, count, theirs[word], *per, rate / author_rate))
     found.sort(key=lambda w: (-w.ratio, w.word))
     return found[:top]
-
-
-__all__ = ["WordUse", "author_subset", "distinct_n", "ks_distance", "overused_words"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tweetgen.errors import EvaluationError
+from tweetgen.model.files import json_object
 
 TRAINING_LOG = "training_log.jsonl"
 #: Larger logs are refused: a run logs a few numbers a step.
@@ -74,11 +75,10 @@ def _number(value: Any, name: str, line: int, path: Path) -> float:
 
 def _from_history(meta_path: Path) -> TrainingCurve:
     """Per-epoch points from ``tweetgen.json`` (its ``train_loss`` is the epoch's mean)."""
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        history = meta.get("history") or []
-    except (OSError, ValueError, AttributeError):
+    meta = json_object(meta_path)
+    if meta is None:
         return TrainingCurve()
+    history = meta.get("history") or []
     curve = TrainingCurve(source="tweetgen.json history")
     for entry in history if isinstance(history, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("step"), int | float):
@@ -88,6 +88,3 @@ def _from_history(meta_path: Path) -> TrainingCurve:
         if isinstance(entry.get("train_loss"), int | float):
             curve.train.append((float(entry["step"]), float(entry["train_loss"])))
     return curve
-
-
-__all__ = ["TRAINING_LOG", "TrainingCurve", "read_training_curve"]

@@ -99,18 +99,12 @@ class Clean(_Composable):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """``clean`` over the text column alone: no post objects are built."""
-        import pyarrow as pa
+        import numpy as np
 
-        from tweetgen.records.schema import string_array
+        from tweetgen.filters.columns import cleaned
 
-        keeps, cleaned = [], []
-        for chunk in table.column("text").chunks:
-            texts = [self.clean(t) for t in chunk.to_pylist()]
-            keeps.append(pa.array([bool(t.strip()) for t in texts], pa.bool_()))
-            cleaned.append(string_array(texts))
-        return TableStep(
-            pa.chunked_array(keeps, pa.bool_()), pa.chunked_array(cleaned, pa.string())
-        )
+        rows = np.ones(table.num_rows, dtype=bool)
+        return TableStep(*cleaned(table.column("text"), rows, self.clean))
 
 
 class FunctionFilter(_Composable):

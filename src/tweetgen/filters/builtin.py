@@ -22,7 +22,7 @@ from tweetgen.filters import text as tx
 from tweetgen.filters.apply import column_method, run_on_posts
 from tweetgen.filters.base import Clean, Drop, Filter, TableStep
 from tweetgen.filters.dedup import near_duplicates
-from tweetgen.filters.languages import primary
+from tweetgen.filters.languages import is_language, primary
 from tweetgen.filters.scripts import token_length
 from tweetgen.plugins.hookspecs import hookimpl
 from tweetgen.plugins.options import (
@@ -67,12 +67,6 @@ _CONTACT_CANDIDATE = r"[^\x00-\x7f]|@|[0-9][0-9]"
 
 def _text(table: pa.Table) -> pa.ChunkedArray:
     return table.column("text")
-
-
-def _cleaned(text: cx.Column, rows: np.ndarray, rule: Callable[[str], str]) -> TableStep:
-    """A cleaning step: ``rule`` on the ``rows`` that may change, then drop what became blank."""
-    new = cx.rewrite(text, rows, rule)
-    return TableStep(pa.array(cx.not_blank(new)), new)
 
 
 def _urls_removed(text: cx.Column) -> cx.Column:
@@ -233,7 +227,7 @@ class CollapseWhitespace(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         text = _text(table)
-        return _cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace)
+        return TableStep(*cx.cleaned(text, cx.contains(text, _LOOSE_SPACE), tx.collapse_whitespace))
 
 
 class Newlines(_BuiltIn, Clean):
@@ -247,7 +241,7 @@ class Newlines(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         rule = tx.normalise_newlines if self.keep else tx.join_lines
-        return _cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule)
+        return TableStep(*cx.cleaned(_text(table), cx.contains(_text(table), BREAK_CLASS), rule))
 
 
 # beyond the seed ---------------------------------------------------------------------------
@@ -282,15 +276,6 @@ class StripReplyMentions(_BuiltIn, Clean):
         return TableStep(pa.array(others | cx.not_blank(new)), new)
 
 
-_UNKNOWN_LANGS = frozenset({"", "und", "zxx", "mis", "mul"})
-
-
-def _unknown(primary: str) -> bool:
-    """``und`` and friends, and X's private ``qaa``-``qtz`` codes (``qme`` media, ``qht`` tags)."""
-    private = len(primary) == 3 and primary[0] == "q" and "a" <= primary[1] <= "t"
-    return primary in _UNKNOWN_LANGS or private
-
-
 class KeepLanguages(_BuiltIn, Drop):
     """Keep posts whose language (primary subtag, ``en-GB`` is ``en``) is in ``languages``."""
 
@@ -312,7 +297,7 @@ class KeepLanguages(_BuiltIn, Drop):
 
     def _drops_lang(self, lang: str) -> bool:
         tag = primary(lang)
-        return not self.keep_unknown if _unknown(tag) else tag not in self.languages
+        return tag not in self.languages if is_language(tag) else not self.keep_unknown
 
     def filter_table(self, table: pa.Table) -> TableStep:
         """Decide once per distinct language tag, then look the rows up."""
@@ -387,7 +372,7 @@ class ScrubContacts(_BuiltIn, Clean):
 
     def filter_table(self, table: pa.Table) -> TableStep:
         text = _text(table)
-        return _cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub)
+        return TableStep(*cx.cleaned(text, cx.contains(text, _CONTACT_CANDIDATE), self._scrub))
 
 
 # the chain and the registration ------------------------------------------------------------

@@ -75,6 +75,13 @@ def rewrite(column: Column, rows: np.ndarray, rule: Callable[[str], str]) -> Col
     return pc.replace_with_mask(flat(column), pa.array(to_bools(rows)), new)
 
 
+def cleaned(text: Column, rows: np.ndarray, rule: Callable[[str], str]) -> tuple[pa.Array, Column]:
+    """A cleaning step's ``keep`` and ``text`` (:class:`~tweetgen.filters.base.TableStep`):
+    ``rule`` on the ``rows`` that may change, then drop what became blank."""
+    new = rewrite(text, rows, rule)
+    return pa.array(not_blank(new)), new
+
+
 def word_counts(column: Column, weight: Callable[[str], int], marks: np.ndarray) -> np.ndarray:
     """Per row, the sum of ``weight`` over its whitespace tokens, :data:`WORD_COUNT_ROWS`
     rows at a time. ``weight`` runs once per distinct token of the rows holding non-ASCII

@@ -2,7 +2,8 @@
 
 Mastodon exports write ``zh-CN`` as the ``contentMap`` key ``zhCn``; others write ``zh_cn``
 or ``ZH-cn``. Sources pass their tag through :func:`bcp47`, so ``keep-languages`` and the model
-card see ``zh-CN``, and :func:`primary` gives the language itself (``zh``).
+card see ``zh-CN``, :func:`primary` gives the language itself (``zh``), and :func:`is_language`
+is the one rule for tags that name no language (``und``, X's ``qme``...).
 """
 
 from __future__ import annotations
@@ -50,4 +51,14 @@ def primary(tag: str | None) -> str:
     return normal.split("-", 1)[0].lower()
 
 
-__all__ = ["bcp47", "primary"]
+#: Primary subtags that name no language (undetermined, none, uncoded, several).
+_NO_LANGUAGE = frozenset({"und", "zxx", "mis", "mul"})
+
+
+def is_language(tag: str | None) -> bool:
+    """Whether ``tag`` names a language: not ``und`` and friends, nor one of X's private
+    ``qaa``-``qtz`` codes (``qme`` media only, ``qht`` hashtags only), nor anything that is
+    not letters."""
+    code = primary(tag)
+    private = len(code) == 3 and code[0] == "q" and "a" <= code[1] <= "t"
+    return code.isalpha() and code not in _NO_LANGUAGE and not private

@@ -53,6 +53,3 @@ def token_length(token: str) -> int:
     """Words in one whitespace token that ``text.is_word`` accepts."""
     unspaced = sum(1 for c in token if is_unspaced(c))
     return math.ceil(unspaced / CHARS_PER_WORD) if unspaced else 1
-
-
-__all__ = ["CHARS_PER_WORD", "UNSPACED_RANGES", "is_unspaced", "token_length"]

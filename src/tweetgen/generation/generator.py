@@ -10,7 +10,6 @@ up to a cap.
 
 from __future__ import annotations
 
-import math
 import os
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -19,18 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen.errors import GenerationError, MissingDependencyError, first_line
 from tweetgen.generation.rows import BatchDraw, cache_argument
-from tweetgen.generation.samples import GenerationResult, Sample, SampleRequest
+from tweetgen.generation.samples import (
+    GenerationResult,
+    RequestLimits,
+    Sample,
+    SampleRequest,
+    check_generation_args,
+    check_settings,
+)
 from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
-from tweetgen.model.files import (
-    MAX_TEMPERATURE,
-    MIN_TEMPERATURE,
-    check_generation_config,
-    quiet_transformers,
-)
+from tweetgen.model.files import check_generation_config, quiet_transformers
 from tweetgen.model.finish import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.model.novelty import NoveltyIndex
-from tweetgen.plugins.options import MAX_SEED
 
 if TYPE_CHECKING:
     import torch
@@ -177,13 +177,7 @@ class Generator:
     def check_request(self, request: SampleRequest) -> None:
         """Raise :class:`GenerationError` for a request this model cannot answer (a setting
         out of range, a prompt longer than the model's positions): cheap, no sampling."""
-        check_generation_args(
-            request.prompt,
-            request.n,
-            max_new_tokens=request.max_new_tokens,
-            temperature=request.temperature,
-            top_p=request.top_p,
-        )
+        check_settings(request)
         limit = self.position_limit
         if limit is not None and self.prompt_tokens(request.prompt) >= limit:
             raise GenerationError(f"the prompt is longer than the model's {limit} tokens")
@@ -272,69 +266,16 @@ def _printable(text: str) -> str:
     )
 
 
-#: Limits on generation arguments, checked before the model loads: beyond them a run would
-#: hang (10^12 samples), run out of memory (a huge batch) or sample from inf/nan
-#: probabilities (a temperature of 1e-300 or 1e300).
-MAX_SAMPLES = 10_000
-MAX_BATCH_SIZE = 1_024
-MAX_NEW_TOKENS = 100_000
-
-
-def check_generation_args(
-    prompt: str = "",
-    n: int = 5,
-    *,
-    seed: int | None = None,
-    max_new_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    batch_size: int = 8,
-) -> None:
-    """Raise :class:`GenerationError` for the first argument out of range (cheap: call it
-    before loading a model, as the CLI does)."""
-    _int_arg("n", n, 1, MAX_SAMPLES)
-    _int_arg("batch_size", batch_size, 1, MAX_BATCH_SIZE)
-    if max_new_tokens is not None:
-        _int_arg("max_new_tokens", max_new_tokens, 1, MAX_NEW_TOKENS)
-    if seed is not None:
-        _int_arg("seed", seed, 0, MAX_SEED)
-    for name, value in (("temperature", temperature), ("top_p", top_p)):
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise GenerationError(f"{name} must be a finite number, got {value!r}")
-    if temperature is not None and not MIN_TEMPERATURE <= temperature <= MAX_TEMPERATURE:
-        raise GenerationError(
-            f"temperature must be from {MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}, "
-            f"got {temperature}"
-        )
-    if top_p is not None and not 0 < top_p <= 1:
-        raise GenerationError(f"top_p must be in (0, 1], got {top_p}")
-    if not isinstance(prompt, str):
-        raise GenerationError(f"the prompt must be text, got {type(prompt).__name__}")
-    try:
-        prompt.encode("utf-8")
-    except UnicodeEncodeError:
-        raise GenerationError(
-            "the prompt is not valid UTF-8 text (check the terminal's encoding)"
-        ) from None
-
-
-def _int_arg(name: str, value: Any, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise GenerationError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
-
-
 __all__ = [
     "MAX_CHARS",
     "GenerationResult",
     "Generator",
+    "RequestLimits",
     "Sample",
     "SampleRequest",
     "cap_length",
     "check_generation_args",
+    "check_settings",
     "finish_text",
     "load_model",
 ]

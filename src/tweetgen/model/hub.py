@@ -103,6 +103,3 @@ def upload_operations(path: Path, repo_id: str) -> list[CommitOperationAdd]:
     if card is not None:
         operations.append(CommitOperationAdd(CARD_FILE, card.encode("utf-8")))
     return operations
-
-
-__all__ = ["IGNORE_PATTERNS", "push", "resolve_token", "upload_operations"]

@@ -77,10 +77,8 @@ class NoveltyIndex:
     ngrams: set[int] = field(default_factory=set)
 
     @classmethod
-    def build(
-        cls, texts: Iterable[str], *, ngram: int = NGRAM, min_words: int = MIN_WORDS
-    ) -> NoveltyIndex:
-        index = cls(ngram=ngram, min_words=min_words)
+    def build(cls, texts: Iterable[str]) -> NoveltyIndex:
+        index = cls()
         for text in texts:
             index.add(text)
         return index
@@ -141,6 +139,3 @@ class NoveltyIndex:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise GenerationError(f"damaged novelty index: {exc}") from None
-
-
-__all__ = ["MIN_WORDS", "NGRAM", "NoveltyIndex", "normalise"]

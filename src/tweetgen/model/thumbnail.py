@@ -229,6 +229,3 @@ def add_thumbnail(
     write_json(folder / METADATA_FILE, meta)
     write_card(folder, meta, model_ref=model_ref or local_ref(folder))
     return folder / THUMBNAIL_FILE
-
-
-__all__ = ["Face", "add_thumbnail", "draw", "face_of", "fit", "wrap"]

@@ -330,17 +330,14 @@ def describe_all() -> list[Description]:
             info = infos[reg.plugin]
             cls = reg.cls
             options = _filter_options(cls) if kind == "filter" else declared_options(cls)
-            text = str(getattr(cls, "description", "") or _first_line(cls.__doc__))
+            doc = (cls.__doc__ or "").strip().split("\n", 1)[0]
+            text = str(getattr(cls, "description", "") or doc)
             found.append(
                 Description(
                     reg.name, kind, reg.plugin, info.distribution, info.version, text, options
                 )
             )
     return found
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().split("\n", 1)[0]
 
 
 def _filter_options(cls: type[Any]) -> list[Option] | None:

@@ -205,16 +205,6 @@ def apply_declared(
     return {k: table[k].parse(v, owner, error) for k, v in options.items()}
 
 
-def options_table(declared: Iterable[Option]) -> str:
-    """A Markdown table of ``declared``: the docs' option tables are these, checked by a test."""
-    rows = ["| option | type | default | meaning |", "| --- | --- | --- | --- |"]
-    for o in declared:
-        default = "" if o.default is None else f"`{o.default!r}`"
-        meaning = o.help.replace("|", "\\|")
-        rows.append(f"| `{o.name}` | {o.type_name} | {default} | {meaning} |")
-    return "\n".join(rows)
-
-
 def parse_assignments(
     pairs: Iterable[str], *, what: str, error: type[TweetgenError], json_values: bool = True
 ) -> dict[str, Any]:

@@ -85,11 +85,6 @@ class Profile:
         suffix = picture_suffix(self.picture) if self.picture else None
         return f"{PICTURE_STEM}.{suffix}" if suffix else None
 
-    @property
-    def name(self) -> str:
-        """What a header shows as the name: the display name, else the handle."""
-        return self.display_name or self.handle
-
     def to_meta(self) -> dict[str, Any]:
         """JSON for a corpus's ``meta["profile"]``."""
         data: dict[str, Any] = {"handle": self.handle, "display_name": self.display_name}
@@ -119,14 +114,3 @@ def usable_picture(data: bytes) -> bool:
 def profile_of(meta: Mapping[str, Any] | None) -> Profile | None:
     """The profile a corpus's meta holds (a merged corpus of several accounts has none)."""
     return Profile.from_meta((meta or {}).get("profile"))
-
-
-__all__ = [
-    "MAX_PICTURE_BYTES",
-    "PICTURE_STEM",
-    "Profile",
-    "clean_text",
-    "picture_suffix",
-    "profile_of",
-    "usable_picture",
-]

@@ -33,9 +33,6 @@ class FilterReport:
     def kept(self) -> int:
         return self.steps[-1].kept if self.steps else self.downloaded
 
-    def dropped_by(self, reason: str) -> int:
-        return sum(s.dropped for s in self.steps if s.reason == reason)
-
     @classmethod
     def with_skipped(cls, kept: int, skipped: Mapping[str, int], *, by: str) -> FilterReport:
         """A report for ``kept`` posts yielded after a source skipped ``skipped`` (by reason)."""

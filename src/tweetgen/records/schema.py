@@ -19,8 +19,7 @@ import pyarrow.compute as pc
 from tweetgen.records.post import Post
 
 _STRING = pa.string()
-#: The corpus layout (``tweetgen.corpus.corpus.FEATURES`` says the same to ``datasets``; a test
-#: keeps them equal).
+#: The corpus layout (``tweetgen.corpus.corpus.FEATURES`` is made from it for ``datasets``).
 SCHEMA: pa.Schema = pa.schema(
     [
         ("id", _STRING),

@@ -1,20 +1,21 @@
 """Request bodies of the two API shapes, read strictly: every wrong type, range or size is a
 :class:`Problem` naming the field, which the app answers as a 4xx JSON error.
 
-Types are checked by msgspec (``Expected `int`, got `str` - at `$.n```), ranges here against
-:class:`~tweetgen.serve.settings.Limits`. Fields the API shapes define but tweetgen has no use
-for (``user``, ``options``...) are ignored, as the services these shapes come from do.
+Types are checked by msgspec (``Expected `int`, got `str` - at `$.n```), ranges by the
+generator's own check against the server's narrower :class:`~tweetgen.serve.settings.Limits`.
+Fields the API shapes define but tweetgen has no use for (``user``, ``options``...) are
+ignored, as the services these shapes come from do.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TypeVar
 
 import msgspec
 
-from tweetgen.generation.generator import SampleRequest
+from tweetgen.errors import RequestError
+from tweetgen.generation.samples import SampleRequest, check_settings
 from tweetgen.serve.settings import Limits
 
 T = TypeVar("T")
@@ -143,33 +144,19 @@ def checked(
             f"{prompt_name}: at most {limits.max_prompt_chars:,} characters, got {len(prompt):,}",
             param=prompt_name,
         )
-    _whole(n_name, n, limits.max_posts)
-    _whole(tokens_name, max_new_tokens, limits.max_new_tokens)
-    _real("temperature", temperature, limits.min_temperature, limits.max_temperature)
-    _real("top_p", top_p, 0.0, 1.0, open_low=True)
-    return SampleRequest(
+    request = SampleRequest(
         prompt=prompt,
         n=5 if n is None else n,
         max_new_tokens=max_new_tokens,
         temperature=temperature,
         top_p=top_p,
     )
-
-
-def _whole(name: str, value: int | None, high: int) -> None:
-    if value is not None and not 1 <= value <= high:
-        raise Problem(400, f"{name}: an integer from 1 to {high:,}, got {value}", param=name)
-
-
-def _real(
-    name: str, value: float | None, low: float, high: float, *, open_low: bool = False
-) -> None:
-    if value is None:
-        return
-    above = value > low if open_low else value >= low
-    if not (math.isfinite(value) and above and value <= high):
-        bound = f"above {low:g}" if open_low else f"from {low:g}"
-        raise Problem(400, f"{name}: a number {bound} to {high:g}, got {value!r}", param=name)
+    spelled = {"prompt": prompt_name, "n": n_name, "max_new_tokens": tokens_name}
+    try:
+        check_settings(request, limits, spelled)
+    except RequestError as exc:
+        raise Problem(400, exc.message, param=exc.param) from None
+    return request
 
 
 __all__ = ["Ask", "CompletionBody", "HFBody", "Problem", "completion_ask", "decode", "hf_ask"]

@@ -12,20 +12,20 @@ import os
 from dataclasses import dataclass, field
 
 from tweetgen.errors import ServeError
+from tweetgen.generation.samples import RequestLimits
 
 #: The environment variable ``tweetgen serve`` reads the API key from (``--api-key`` wins).
 API_KEY_ENV = "TWEETGEN_API_KEY"
 
 
 @dataclass(frozen=True)
-class Limits:
+class Limits(RequestLimits):
     """Caps on one request, and the batching of many."""
 
     max_prompt_chars: int = 1_000
     max_posts: int = 16
     max_new_tokens: int = 256
     max_temperature: float = 5.0
-    min_temperature: float = 0.01
     max_body_bytes: int = 64 * 1024
     #: Seconds a client may take to send its body before it is answered 408.
     body_timeout: float = 10.0

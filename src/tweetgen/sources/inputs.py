@@ -4,10 +4,10 @@ A FIFO named as the archive blocks ``open`` forever, ``/dev/zero`` reads forever
 millions of parts keeps a reader busy for hours. Every location that exists on disk passes
 here first (sources that take a user name or a handle are not affected):
 
-* a file must be a regular file (after links) of at most :data:`MAX_FILE_BYTES`;
-* a folder may hold regular files and folders only, at most :data:`MAX_FOLDER_ENTRIES` of
-  them, :data:`MAX_DEPTH` deep, and no link that loops or leaves for a device;
-* a zip may list at most :data:`MAX_ZIP_ENTRIES` entries and :data:`MAX_PARTS` parts of one
+* a file must be a regular file (after links) of at most ``max_file_bytes`` (:class:`InputLimits`);
+* a folder may hold regular files and folders only, at most ``max_folder_entries`` of them,
+  ``max_depth`` deep, and no link that loops or leaves for a device;
+* a zip may list at most ``max_zip_entries`` entries and ``max_parts`` parts of one
   data file (``tweets-part1.js`` ...), read from its central directory only.
 """
 
@@ -39,11 +39,6 @@ class InputLimits:
 
 
 LIMITS = InputLimits()
-MAX_FILE_BYTES = LIMITS.max_file_bytes
-MAX_FOLDER_ENTRIES = LIMITS.max_folder_entries
-MAX_DEPTH = LIMITS.max_depth
-MAX_ZIP_ENTRIES = LIMITS.max_zip_entries
-MAX_PARTS = LIMITS.max_parts
 #: ``data/tweets-part12.js`` -> ``data/tweets``: parts of one data file share this stem.
 _PART = re.compile(r"^(.*)-part[0-9]+\.js$", re.IGNORECASE)
 
@@ -188,19 +183,3 @@ def _in_user_terms(exc: BaseException) -> str:
         return f"text that is not valid Unicode in this input (a lone surrogate, {bad!r})"
     problem = f"{type(exc).__name__}: {first_line(exc)}"[:200]
     return f"unexpected data in this input ({problem})"
-
-
-__all__ = [
-    "LIMITS",
-    "MAX_DEPTH",
-    "MAX_FILE_BYTES",
-    "MAX_FOLDER_ENTRIES",
-    "MAX_PARTS",
-    "MAX_ZIP_ENTRIES",
-    "InputLimits",
-    "check_file",
-    "check_folder",
-    "check_input",
-    "check_zip",
-    "reader_errors",
-]

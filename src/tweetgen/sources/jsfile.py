@@ -93,6 +93,15 @@ def parse_js(data: bytes, label: str) -> Any:
     return parse_json_text(body, label, line_offset=offset)
 
 
+def parse_entries(data: bytes, label: str) -> list[Any]:
+    """The entries of an archive data file: :func:`parse_js`, which must give a list."""
+    found = parse_js(data, label)
+    if not isinstance(found, list):
+        kind = "an object" if isinstance(found, dict) else type(found).__name__
+        raise InputFormatError(f"expected a list of entries, found {kind}", path=label)
+    return found
+
+
 # Streaming: the top-level array in pieces of whole elements ------------------------------------
 
 #: Bytes of elements decoded at a time: bounds memory whatever the file's size.

@@ -4,15 +4,15 @@ and the entries of a data file (``window.YTD.tweets.part0 = [...]``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from tweetgen.errors import ArchiveError, InputFormatError
 from tweetgen.sources.archive_tree import ArchiveTree
-from tweetgen.sources.jsfile import parse_js
+from tweetgen.sources.jsfile import parse_entries, parse_js
 from tweetgen.sources.safezip import unsafe_name
 from tweetgen.sources.values import valid_text
-from tweetgen.sources.x_tweets import Account, unwrap
+from tweetgen.sources.x_tweets import Account
 
 TWEETS = re.compile(r"^tweets?(?:-part(\d+))?\.js$")
 NOTES = re.compile(r"^note-tweet(?:-part(\d+))?\.js$")
@@ -21,24 +21,13 @@ DELETED = re.compile(r"^deleted-tweets?(?:-part(\d+))?\.js$")
 #: The data table's row for the earlier versions of edited posts (the latest one is kept).
 EDIT_VERSIONS = "earlier edit versions"
 
-Raw = tuple[dict[str, Any], int, str]  # tweet object, its index in its file, the file's label
 
-
-def items(tree: ArchiveTree, files: list[str], wrap: Callable[[Any], Any]) -> Iterator[Any]:
+def items(tree: ArchiveTree, files: list[str]) -> Iterator[tuple[Any, int, str]]:
     """``(item, index, label)`` for each element of each file's top-level list."""
     for name in files:
         label = tree.label(name)
-        data = parse_js(tree.read(name), label)
-        if not isinstance(data, list):
-            found = "an object" if isinstance(data, dict) else type(data).__name__
-            raise InputFormatError(f"expected a list of entries, found {found}", path=label)
-        for index, item in enumerate(data):
-            yield wrap(item), index, label
-
-
-def raw_tweets(tree: ArchiveTree, files: list[str]) -> Iterator[Raw]:
-    for item, index, label in items(tree, files, lambda x: x):
-        yield unwrap(item, index, label), index, label
+        for index, item in enumerate(parse_entries(tree.read(name), label)):
+            yield item, index, label
 
 
 def read_manifest(tree: ArchiveTree, names: set[str]) -> dict[str, Any] | None:

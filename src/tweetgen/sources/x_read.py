@@ -1,17 +1,14 @@
 """Reading an X archive's tweets into one Arrow table (see :mod:`tweetgen.sources.x_archive`).
 
-Each tweets file is decoded piece by piece into record batches (:mod:`x_columns`); a file that
-path declines is parsed the careful way, entry by entry. Then, on whole columns: earlier
-versions of edited posts go, repeated ids go, deleted posts follow, long posts get their notes.
+Each tweets file is decoded piece by piece into record batches (:mod:`x_tweets`). Then, on
+whole columns: earlier versions of edited posts go, repeated ids go, deleted posts follow,
+long posts get their notes.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,25 +21,22 @@ from tweetgen.records.schema import (
     batch_posts,
     first_occurrences,
     post_batches,
-    string_array,
 )
-from tweetgen.sources import x_columns as xc
+from tweetgen.sources import x_tweets as xt
 from tweetgen.sources.archive_tree import ArchiveTree
 from tweetgen.sources.x_manifest import (
     DELETED,
     EDIT_VERSIONS,
     NOTES,
     TWEETS,
-    Raw,
     data_files,
     items,
-    raw_tweets,
     read_account,
     read_manifest,
 )
 from tweetgen.sources.x_notes import NoteIndex, parse_note
 from tweetgen.sources.x_parallel import parallel_plan, read_parts
-from tweetgen.sources.x_tweets import Account, checked_id, parse_tweet, tweet_id
+from tweetgen.sources.x_tweets import Account
 
 #: Seconds around a note's time where its post may be (merge itself allows one; floor vs
 #: truncation of negative times may shift one more).
@@ -58,11 +52,10 @@ def read_archive(
 ) -> pa.Table:
     """Every post in the archive, in file order, each id once, as one table.
 
-    Each tweets file is decoded piece by piece into record batches (:mod:`x_columns`); a file
-    that path declines is parsed the careful way. Then, on whole columns: earlier versions of
-    edited posts go (counted in ``skipped`` under ``EDIT_VERSIONS``, so the data table
-    accounts for every post the archive holds), repeated ids go, deleted posts follow, long
-    posts get their notes.
+    Each tweets file is decoded piece by piece into record batches (:mod:`x_tweets`). Then, on
+    whole columns: earlier versions of edited posts go (counted in ``skipped`` under
+    ``EDIT_VERSIONS``, so the data table accounts for every post the archive holds), repeated
+    ids go, deleted posts follow, long posts get their notes.
     """
     names = set(tree.names())
     manifest = read_manifest(tree, names)
@@ -71,108 +64,49 @@ def read_archive(
         raise ArchiveError("not an X archive: no data/tweets.js or data/tweet.js", path=location)
     account = read_account(tree, names, manifest, author)
     note_files = data_files(tree, names, manifest, ("noteTweet",), NOTES) or []
-    notes = NoteIndex([parse_note(*item) for item in items(tree, note_files, lambda x: x)])
+    notes = NoteIndex([parse_note(*item) for item in items(tree, note_files)])
     files = _tweets_files(tree, tweet_files, account)
+    problems = [p for f in files for p in f.problems]
+    _raise_first([p for p in problems if p.first])
     present = pa.chunked_array(
         [b.column("id") for f in files for b in f.batches]
-        + [pa.array([checked_id(*raw) for raw in f.raws], pa.string()) for f in files],
+        + [pa.array([p.ident for p in problems], pa.string())],
         pa.string(),
     )
-    old = xc.superseded(present, (c for f in files for c in f.chains))
-    counted: Counter[str] = Counter()
-    table = _table(f.finish(account, old, counted) for f in files)
-    table = _first_of_each_id(table, old, counted)
+    old = xt.superseded(present, (c for f in files for c in f.chains))
+    _raise_first([p for p in problems if p.ident not in old])
+    counted = Counter({EDIT_VERSIONS: sum(p.ident in old for p in problems)})
+    table = _first_of_each_id(_table(b for f in files for b in f.batches), old, counted)
     if skipped is not None and counted[EDIT_VERSIONS]:
         skipped[EDIT_VERSIONS] += counted[EDIT_VERSIONS]
     if include_deleted:
         deleted_files = data_files(tree, names, manifest, ("deletedTweets",), DELETED) or []
-        deleted = _table(_deleted_file(tree, n, account) for n in deleted_files)
+        deleted = _table(b for n in deleted_files for b in _deleted_file(tree, n, account))
         table = pa.concat_tables([table, _deleted_rows(deleted, table.column("id"))])
     return _merge_notes(table, notes)
 
 
-@dataclass
-class _File:
-    """One tweets file: batches from the fast path, or raw objects from the careful one."""
-
-    label: str
-    batches: list[pa.RecordBatch] = field(default_factory=list)
-    chains: list[list[str]] = field(default_factory=list)
-    raws: list[Raw] = field(default_factory=list)
-    deleted_at: list[str | None] = field(default_factory=list)
-
-    def finish(
-        self, account: Account, superseded: set[str], skipped: Counter[str] | None = None
-    ) -> list[pa.RecordBatch]:
-        """Batches of every post; raw objects are parsed now, superseded ones never are."""
-        if not self.raws:
-            return self.batches
-        current = [r for r in self.raws if tweet_id(r[0]) not in superseded]
-        if skipped is not None:
-            skipped[EDIT_VERSIONS] += len(self.raws) - len(current)
-        posts = (parse_tweet(raw, account, index=i, label=label) for raw, i, label in current)
-        return list(post_batches(posts))
+def _raise_first(problems: list[xt.Problem]) -> None:
+    if problems:
+        raise problems[0].error()
 
 
-def _tweets_files(tree: ArchiveTree, names: list[str], account: Account) -> list[_File]:
+def _tweets_files(tree: ArchiveTree, names: list[str], account: Account) -> list[xt.FileColumns]:
     """Every tweets file, big parts (of a zip or a folder) decoded by worker processes at once."""
     groups = parallel_plan(tree, names)
     done = read_parts(tree, groups, account) if groups else {}
-    return [_tweets_file(tree, name, account, fast=done.get(name)) for name in names]
-
-
-def _tweets_file(
-    tree: ArchiveTree,
-    name: str,
-    account: Account,
-    deleted: bool = False,
-    fast: xc.FileColumns | None = None,
-) -> _File:
-    """One file, the fast way unless that path declines (``fast``: already decoded)."""
-    label = tree.label(name)
-    try:
-        if fast is None:
-            fast = xc.read_file(tree, name, account, deleted=deleted)
-        batches = [pa.RecordBatch.from_arrays(b.columns, schema=SCHEMA) for b in fast.batches]
-        return _File(label, batches, fast.chains, deleted_at=fast.deleted_at)
-    except xc.Unusual:
-        pass
-    raws = list(raw_tweets(tree, [name]))
-    chains = [c for raw, _, _ in raws if (c := _raw_chains(raw))]
-    deleted_at = [
-        r.get("deleted_at") if isinstance(r.get("deleted_at"), str) else None for r, _, _ in raws
-    ]
-    return _File(label, chains=chains, raws=raws, deleted_at=deleted_at)
+    return [done.get(n) or xt.read_file(tree, n, account) for n in names]
 
 
 def _deleted_file(tree: ArchiveTree, name: str, account: Account) -> list[pa.RecordBatch]:
-    """Deleted posts with ``deleted`` (and ``deleted_at``) in their extra."""
-    f = _tweets_file(tree, name, account, deleted=True)
-    batches = f.finish(account, set())
-    table = _table(batches)
-    extras = [
-        _deleted_extra(extra, at)
-        for extra, at in zip(table.column("extra").to_pylist(), f.deleted_at, strict=True)
-    ]
-    index = table.schema.get_field_index("extra")
-    return table.set_column(index, "extra", string_array(extras)).to_batches()
+    """Deleted posts, with ``deleted`` (and ``deleted_at``) in their extra."""
+    f = xt.read_file(tree, name, account, deleted=True)
+    _raise_first(f.problems)
+    return f.batches
 
 
-def _deleted_extra(extra: str, deleted_at: str | None) -> str:
-    data = {**json.loads(extra), "deleted": True}
-    if deleted_at is not None:
-        data["deleted_at"] = deleted_at
-    return json.dumps(data, sort_keys=True, ensure_ascii=False)
-
-
-def _table(batches: Iterable[Iterable[pa.RecordBatch]] | Iterable[pa.RecordBatch]) -> pa.Table:
-    flat: list[pa.RecordBatch] = []
-    for item in batches:
-        if isinstance(item, pa.RecordBatch):
-            flat.append(item)
-        else:
-            flat.extend(item)
-    return pa.Table.from_batches(flat, schema=SCHEMA)
+def _table(batches: Iterable[pa.RecordBatch]) -> pa.Table:
+    return pa.Table.from_batches(list(batches), schema=SCHEMA)
 
 
 def _first_of_each_id(table: pa.Table, superseded: set[str], skipped: Counter[str]) -> pa.Table:
@@ -238,17 +172,3 @@ def _replace_rows(table: pa.Table, rows: list[int], new: pa.Table) -> pa.Table:
             out.append(batch)
         start = end
     return pa.Table.from_batches(out, schema=table.schema)
-
-
-def _raw_chains(raw: dict[str, Any]) -> list[str]:
-    """The edit chains of one raw tweet (more than one id each), joined for ``superseded``."""
-    info = raw.get("edit_info")
-    info = info if isinstance(info, dict) else {}
-    edit = info.get("edit")
-    edit = edit if isinstance(edit, dict) else {}
-    found = []
-    for holder in (info.get("initial"), edit.get("editControlInitial")):
-        chain = holder.get("editTweetIds") if isinstance(holder, dict) else None
-        if isinstance(chain, list) and len(chain) > 1:
-            found.append("\x00".join(str(i) for i in chain))
-    return found
