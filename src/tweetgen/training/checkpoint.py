@@ -131,9 +131,6 @@ class CheckpointStore:
             self.check()
 
 
-__all__ = ["Checkpoint", "CheckpointStore"]
-
-
 def rng_state() -> dict[str, Any]:
     """Every generator a run draws from, so a resumed run draws what the unbroken one would."""
     import torch

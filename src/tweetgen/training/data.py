@@ -405,17 +405,3 @@ class Batches:
 
 def _pad_rows(array: np.ndarray, rows: int, value: int) -> np.ndarray:
     return np.concatenate([array, np.full((rows, array.shape[1]), value, dtype=array.dtype)])
-
-
-__all__ = [
-    "IGNORE",
-    "Batch",
-    "Batches",
-    "Blocks",
-    "Packing",
-    "Tokens",
-    "build_blocks",
-    "pack",
-    "tokenize_corpus",
-    "tokenizer_digest",
-]

@@ -121,6 +121,3 @@ def use_flex_attention(model: Any) -> bool:
     if hasattr(model.config, "attn_pdrop"):
         model.config.attn_pdrop = 0.0
     return True
-
-
-__all__ = ["Base", "load_base", "use_document_token", "use_flex_attention"]

@@ -406,20 +406,3 @@ def start_train_run(config: TrainConfig, *, fingerprint: str) -> Tracker:
     if not config.wandb or os.environ.get("WANDB_MODE") == "disabled":
         return NullTracker()
     return WandbTracker(config, fingerprint=fingerprint)
-
-
-__all__ = [
-    "NullTracker",
-    "Tracker",
-    "TrackingPlan",
-    "WandbTracker",
-    "contained",
-    "has_api_key",
-    "log_preprocess",
-    "plan",
-    "reachable",
-    "redact",
-    "run_links",
-    "start_train_run",
-    "wandb_root",
-]
