@@ -7,6 +7,8 @@ step. Each spec is ``key=value`` pairs joined by commas, specs joined by ``;``:
 * ``rows`` (blocks a step, 1), ``block`` (tokens a block, 128), ``post`` (tokens a post, 16);
 * ``mask=none``: one dense block, no mask (the huggingtweets recipe: ``rows=1,block=1024``);
 * ``top=N``: train only the top N blocks and the final norm (``TrainConfig.train_layers``);
+* ``opt``: the AdamW implementation: ``trainer`` (what the trainer builds: fused on the CPU),
+  ``fused``, ``foreach`` or ``loop`` (the for-loop one);
 * ``lora=R``: LoRA adapters of rank R on every linear layer (``tweetgen-lora``); with ``top``,
   on the top N blocks only.
 
@@ -61,7 +63,7 @@ def time_steps(model: Any, opts: dict[str, str]) -> dict[str, float]:
     """Mean seconds of forward, backward and optimizer step."""
     import torch
 
-    from tweetgen.training.trainer import post_mask, token_loss
+    from tweetgen.training.trainer import adamw, post_mask, token_loss
 
     rows, block = int(opts.get("rows", 1)), int(opts.get("block", 128))
     ids = torch.randint(100, 40000, (rows, block))
@@ -69,7 +71,12 @@ def time_steps(model: Any, opts: dict[str, str]) -> dict[str, float]:
     targets = ids.clone()
     targets[:, -1] = -100
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=1e-5)
+    kind = opts.get("opt", "trainer")
+    if kind == "trainer":  # what the trainer builds (fused on the CPU)
+        optimizer = adamw(params, 1e-5, 0.0, torch.device("cpu"))
+    else:
+        flags = {"fused": {"fused": True}, "foreach": {"foreach": True}, "loop": {"foreach": False}}
+        optimizer = torch.optim.AdamW(params, lr=1e-5, **flags[kind])
     model.train()
     times = []
     for step in range(STEPS + 1):

@@ -23,6 +23,9 @@ def model(trained_model: Path, tmp_path: Path) -> Path:
     path = shutil.copytree(trained_model, tmp_path / "model")
     (path / "checkpoint-10").mkdir()
     (path / "checkpoint-10" / "optimizer.pt").write_bytes(b"x")
+    (path / ".tweetgen-work" / "checkpoints").mkdir(parents=True)  # hidden: never uploaded
+    (path / ".tweetgen-work" / "checkpoints" / "state.pt").write_bytes(b"x")
+    (path / ".README.md.123.abc.tmp").write_text("a temporary a killed write left")
     return path
 
 
@@ -66,7 +69,7 @@ def test_push_creates_the_repo_and_uploads_without_checkpoints(
     assert commit["repo_id"] == "alice/alice-bot"
     uploaded = {op.path_in_repo: op.path_or_fileobj for op in commit["operations"]}
     assert {"config.json", "model.safetensors", CARD_FILE} <= set(uploaded)
-    assert not any(name.startswith("checkpoint-") for name in uploaded)
+    assert not any(name.startswith(("checkpoint-", ".")) for name in uploaded)
     assert Path(uploaded["config.json"]) == model / "config.json"
     card = uploaded[CARD_FILE].decode()
     assert "model='alice/alice-bot'" in card

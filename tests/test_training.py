@@ -28,7 +28,7 @@ from tweetgen.training.testing import (  # noqa: E402
     synthetic_texts,
     tiny_config,
 )
-from tweetgen.training.trainer import FullFineTune, Trainer, TrainProgress  # noqa: E402
+from tweetgen.training.trainer import FullFineTune, Trainer, TrainProgress, adamw  # noqa: E402
 
 METRICS = {
     "perplexity_before",
@@ -49,6 +49,41 @@ def corpus() -> Corpus:
 def _weights(path: Path) -> dict[str, Any]:
     model = transformers.AutoModelForCausalLM.from_pretrained(path)
     return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def _adamw_steps(fused: bool, lr: float = 1e-3, steps: int = 6) -> tuple[list, list]:
+    """The weights of a small net before and after ``steps`` AdamW steps (clipped gradients,
+    weight decay), with the trainer's optimizer or the for-loop one."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(24, 48), torch.nn.GELU(), torch.nn.Linear(48, 8))
+    before = [p.detach().clone() for p in net.parameters()]
+    params = list(net.parameters())
+    if fused:
+        optimizer = adamw(params, lr, 0.01, torch.device("cpu"))
+        assert optimizer.defaults["fused"] is True  # the CPU gets the fused kernel
+    else:
+        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.01, foreach=False)
+    data = torch.randn(steps, 16, 24, generator=torch.Generator().manual_seed(1))
+    for x in data:
+        net(x).square().mean().backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0, foreach=True)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return before, [p.detach().clone() for p in net.parameters()]
+
+
+def test_fused_cpu_adamw_takes_the_for_loop_steps() -> None:
+    start, fused = _adamw_steps(fused=True)
+    _, loop = _adamw_steps(fused=False)
+    for a, b in zip(fused, loop, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    # guards that the comparison can fail: the weights moved far beyond the tolerance, and a
+    # 1% different learning rate lands outside it
+    assert min(float((a - b).abs().max()) for a, b in zip(fused, start, strict=True)) > 1e-3
+    _, other = _adamw_steps(fused=False, lr=1.01e-3)
+    with pytest.raises(AssertionError):
+        for a, b in zip(fused, other, strict=True):
+            torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
 
 
 def test_too_little_text_is_refused_before_anything_is_written(tmp_path: Path) -> None:

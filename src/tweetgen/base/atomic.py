@@ -31,6 +31,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -324,8 +325,7 @@ def _remove(path: Path) -> None:
 
 def exchange(a: Path, b: Path) -> bool:
     """Swap two directory entries in one step (Linux); False where that is not supported."""
-    libc = _libc()
-    func = getattr(libc, "renameat2", None) if libc is not None else None
+    func = getattr(_libc(), "renameat2", None)
     if func is None:
         return False
     result = func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
@@ -337,16 +337,12 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
-_libc_cache: list[Any] = []
-
-
+@cache
 def _libc() -> Any:
-    if not _libc_cache:
-        try:
-            _libc_cache.append(ctypes.CDLL(None, use_errno=True))
-        except OSError:
-            _libc_cache.append(None)
-    return _libc_cache[0]
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def replace_dir(tmp: Path, target: Path) -> None:

@@ -67,11 +67,10 @@ def is_secret_key(key: object) -> bool:
     return any(w in SECRET_WORDS for w in words) or "apikey" in "".join(words)
 
 
-def environment_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
+def environment_secrets() -> list[str]:
     """Values of secret-named environment variables, longest first (for text scrubbing)."""
-    environ = os.environ if environ is None else environ
     found = {
-        v for k, v in environ.items() if is_secret_key(k) and len(v.strip()) >= MIN_SECRET_LENGTH
+        v for k, v in os.environ.items() if is_secret_key(k) and len(v.strip()) >= MIN_SECRET_LENGTH
     }
     return sorted(found, key=len, reverse=True)
 

@@ -40,13 +40,12 @@ class Api:
         secrets: tuple[str, ...] = (),
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.time,
-        max_wait: float = MAX_WAIT_S,
     ) -> None:
         self.what = what
         self.secrets = tuple(s for s in secrets if s)
         # time.sleep looked up at each wait, so a test can replace it
         self.sleep = sleep or (lambda seconds: time.sleep(seconds))
-        self.clock, self.max_wait = clock, max_wait
+        self.clock = clock
         self.ready_at = 0.0  # the time the rate limit allows the next request
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         self.client = httpx.Client(base_url=base_url, timeout=TIMEOUT_S, headers=headers)
@@ -78,7 +77,7 @@ class Api:
     def _wait(self, seconds: float) -> None:
         if seconds <= 0:
             return
-        if seconds > self.max_wait:
+        if seconds > MAX_WAIT_S:
             raise PublishError(
                 self._line(f"rate limited: try again in {seconds / 60:,.0f} minutes")
             )

@@ -75,6 +75,8 @@ def eval_command(
 
 def quality_table(report: Any, title: str = "Quality") -> Table:
     """One row per model (base, fine-tune) and the author's own row."""
+    from tweetgen.evaluation.report import shown
+
     table = Table(title=title, box=box.SIMPLE_HEAD, caption=CAPTION, caption_justify="left")
     for column in ("", "bits/char", "perplexity", "copies", "length KS", "dist-1", "dist-2"):
         table.add_column(column, justify="left" if not column else "right", no_wrap=True)
@@ -83,15 +85,15 @@ def quality_table(report: Any, title: str = "Quality") -> Table:
         copies = f"{m.copies}/{len(m.samples)}" if m.samples else "-"
         table.add_row(
             m.label,
-            _num(loss.bits_per_char if loss else math.nan),
-            _num(loss.perplexity if loss else math.nan, 2),
+            shown(loss.bits_per_char if loss else math.nan),
+            shown(loss.perplexity if loss else math.nan, 2),
             copies,
-            _num(m.length_ks),
-            _num(m.distinct_1),
-            _num(m.distinct_2),
+            shown(m.length_ks),
+            shown(m.distinct_1),
+            shown(m.distinct_2),
         )
     table.add_row(
-        "author", "", "", "", "", _num(report.author_distinct_1), _num(report.author_distinct_2)
+        "author", "", "", "", "", shown(report.author_distinct_1), shown(report.author_distinct_2)
     )
     return table
 
@@ -124,7 +126,3 @@ def print_headline(
         highlight=False,
         soft_wrap=True,
     )
-
-
-def _num(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "-"

@@ -31,6 +31,7 @@ from tweetgen.evaluation.heldout import score_posts
 from tweetgen.evaluation.report import EvalReport, ModelQuality
 from tweetgen.evaluation.trainlog import read_training_curve
 from tweetgen.model import gguf
+from tweetgen.model.files import model_folder
 from tweetgen.model.finish import read_metadata
 from tweetgen.model.novelty import NoveltyIndex
 
@@ -71,7 +72,7 @@ def evaluate(
     """
     began = time.perf_counter()
     tell = stage or (lambda _name: None)
-    model_path = _check_model_dir(model_dir)
+    model_path = model_folder(model_dir, error=EvaluationError)
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
         raise EvaluationError(f"samples must be a whole number from 0, got {samples!r}")
     loaded = _load_corpus(corpus)
@@ -96,15 +97,6 @@ def evaluate(
 def _mapping(value: Any) -> dict[str, Any]:
     """A JSON object read from ``tweetgen.json``, or ``{}`` for anything else."""
     return value if isinstance(value, dict) else {}
-
-
-def _check_model_dir(model_dir: str | os.PathLike[str]) -> Path:
-    path = Path(model_dir)
-    if not path.is_dir():
-        raise EvaluationError("no such model directory", path=path)
-    if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
-        raise EvaluationError("not a model directory (no config.json)", path=path)
-    return path
 
 
 def _load_corpus(corpus: Corpus | str | os.PathLike[str]) -> Corpus:

@@ -6,7 +6,6 @@ post may hold ``<script>``.
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 from html import escape
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tweetgen.base.atomic import atomic_file
 from tweetgen.evaluation import plots
-from tweetgen.evaluation.report import EvalReport, ModelQuality
+from tweetgen.evaluation.report import EvalReport, ModelQuality, shown
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -83,8 +82,8 @@ def _numbers_table(report: EvalReport) -> str:
     rows = [[escape(m.label), *_model_cells(m)] for m in report.models()]
     lengths = report.real_lengths
     median = f"{statistics.median(lengths):.0f}" if lengths else "-"
-    rows.append(["author", "-", "-", "-", "-", median, _num(report.author_distinct_1),
-                 _num(report.author_distinct_2)])  # fmt: skip
+    rows.append(["author", "-", "-", "-", "-", median, shown(report.author_distinct_1),
+                 shown(report.author_distinct_2)])  # fmt: skip
     return _table(header, rows)
 
 
@@ -93,13 +92,13 @@ def _model_cells(m: ModelQuality) -> list[str]:
     copies = f"{m.copies} of {len(m.samples)} ({m.copy_share:.0%})" if m.samples else "-"
     median = f"{statistics.median(m.sample_lengths):.0f}" if m.samples else "-"
     return [
-        _num(loss.bits_per_char) if loss else "-",
-        _num(loss.perplexity, 2) if loss else "-",
+        shown(loss.bits_per_char) if loss else "-",
+        shown(loss.perplexity, 2) if loss else "-",
         copies,
-        _num(m.length_ks),
+        shown(m.length_ks),
         median,
-        _num(m.distinct_1),
-        _num(m.distinct_2),
+        shown(m.distinct_1),
+        shown(m.distinct_2),
     ]
 
 
@@ -134,7 +133,3 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _num(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "-"

@@ -111,3 +111,8 @@ class EvalReport:
 
 def _finite(value: float) -> float | None:
     return value if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def shown(value: float, digits: int = 3) -> str:
+    """A number as the table and the HTML page show it (``-`` for NaN)."""
+    return "-" if _finite(value) is None else f"{value:.{digits}f}"

@@ -50,11 +50,11 @@ def distinct_n(texts: Sequence[str], n: int) -> float:
     return len(grams) / total if total else math.nan
 
 
-def author_subset(texts: Sequence[str], size: int, *, seed: int = 0) -> list[str]:
-    """``size`` of the author's posts at random: distinct-n at the samples' set size."""
+def author_subset(texts: Sequence[str], size: int) -> list[str]:
+    """``size`` of the author's posts at random (seeded): distinct-n at the samples' set size."""
     if size >= len(texts):
         return list(texts)
-    return random.Random(seed).sample(list(texts), size)
+    return random.Random(0).sample(list(texts), size)
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,8 @@ class WordUse:
     ratio: float
 
 
-def overused_words(
-    samples: Sequence[str],
-    author: Sequence[str],
-    *,
-    top: int = TOP_OVERUSED,
-    min_count: int = MIN_OVERUSED,
-) -> list[WordUse]:
-    """The ``top`` words the samples use most often relative to the author."""
+def overused_words(samples: Sequence[str], author: Sequence[str]) -> list[WordUse]:
+    """The :data:`TOP_OVERUSED` words the samples use most often relative to the author."""
     mine = Counter(w for text in samples for w in normalise(text))
     theirs = Counter(w for text in author for w in normalise(text))
     n_mine, n_theirs = sum(mine.values()), sum(theirs.values())
@@ -85,7 +79,7 @@ def overused_words(
     vocab = len(set(mine) | set(theirs))
     found = []
     for word, count in mine.items():
-        if count < min_count:
+        if count < MIN_OVERUSED:
             continue
         rate = (count + 1) / (n_mine + vocab)
         author_rate = (theirs[word] + 1) / (n_theirs + vocab)
@@ -94,4 +88,4 @@ def overused_words(
         per = 1000 * count / n_mine, 1000 * theirs[word] / n_theirs
         found.append(WordUse(word, count, theirs[word], *per, rate / author_rate))
     found.sort(key=lambda w: (-w.ratio, w.word))
-    return found[:top]
+    return found[:TOP_OVERUSED]

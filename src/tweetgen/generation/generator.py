@@ -28,7 +28,12 @@ from tweetgen.generation.samples import (
 )
 from tweetgen.model.base import load_causal_lm, load_tokenizer
 from tweetgen.model.device import resolve_device
-from tweetgen.model.files import check_generation_config, quiet_transformers
+from tweetgen.model.files import (
+    ADAPTER_CONFIG,
+    check_generation_config,
+    model_folder,
+    quiet_transformers,
+)
 from tweetgen.model.finish import SAMPLING_DEFAULTS, read_novelty
 from tweetgen.model.novelty import NoveltyIndex
 
@@ -37,7 +42,6 @@ if TYPE_CHECKING:
     from transformers import GenerationConfig, PreTrainedTokenizerBase
 
 MAX_CHARS = 280
-ADAPTER_CONFIG = "adapter_config.json"
 
 
 def cap_length(text: str, limit: int = MAX_CHARS) -> str:
@@ -63,11 +67,7 @@ class Generator:
     """Samples posts from a model directory (any causal LM; a PEFT adapter directory too)."""
 
     def __init__(self, model_dir: str | os.PathLike[str], *, device: str = "auto") -> None:
-        self.path = Path(model_dir)
-        if not self.path.is_dir():
-            raise GenerationError("no such model directory", path=self.path)
-        if not (self.path / "config.json").is_file() and not self.is_adapter:
-            raise GenerationError("not a model directory (no config.json)", path=self.path)
+        self.path = model_folder(model_dir, error=GenerationError)
         self.device = str(resolve_device(device, error=GenerationError))
         check_generation_config(self.path, error=GenerationError)  # before the slow load
         with quiet_transformers():  # no "Loading weights" bars: library code never prints

@@ -125,10 +125,9 @@ def load_causal_lm(
     name_or_path: str | Path,
     *,
     error: type[TweetgenError] = TrainingError,
-    attn_implementation: str = "sdpa",
     **kwargs: Any,
 ) -> PreTrainedModel:
-    """Any causal LM (hub id or local directory), with SDPA attention by default."""
+    """Any causal LM (hub id or local directory), with SDPA attention."""
     from transformers import AutoModelForCausalLM
 
     if Path(name_or_path).is_dir():  # missing or renamed tensors must not load as random ones
@@ -137,7 +136,7 @@ def load_causal_lm(
     try:
         with quiet_transformers():
             return AutoModelForCausalLM.from_pretrained(
-                str(name_or_path), attn_implementation=attn_implementation, **kwargs
+                str(name_or_path), attn_implementation="sdpa", **kwargs
             )
     except errors as exc:
         raise error(f"cannot load the model: {first_line(exc)}", path=name_or_path) from None
@@ -168,7 +167,7 @@ PREFERRED_BASE = "gpt2"
 OFFLINE_BASE = "smollm2-135m"
 
 
-def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
+def hub_model_available(repo_id: str) -> bool:
     """Whether ``from_pretrained(repo_id)`` can work: cached locally, or the hub answers."""
     import os
 
@@ -182,7 +181,7 @@ def hub_model_available(repo_id: str, *, timeout: float = 5.0) -> bool:
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes", "on"):
         return False
     try:
-        HfApi().model_info(repo_id, timeout=timeout)
+        HfApi().model_info(repo_id, timeout=5.0)
     except Exception:  # offline, DNS, proxy, HTTP: all mean "cannot download it now"
         return False
     return True

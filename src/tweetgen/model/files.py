@@ -115,6 +115,16 @@ def model_files(path: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in found if p.is_file() and not p.is_symlink())
 
 
+def model_folder(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> Path:
+    """``path`` when it is a folder holding a model or an adapter (cheap: before a slow load)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise error("no such model directory", path=folder)
+    if not (folder / CONFIG).is_file() and not (folder / ADAPTER_CONFIG).is_file():
+        raise error("not a model directory (no config.json)", path=folder)
+    return folder
+
+
 def check_model_dir(path: str | os.PathLike[str], *, error: type[TweetgenError]) -> None:
     """Config, weights and tokenizer of a full model directory (not an adapter)."""
     check_weights(path, error=error)

@@ -14,22 +14,20 @@ from typing import TYPE_CHECKING
 from tweetgen.base.secrets import redact_text
 from tweetgen.errors import HubError, first_line
 from tweetgen.model.card import render_card
-from tweetgen.model.files import WORK_DIR_NAME, model_files
+from tweetgen.model.files import model_files, model_folder
 from tweetgen.model.finish import CARD_FILE, read_metadata
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd
 
-#: Never uploaded: training checkpoints, tracking runs, temporary files of atomic writes.
+#: Never uploaded: training checkpoints and tracking runs (hidden entries, such as the work
+#: folder and the temporaries of atomic writes, are no model files to begin with).
 IGNORE_PATTERNS = [
     "checkpoint-*",
     "checkpoint-*/**",
     "checkpoints/**",
-    f"{WORK_DIR_NAME}/**",
     "wandb/**",
     "runs/**",
-    ".*",
-    ".*/**",
     "optimizer.pt",
     "scheduler.pt",
     "rng_state*.pth",
@@ -64,9 +62,7 @@ def push(
     A tweetgen model's card is re-rendered for the upload so its usage snippet names
     ``repo_id``; the local ``README.md`` is left as it was, whether the push works or not.
     """
-    path = Path(model_dir)
-    if not (path / "config.json").is_file() and not (path / "adapter_config.json").is_file():
-        raise HubError("not a model directory (no config.json)", path=path)
+    path = model_folder(model_dir, error=HubError)
     if repo_id.count("/") > 1 or not repo_id.strip("/"):
         raise HubError(f"bad repository id {repo_id!r} (expected NAME or OWNER/NAME)")
     secret = resolve_token(token)
