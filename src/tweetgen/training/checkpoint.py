@@ -46,15 +46,16 @@ class Checkpoint:
     state: dict[str, Any]
 
 
+@dataclass(eq=False)
 class CheckpointStore:
     """The checkpoints of one run under ``root``; refuses those of another config or corpus."""
 
-    def __init__(self, root: Path, config: TrainConfig, fingerprint: str, *, keep: int = 2) -> None:
-        self.root = Path(root)
-        self.config = config
-        self.fingerprint = fingerprint
-        self.keep = keep
-        self.saved_step: int | None = None
+    root: Path
+    config: TrainConfig
+    fingerprint: str
+    keep: int = 2
+    #: The step of the last checkpoint this store saved.
+    saved_step: int | None = None
 
     def paths(self) -> list[Path]:
         """Complete checkpoints, oldest first (temporaries start with a dot and are skipped)."""
@@ -129,9 +130,6 @@ class CheckpointStore:
         """Delete the checkpoints, only ever in a folder tweetgen made (it holds a marker)."""
         if not remove_owned(self.root):
             self.check()
-
-
-__all__ = ["Checkpoint", "CheckpointStore"]
 
 
 def rng_state() -> dict[str, Any]:

@@ -386,5 +386,3 @@ _FLOATS = {
     "max_grad_norm": (0.0, _INF, True),
     "validation": (0.0, 1.0, True),
 }
-
-__all__ = ["TINY", "TrainConfig"]

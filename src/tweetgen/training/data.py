@@ -26,7 +26,7 @@ import hashlib
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -331,6 +331,7 @@ class Batch:
         )
 
 
+@dataclass(eq=False)
 class Batches:
     """The batches of one split, reproducible per epoch.
 
@@ -340,31 +341,22 @@ class Batches:
     would leave a rank idle is dropped.
     """
 
-    def __init__(
-        self,
-        tokens: Tokens,
-        *,
-        rows: int,
-        block_size: int,
-        pad_id: int,
-        seed: int,
-        shuffle: bool = True,
-        rank: int = 0,
-        world: int = 1,
-        pin: bool = False,
-    ) -> None:
-        self.tokens = tokens
-        self.rows = rows
-        self.block_size = block_size
-        self.pad_id = pad_id
-        self.seed = seed
-        self.shuffle = shuffle
-        self.rank, self.world = rank, world
-        self.pin = pin
-        lengths = np.minimum(tokens.lengths, block_size)
-        n_blocks = pack(lengths, block_size, np.random.default_rng(0)).n_blocks
-        batches = -(-n_blocks // rows)
-        self._len = batches if world == 1 else batches // world
+    tokens: Tokens
+    _: KW_ONLY
+    rows: int
+    block_size: int
+    pad_id: int
+    seed: int
+    shuffle: bool = True
+    rank: int = 0
+    world: int = 1
+    pin: bool = False
+
+    def __post_init__(self) -> None:
+        lengths = np.minimum(self.tokens.lengths, self.block_size)
+        n_blocks = pack(lengths, self.block_size, np.random.default_rng(0)).n_blocks
+        batches = -(-n_blocks // self.rows)
+        self._len = batches if self.world == 1 else batches // self.world
 
     def __len__(self) -> int:
         return self._len
@@ -405,17 +397,3 @@ class Batches:
 
 def _pad_rows(array: np.ndarray, rows: int, value: int) -> np.ndarray:
     return np.concatenate([array, np.full((rows, array.shape[1]), value, dtype=array.dtype)])
-
-
-__all__ = [
-    "IGNORE",
-    "Batch",
-    "Batches",
-    "Blocks",
-    "Packing",
-    "Tokens",
-    "build_blocks",
-    "pack",
-    "tokenize_corpus",
-    "tokenizer_digest",
-]

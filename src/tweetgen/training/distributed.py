@@ -67,6 +67,3 @@ def wrap(model: Any, d: Dist, device: torch.device) -> Any:
 
     ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=ids)
-
-
-__all__ = ["Dist", "from_env", "secondary_rank", "wrap"]

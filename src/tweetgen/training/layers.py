@@ -44,6 +44,3 @@ def train_top_blocks(model: torch.nn.Module, blocks: torch.nn.ModuleList, n: int
 def _output_layer(model: torch.nn.Module) -> torch.nn.Module | None:
     get = getattr(model, "get_output_embeddings", None)
     return get() if callable(get) else None
-
-
-__all__ = ["blocks_of", "train_top_blocks"]

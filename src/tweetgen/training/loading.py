@@ -67,10 +67,11 @@ def load_base(
     elif gguf.is_gguf_base(name):
         if dist.main:
             say(f"converting {name} from GGUF (once; cached after)")
-            gguf.gguf_base_dir(name)
-        dist.barrier()  # the other ranks find it in the cache
-        path = str(gguf.gguf_base_dir(name))
-        origin = gguf.read_origin(path)
+            converted = gguf.gguf_base_dir(name)
+        dist.barrier()
+        if not dist.main:  # converted by now: found in the cache
+            converted = gguf.gguf_base_dir(name)
+        path, origin = str(converted), gguf.read_origin(converted)
     say(path)
     tokenizer = use_document_token(base_model.load_tokenizer(path))
     model = base_model.load_causal_lm(path)
@@ -121,6 +122,3 @@ def use_flex_attention(model: Any) -> bool:
     if hasattr(model.config, "attn_pdrop"):
         model.config.attn_pdrop = 0.0
     return True
-
-
-__all__ = ["Base", "load_base", "use_document_token", "use_flex_attention"]

@@ -133,12 +133,3 @@ _SIZES: dict[str, dict[str, Any]] = {
         "max_position_embeddings": 128,
     },
 }
-
-
-__all__ = [
-    "ARCHITECTURES",
-    "build_arch_base",
-    "corpus_from_texts",
-    "synthetic_texts",
-    "tiny_config",
-]

@@ -252,13 +252,15 @@ def settings(wandb: Any, root: Path) -> Any:
     )
 
 
-def _init(root: Path, project: str, entity: str | None, job_type: str, **kwargs: Any) -> Any:
+def _init(cfg: TrainConfig, job_type: str, **kwargs: Any) -> Any:
+    """A wandb run of ``job_type`` in ``cfg``'s project, its files under :func:`wandb_root`."""
     wandb = _wandb()
+    root = wandb_root(cfg)
     os.environ.setdefault("WANDB_SILENT", "true")  # its artifact messages bypass `silent`
     try:
         return wandb.init(
-            project=project,
-            entity=entity,
+            project=cfg.wandb_project,
+            entity=cfg.wandb_entity,
             job_type=job_type,
             dir=str(root.parent),
             mode=_mode(),
@@ -303,10 +305,9 @@ def log_preprocess(raw: Corpus | None, train: Corpus, config: TrainConfig) -> st
     from tweetgen.training.places import guard_places
 
     wandb = _wandb()
-    root = wandb_root(config)
     posts = config.wandb_posts
-    with guard_places(config), contained(root):
-        run = _init(root, config.wandb_project, config.wandb_entity, "preprocess")
+    with guard_places(config), contained(wandb_root(config)):
+        run = _init(config, "preprocess")
         try:
             if raw is not None:
                 raw_artifact = _dataset_artifact(
@@ -337,14 +338,7 @@ class WandbTracker:
         for local in ("out_dir", "work_dir"):  # where files went is nobody's business
             safe.pop(local, None)
         with contained(self.root):
-            self.run = _init(
-                self.root,
-                config.wandb_project,
-                config.wandb_entity,
-                "train",
-                config=safe,
-                name=name,
-            )
+            self.run = _init(config, "train", config=safe, name=name)
             # no preprocess run in this project (yet), or offline without one: fine
             with contextlib.suppress(Exception):
                 self.run.use_artifact(f"{TRAIN_ARTIFACT}:latest")
@@ -412,20 +406,3 @@ def start_train_run(config: TrainConfig, *, fingerprint: str) -> Tracker:
     if not config.wandb or os.environ.get("WANDB_MODE") == "disabled":
         return NullTracker()
     return WandbTracker(config, fingerprint=fingerprint)
-
-
-__all__ = [
-    "NullTracker",
-    "Tracker",
-    "TrackingPlan",
-    "WandbTracker",
-    "contained",
-    "has_api_key",
-    "log_preprocess",
-    "plan",
-    "reachable",
-    "redact",
-    "run_links",
-    "start_train_run",
-    "wandb_root",
-]

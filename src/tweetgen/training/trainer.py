@@ -710,16 +710,3 @@ def _thumbnail(path: Path, config: TrainConfig, device: torch.device) -> str | N
     except TweetgenError as exc:
         return f"no thumbnail drawn: {exc}"
     return None
-
-
-__all__ = [
-    "MIN_CHARACTERS",
-    "WARN_CHARACTERS",
-    "FullFineTune",
-    "TrainProgress",
-    "TrainedModel",
-    "Trainer",
-    "check_corpus_size",
-    "lr_factor",
-    "post_mask",
-]
