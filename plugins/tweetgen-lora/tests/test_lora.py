@@ -265,3 +265,19 @@ def test_lora_finds_its_targets_in_any_architecture(kind: str, tmp_path: Path, c
     eos = generator.tokenizer.eos_token_id
     assert generator.encode_rows([""])[0].tolist() == [[eos]]
     assert generator.generate(n=1, seed=0, max_new_tokens=4, novelty=False).drawn == 1
+
+
+def test_auto_resolved_to_tiny_embeds_the_base(
+    tmp_path: Path, corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``auto`` is decided by the loop: when it means the tiny base (offline, no SmolLM2), the
+    adapter must carry that base, which is deleted with the work folder."""
+    from tweetgen.generation.generator import Generator
+    from tweetgen.model import base as base_model
+
+    monkeypatch.setattr(base_model, "auto_base", lambda: ("tiny", "offline, in a test"))
+    config = tiny_config(tmp_path / "model").replace(base_model="auto", epochs=1)
+    result = LoraTrainer(config, rank=4).train(corpus)
+    assert (result.path / "base" / "config.json").is_file()
+    assert not (config.work_path / "tiny-base").exists()  # the work folder's base is gone
+    assert Generator(result.path, device="cpu").generate(n=1, seed=0, novelty=False).samples

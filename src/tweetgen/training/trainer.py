@@ -124,7 +124,8 @@ class FullFineTune:
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
-        self.base = ""  # the resolved base (hub id or directory), set by the loop
+        self.base = ""  # the base's hub id or directory, set by the loop
+        self.base_name = ""  # the base_model setting resolved (auto decided), set by the loop
 
     def prepare(self, model: PreTrainedModel) -> PreTrainedModel:
         return model
@@ -433,7 +434,7 @@ class _Run:
         random.seed(asked.seed)
         say = lambda message: self.emit("base", message=message)  # noqa: E731
         self.base = load_base(asked, split.train.texts, self.dist, self.device, say)
-        self.method.base = self.base.path
+        self.method.base, self.method.base_name = self.base.path, self.base.name
         self.tokenizer = self.base.tokenizer
         self.model = self.method.prepare(self.base.model)
         cfg = asked.replace(base_model=self.base.name, train_layers=self.trained_blocks(asked))

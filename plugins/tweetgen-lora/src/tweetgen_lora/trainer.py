@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tweetgen import TrainConfig, Trainer, TrainingError
 from tweetgen.errors import TweetgenError, first_line
+from tweetgen.training.config import TINY
 from tweetgen.training.trainer import FullFineTune
 from tweetgen_lora.settings import EXTRA_KEY, OPTIONS, LoraSettings
 
@@ -46,7 +47,11 @@ class LoraFineTune(FullFineTune):
 
     @property
     def embeds_base(self) -> bool:
-        return self.config.is_tiny if self.settings.embed_base is None else self.settings.embed_base
+        """Whether the base goes inside the adapter folder: by default only the tiny base,
+        which has no other home (``auto`` may have become it: the loop's resolved name)."""
+        if self.settings.embed_base is not None:
+            return self.settings.embed_base
+        return (self.base_name or self.config.base_model) == TINY
 
     def prepare(self, model: PreTrainedModel) -> PreTrainedModel:
         """Freeze ``model`` and inject adapters into the target layers."""
