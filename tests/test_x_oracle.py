@@ -1,18 +1,24 @@
 """The X archive's one tweet parser against the per-post oracle (``tests/x_oracle.py``): the same
-post, field for field, or the same error, word for word, on any tweet object."""
+post, field for field, or the same error, word for word, on any tweet object; and the same
+archive whichever decoder (typed, or ``json.loads``) feeds it."""
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import pytest
 import x_oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tweetgen.errors import InputFormatError
+from tweetgen.errors import InputFormatError, TweetgenError
 from tweetgen.records.post import Post
 from tweetgen.records.schema import batch_posts, post_batches
 from tweetgen.sources import x_tweets
+from tweetgen.sources.x_archive import XArchiveSource
 from tweetgen.sources.x_tweets import Account
 
 _ANY = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
@@ -97,3 +103,88 @@ def test_guard_the_oracle_comparison_sees_one_field() -> None:
     good = outcome(x_tweets.parse_tweet, raw, Account("me"))
     assert good == outcome(x_oracle.parse_tweet, raw, Account("me"))
     assert good != outcome(x_oracle.parse_tweet, raw | {"lang": "en"}, Account("me"))
+
+
+_STR = st.sampled_from(["1", "2", "3", " 4 ", "", "x"])
+_CLEAN_LINK: st.SearchStrategy[dict[str, Any]] = st.builds(
+    dict,
+    url=st.sampled_from(["https://t.co/a", "https://t.co/b", ""]) | st.none(),
+    expanded_url=st.sampled_from(["https://x.com/u/status/12", "https://a.b"]) | st.none(),
+)
+_CLEAN_ENTITIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "urls": st.lists(_CLEAN_LINK, max_size=2),
+        "media": st.lists(_CLEAN_LINK, max_size=2),
+        "user_mentions": st.lists(st.builds(dict, screen_name=_STR | st.none()), max_size=2),
+        "hashtags": st.lists(st.builds(dict, text=_STR | st.none()), max_size=2),
+    },
+)
+_CLEAN_CHAIN: st.SearchStrategy[dict[str, Any]] = st.builds(
+    dict, editTweetIds=st.lists(_STR | st.integers(1, 5), max_size=3)
+)
+_GOOD_DATE = "Wed Jan 17 14:41:16 +0000 2024"
+#: Tweets the typed decoder takes as they are (so it, not ``json.loads``, reads the file); now
+#: and then one the rules refuse.
+_CLEAN = st.fixed_dictionaries(
+    {
+        "id_str": st.sampled_from(["1", "2", "3", " 4 ", "1", "2", "3", "", 5]),
+        "full_text": st.sampled_from(["hi", "RT @a", "&amp;", "hi", "RT @a", "&amp;", None]),
+        "created_at": st.sampled_from([_GOOD_DATE] * 12 + [
+            "Sat Feb 30 14:41:16 +0000 2024", "garbage", "1705502476",
+            "Mon Jan 01 00:00:00 +1400 0001", None,
+        ]),
+    },
+    optional={
+        "id": _STR | st.integers(0, 5) | st.none(),
+        "lang": _STR | st.none(),
+        "in_reply_to_status_id_str": _STR | st.integers(0, 5) | st.none(),
+        "quoted_status_id_str": _STR | st.none(),
+        "is_quote_status": st.sampled_from([True, False, "true", None]),
+        "favorite_count": _STR | st.integers(0, 5) | st.none(),
+        "entities": _CLEAN_ENTITIES,
+        "edit_info": st.builds(dict, initial=_CLEAN_CHAIN) | st.builds(
+            dict, edit=st.builds(dict, editControlInitial=_CLEAN_CHAIN)),
+        "deleted_at": _STR | st.none(),
+    },
+)  # fmt: skip
+
+
+def read_both(tweets: list[dict[str, Any]]) -> list[Any]:
+    """The archive of these tweets (and as deleted ones) read the typed way and by
+    ``json.loads``: records and skipped counts, or the error."""
+    answers: list[Any] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        data.mkdir()
+        body = json.dumps([{"tweet": t} for t in tweets])
+        (data / "tweets.js").write_text("window.YTD.tweets.part0 = " + body)
+        (data / "deleted-tweets.js").write_text("window.YTD.deleted_tweets.part0 = " + body)
+        for typed in (True, False):
+            with pytest.MonkeyPatch.context() as patch:
+                if not typed:
+                    patch.setattr(x_tweets, "file_batches", _decline)
+                for deleted in (False, True):
+                    source = XArchiveSource()
+                    try:
+                        posts = list(source.read(tmp, include_deleted=deleted))
+                    except TweetgenError as exc:
+                        answers.append((typed, deleted, str(exc)))
+                    else:
+                        found = [(p.to_record(), p.extra) for p in posts]
+                        answers.append((typed, deleted, found, dict(source.skipped)))
+    return answers
+
+
+def _decline(*args: Any, **kwargs: Any) -> Any:
+    raise x_tweets.Unusual("test")
+
+
+@settings(max_examples=100, deadline=None)
+@given(tweets=st.lists(_CLEAN, max_size=6))
+def test_the_typed_and_the_json_route_agree(tweets: list[dict[str, Any]]) -> None:
+    """Refusals, dates, edit chains and deleted posts come out the same whichever decoder
+    read the file (the json route is the one the oracle test checks)."""
+    typed_plain, typed_deleted, json_plain, json_deleted = read_both(tweets)
+    assert typed_plain[1:] == json_plain[1:]
+    assert typed_deleted[1:] == json_deleted[1:]

@@ -195,6 +195,23 @@ def test_a_script_without_a_main_guard_runs_once(folder: Path, tmp_path: Path) -
     assert out.stdout.split() == ["ran", "511"]
 
 
+def test_a_worker_imports_from_this_process_path(tmp_path: Path) -> None:
+    """A worker imports tweetgen from the ``sys.path`` sent with its job (this process's), not
+    from a path built from where a file lies or from the environment."""
+    fake = tmp_path / "tweetgen" / "sources"
+    fake.mkdir(parents=True)
+    (tmp_path / "tweetgen" / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "x_parallel.py").write_text("def serve(job):\n    print('fake', job['n'])\n")
+    job = json.dumps({"path": [str(tmp_path), *sys.path], "n": 7})
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run(
+        [sys.executable, "-c", x_parallel._WORKER],
+        input=job + "\n", capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    assert out.stdout.split() == ["fake", "7"]
+
+
 def test_workers_start_without_datasets_and_build_the_corpus_schema() -> None:
     """Workers import pyarrow only (``datasets`` costs each half a second); the plain Arrow
     layout they use is the corpus's, field for field."""

@@ -212,8 +212,9 @@ def unwrap(item: Any, index: int, label: str) -> dict[str, Any]:
 
 
 def fit(item: Any, index: int, label: str) -> _Item:
-    """An entry decoded by ``json.loads``, trimmed to the Structs the rules read: a value of
-    the wrong type is as good as absent (entities and counts are extras, not the post)."""
+    """An entry decoded by ``json.loads``, trimmed to the Structs the rules read: an extra of
+    the wrong type is as good as absent; the ids, text and date keep their values, whatever
+    they are, for the rules to pick or refuse (and say why)."""
     raw = unwrap(item, index, label)
     get = raw.get
     info = get("edit_info")
