@@ -7,6 +7,8 @@ step. Each spec is ``key=value`` pairs joined by commas, specs joined by ``;``:
 * ``rows`` (blocks a step, 1), ``block`` (tokens a block, 128), ``post`` (tokens a post, 16);
 * ``mask=none``: one dense block, no mask (the huggingtweets recipe: ``rows=1,block=1024``);
 * ``top=N``: train only the top N blocks and the final norm (``TrainConfig.train_layers``);
+  ``embeddings=frozen``: freeze the embeddings (and a tied output layer) with every block
+  training;
 * ``opt``: the AdamW implementation: ``trainer`` (what the trainer builds: fused on the CPU),
   ``fused``, ``foreach`` or ``loop`` (the for-loop one);
 * ``lora=R``: LoRA adapters of rank R on every linear layer (``tweetgen-lora``); with ``top``,
@@ -54,7 +56,7 @@ def build(path: str, opts: dict[str, str]) -> Any:
             layers_to_transform=list(range(len(blocks) - top, len(blocks))),
         )
         return get_peft_model(model, config)
-    if top < len(blocks):
+    if top < len(blocks) or opts.get("embeddings") == "frozen":
         layers.train_top_blocks(model, blocks, top)
     return model
 

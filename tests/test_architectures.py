@@ -21,7 +21,12 @@ from tweetgen.training.testing import (  # noqa: E402
     corpus_from_texts,
     synthetic_texts,
 )
-from tweetgen.training.trainer import TRAINING_LOG, Trainer  # noqa: E402
+from tweetgen.training.trainer import (  # noqa: E402
+    MIN_FINE_TUNE_ROWS,
+    MIN_STEPS_PER_EPOCH,
+    TRAINING_LOG,
+    Trainer,
+)
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +172,19 @@ def test_every_block_and_the_embeddings_train_by_default(
     changed = _changed(before, transformers.AutoModelForCausalLM.from_pretrained(result.path))
     assert "model.embed_tokens.weight" in changed
     assert any("layers.0." in name for name in changed)
+
+
+def test_a_pretrained_base_takes_steps_of_at_least_four_blocks(
+    bases: dict[str, Path], corpus: Corpus, tmp_path: Path
+) -> None:
+    """A small corpus gets small steps, but a pretrained base at least MIN_FINE_TUNE_ROWS
+    blocks a step (``batch_tokens`` unset: the trainer's choice, recorded in the config)."""
+    config = small_run(bases["gpt2"], tmp_path / "m", batch_tokens=None, max_steps=None)
+    result = Trainer(config.replace(epochs=1)).train(corpus)
+    assert result.config.batch_tokens == MIN_FINE_TUNE_ROWS * 64 == 256
+    # guard: the small-corpus rule alone would have chosen smaller steps, at least 16 an epoch;
+    # the floor made fewer, larger ones
+    assert 0 < result.metrics["steps"] < MIN_STEPS_PER_EPOCH
 
 
 def test_a_chat_model_frames_posts_with_its_document_separator(

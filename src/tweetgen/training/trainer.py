@@ -73,8 +73,13 @@ WARN_CHARACTERS = 40_000
 TRAINING_LOG = "training_log.jsonl"
 #: Tokens per step each device aims for: enough to keep it busy.
 DEVICE_BATCH_TOKENS = {"cuda": 32_768, "mps": 8_192, "cpu": 2_048}
-#: A small corpus gets smaller steps, so that every epoch has at least this many.
+#: A small corpus gets smaller steps, so that every epoch has at least this many ...
 MIN_STEPS_PER_EPOCH = 16
+#: ... but a pretrained base takes at least this many blocks a step (512 tokens): on 90 posts,
+#: 4 epochs of 512-token steps fit better than of 128-token steps (1.27 against 1.31 held-out
+#: bits/char) and made no near-copies (19 of 100), at the same tokens/s (benchmarks/RESULTS.md,
+#: "Quality"). The tiny base, trained from scratch, keeps the small steps.
+MIN_FINE_TUNE_ROWS = 4
 #: ``compile`` unset compiles on CUDA when a run has at least this many tokens to train on:
 #: compiling GPT-2 124M took 24-38 s on an H200, about 10M tokens of uncompiled training.
 COMPILE_MIN_TOKENS = 30_000_000
@@ -507,7 +512,7 @@ class _Run:
         aim = DEVICE_BATCH_TOKENS.get(self.device.type, DEVICE_BATCH_TOKENS["cpu"])
         epoch_tokens = int(train.lengths.clip(max=cfg.block_size).sum())
         small = epoch_tokens // (MIN_STEPS_PER_EPOCH * self.dist.world)
-        return max(1, min(aim, small) // cfg.block_size)
+        return max(1 if cfg.is_tiny else MIN_FINE_TUNE_ROWS, min(aim, small) // cfg.block_size)
 
     def start_tracking(self) -> None:
         if not self.dist.main:
